@@ -1,0 +1,66 @@
+# Agora: the two commands are `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Run-time defaults for `make run` (embedded backends, local development).
+RUN_ENV := DEBUG=$${DEBUG:-true}
+
+.PHONY: help run test lint fmt messages makemessages lock bench clean install
+
+help:
+	@echo "make run    set up everything and serve Agora on http://127.0.0.1:8000"
+	@echo "make test   lint, migrations check, and the test suite (embedded + PostgreSQL/Redis)"
+	@echo "make bench  benchmarks (ratios printed, results in docs/performance.md)"
+
+$(VENV)/.installed: requirements/dev.lock
+	@PYTHON=$${PYTHON:-$$(scripts/find-python)} || exit 1; \
+	  echo "Using $$PYTHON ($$($$PYTHON --version))"; \
+	  test -x $(PY) || $$PYTHON -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/dev.lock
+	@touch $@
+
+install: $(VENV)/.installed
+
+# Compiled catalogues are build output (not committed); msgfmt comes from gettext.
+messages: install
+	@command -v msgfmt >/dev/null || { echo "error: msgfmt not found: install gettext (apt-get install gettext)"; exit 1; }
+	@$(RUN_ENV) $(PY) manage.py compilemessages --ignore '.venv' -v 0
+
+makemessages: install
+	$(RUN_ENV) $(PY) manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'var/*' --no-obsolete --add-location file
+
+run: install messages
+	@$(RUN_ENV) $(PY) manage.py migrate --noinput -v 0
+	@$(RUN_ENV) $(PY) manage.py seed_demo
+	@echo ""
+	@echo "  Agora is running on http://127.0.0.1:8000  (Ctrl+C to stop)"
+	@echo ""
+	@$(RUN_ENV) $(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port 8000 \
+	  --lifespan off --no-access-log --ws-max-size 65536
+
+test: install messages
+	@scripts/test.sh
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+fmt: install
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+# Regenerate the lock from pyproject.toml (needs network to PyPI).
+lock: install
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
+	  --generate-hashes --quiet -o requirements/dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 \
+	  --generate-hashes --quiet -o requirements/base.lock
+
+bench: install
+	@echo "No benchmarks yet."
+
+clean:
+	rm -rf $(VENV) var/staticfiles

@@ -1,0 +1,41 @@
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
+
+from accounts import emails, lifecycle
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix, email, context):
+        # Render now (in the reader's language, with the request), deliver later.
+        from allauth.core import context as allauth_context
+        from django.contrib.sites.shortcuts import get_current_site
+
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        emails.send_later(self.render_mail(template_prefix, email, ctx))
+
+    def get_from_email(self):
+        return settings.DEFAULT_FROM_EMAIL
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def populate_user(self, request, sociallogin, data):
+        user = super().populate_user(request, sociallogin, data)
+        if not user.display_name:
+            user.display_name = (data.get("first_name") or data.get("name") or "").strip()[:60]
+        return user
+
+    def pre_social_login(self, request, sociallogin):
+        # Called for new and existing accounts alike: an identity provider that vouches
+        # for the person marks (or re-marks) the account as identity-verified.
+        if sociallogin.account.provider == "agora_oidc" and settings.OIDC_VERIFIES_IDENTITY:
+            lifecycle.mark_identity_verified(sociallogin.user, provider=settings.OIDC_NAME)
+
+    def save_user(self, request, sociallogin, form=None):
+        user = super().save_user(request, sociallogin, form)
+        if user.identity_verified_at and not user.identity_provider:
+            user.identity_provider = settings.OIDC_NAME
+        user.save()
+        return user

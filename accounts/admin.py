@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = [
+        "email",
+        "display_name",
+        "is_organiser",
+        "is_moderator",
+        "is_staff",
+        "is_active",
+    ]
+    list_filter = ["is_organiser", "is_moderator", "is_staff", "is_active"]
+    search_fields = ["email", "display_name"]
+    readonly_fields = ["date_joined", "last_login", "identity_verified_at", "identity_provider"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Profile"), {"fields": ["display_name", "preferred_language"]}),
+        (
+            _("Roles"),
+            {"fields": ["is_organiser", "is_moderator", "is_staff", "is_superuser", "is_active"]},
+        ),
+        (_("Identity"), {"fields": ["identity_verified_at", "identity_provider"]}),
+        (_("Dates"), {"fields": ["date_joined", "last_login"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {"classes": ["wide"], "fields": ["email", "display_name", "password1", "password2"]},
+        ),
+    ]

@@ -1,0 +1,44 @@
+"""Outgoing e-mail leaves through the background worker, after the commit.
+
+A slow or failing SMTP server must not slow down or break sign-up, so requests
+only *queue* messages; ``accounts.tasks.send_email`` delivers them with retries.
+"""
+
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.db import transaction
+
+
+def serialise(message: EmailMessage) -> dict:
+    html = None
+    for alternative in getattr(message, "alternatives", []) or []:
+        content, mimetype = alternative[0], alternative[1]
+        if mimetype == "text/html":
+            html = content
+    return {
+        "subject": str(message.subject),
+        "body": message.body,
+        "html": html,
+        "from_email": message.from_email,
+        "to": list(message.to),
+        "headers": dict(message.extra_headers or {}),
+    }
+
+
+def build(payload: dict) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        payload["subject"],
+        payload["body"],
+        payload["from_email"],
+        payload["to"],
+        headers=payload.get("headers") or None,
+    )
+    if payload.get("html"):
+        message.attach_alternative(payload["html"], "text/html")
+    return message
+
+
+def send_later(message: EmailMessage) -> None:
+    from accounts.tasks import send_email
+
+    payload = serialise(message)
+    transaction.on_commit(lambda: send_email.delay(payload))

@@ -1,0 +1,50 @@
+"""Writes on accounts that are not allauth flows: identity marks, deletion, purges."""
+
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import privacy
+
+
+def mark_identity_verified(user, *, provider: str) -> None:
+    user.identity_verified_at = timezone.now()
+    user.identity_provider = provider
+    if user.pk:
+        user.save(update_fields=["identity_verified_at", "identity_provider"])
+
+
+@transaction.atomic
+def delete_account(user) -> None:
+    """Erase everything personal: registered app sections first, then the user row.
+
+    The user row cascades to allauth's e-mail addresses, social accounts, MFA
+    authenticators and sessions are flushed by the view that logs the user out.
+    """
+    privacy.erase_all(user)
+    user.delete()
+
+
+def purge_unverified_accounts(now=None) -> int:
+    """Delete accounts that never verified any address within the retention period."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.UNVERIFIED_ACCOUNT_RETENTION_DAYS)
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    verified = EmailAddress.objects.filter(verified=True).values("user_id")
+    stale = User.objects.filter(
+        date_joined__lt=cutoff,
+        is_staff=False,
+        is_superuser=False,
+        identity_verified_at__isnull=True,
+        last_login__isnull=True,
+    ).exclude(pk__in=verified)
+    count = 0
+    for user in stale.iterator():
+        delete_account(user)
+        count += 1
+    return count

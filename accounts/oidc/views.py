@@ -1,0 +1,73 @@
+from allauth.socialaccount.internal import jwtkit
+from allauth.socialaccount.models import SocialApp
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from allauth.socialaccount.providers.oauth2.views import (
+    OAuth2CallbackView,
+    OAuth2LoginView,
+)
+from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
+from django.http import Http404
+
+from accounts.oidc import nonces
+
+# Asymmetric signatures only: "none" and shared-secret algorithms are refused.
+ACCEPTED_ALGORITHMS = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"}
+
+
+class NonceOIDCAdapter(OpenIDConnectOAuth2Adapter):
+    @property
+    def openid_config(self):
+        config = super().openid_config
+        configured = self.get_provider().app.settings["server_url"].rstrip("/")
+        if config.get("issuer", "").rstrip("/") != configured:
+            # OpenID Connect Discovery §4.3: the document must describe the issuer we trust.
+            raise OAuth2Error("Discovery document issuer does not match the configured issuer")
+        return config
+
+    def complete_login(self, request, app, token, **kwargs):
+        if not kwargs["response"].get("id_token"):
+            raise OAuth2Error("The identity provider returned no ID token")
+        login = super().complete_login(request, app, token, **kwargs)
+        claims = login.account.extra_data.get("id_token") or {}
+        if not nonces.consume(request, claims.get("nonce")):
+            raise OAuth2Error("ID token nonce is missing, unknown or already used")
+        wanted_acr = app.settings.get("auth_params", {}).get("acr_values", "").split()
+        if wanted_acr and claims.get("acr") not in wanted_acr:
+            raise OAuth2Error("ID token acr does not match the requested acr_values")
+        return login
+
+    def _decode_id_token(self, app, id_token):
+        # Unlike the generic provider, always check the signature, even over TLS.
+        import jwt
+
+        if jwt.get_unverified_header(id_token).get("alg") not in ACCEPTED_ALGORITHMS:
+            raise OAuth2Error("ID token is not signed with an accepted algorithm")
+        return jwtkit.verify_and_decode(
+            credential=id_token,
+            keys_url=self.openid_config["jwks_uri"],
+            issuer=self.openid_config["issuer"],
+            audience=app.client_id,
+            lookup_kid=jwtkit.lookup_kid_jwk,
+            verify_signature=True,
+        )
+
+    def get_callback_url(self, request, app):
+        from allauth.utils import build_absolute_uri
+        from django.urls import reverse
+
+        url = reverse("agora_oidc_callback", kwargs={"provider_id": self.provider_id})
+        return build_absolute_uri(request, url, self.redirect_uri_protocol)
+
+
+def login(request, provider_id):
+    try:
+        return OAuth2LoginView.adapter_view(NonceOIDCAdapter(request, provider_id))(request)
+    except SocialApp.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def callback(request, provider_id):
+    try:
+        return OAuth2CallbackView.adapter_view(NonceOIDCAdapter(request, provider_id))(request)
+    except SocialApp.DoesNotExist as exc:
+        raise Http404 from exc

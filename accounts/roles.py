@@ -1,0 +1,35 @@
+"""Who holds which role, and what a role demands (MFA). Small predicates, one place."""
+
+from allauth.mfa.models import Authenticator
+
+
+def holds_privileged_role(user) -> bool:
+    """Staff, organisers and moderators can change what others see: they need MFA."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_staff or user.is_superuser or user.is_organiser or user.is_moderator)
+
+
+def has_mfa(user) -> bool:
+    return (
+        user.is_authenticated
+        and Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    )
+
+
+def lacks_required_mfa(user) -> bool:
+    return holds_privileged_role(user) and not has_mfa(user)
+
+
+def has_verified_email(user) -> bool:
+    from allauth.account.models import EmailAddress
+
+    return (
+        user.is_authenticated
+        and EmailAddress.objects.filter(user=user, verified=True, primary=True).exists()
+    )
+
+
+def can_participate(user) -> bool:
+    """Comment, vote, rank: an active account whose e-mail address is verified."""
+    return bool(user.is_authenticated and user.is_active and has_verified_email(user))

@@ -1,0 +1,16 @@
+"""Account tasks: thin, take plain data, call domain code."""
+
+from celery import shared_task
+
+from accounts import emails, lifecycle
+
+
+@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=8)
+def send_email(self, payload: dict) -> int:
+    return emails.build(payload).send()
+
+
+@shared_task
+def purge_unverified_accounts() -> int:
+    """Periodic: forget sign-ups whose address was never verified (privacy policy)."""
+    return lifecycle.purge_unverified_accounts()

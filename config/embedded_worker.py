@@ -1,0 +1,46 @@
+"""The embedded Celery worker: background jobs with no broker server.
+
+On the embedded default the broker is kombu's in-memory transport, which only
+exists inside one process. So the web process itself runs a Celery worker (a
+thread pool) and the beat scheduler in daemon threads: tasks are still queued
+and run asynchronously, periodic jobs still fire, and a request never waits for
+a job. See docs/decisions/0003-embedded-celery-worker.md.
+"""
+
+import logging
+import threading
+
+from celery import beat
+
+from config.celery import app
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_worker = None
+
+
+def start(*, with_beat: bool = True, concurrency: int = 2):
+    """Start the worker (and beat) threads once per process; return the worker."""
+    global _worker
+    with _lock:
+        if _worker is not None:
+            return _worker
+        worker = app.WorkController(
+            pool="threads",
+            concurrency=concurrency,
+            hostname="embedded@agora",
+            loglevel="WARNING",
+            without_heartbeat=True,
+            without_mingle=True,
+            without_gossip=True,
+            ready_callback=None,
+        )
+        threading.Thread(target=worker.start, name="celery-embedded", daemon=True).start()
+        if with_beat:
+            # celery.beat:Scheduler keeps the schedule in memory: nothing written to disk.
+            service = beat.EmbeddedService(app, thread=True, scheduler_cls="celery.beat:Scheduler")
+            service.start()
+        _worker = worker
+        logger.info("embedded Celery worker started (beat=%s)", with_beat)
+        return worker

@@ -1,0 +1,30 @@
+"""Liveness of the pieces an operator cares about: database, cache, worker."""
+
+from django.core.cache import cache
+from django.db import connection
+from django.utils import timezone
+
+HEARTBEAT_KEY = "agora:worker-heartbeat"
+
+
+def record_worker_heartbeat() -> str:
+    now = timezone.now().isoformat()
+    cache.set(HEARTBEAT_KEY, now, timeout=None)
+    return now
+
+
+def status() -> dict:
+    report = {"database": False, "cache": False, "worker_heartbeat": None}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        report["database"] = True
+    except Exception:
+        pass
+    try:
+        cache.set("agora:health-probe", 1, timeout=10)
+        report["cache"] = cache.get("agora:health-probe") == 1
+        report["worker_heartbeat"] = cache.get(HEARTBEAT_KEY)
+    except Exception:
+        pass
+    return report

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from accounts import views as account_views
+from config import views
+
+admin.site.site_header = _("Agora administration")
+admin.site.site_title = settings.SITE_NAME
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("mentions-legales/", views.legal_notice, name="legal_notice"),
+    path("donnees-personnelles/", views.privacy_policy, name="privacy"),
+    path("accessibilite/", views.accessibility, name="accessibility"),
+    path("health/", views.health, name="health"),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
+    path("compte/", include("allauth.urls")),
+    path("compte/", include("accounts.urls")),
+    path("", include("consultation.urls")),
+    path("admin/", admin.site.urls),
+]
