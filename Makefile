@@ -38,7 +38,7 @@ run: install messages
 	@echo "  Agora is running on http://127.0.0.1:8000  (Ctrl+C to stop)"
 	@echo ""
 	@$(RUN_ENV) $(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port 8000 \
-	  --lifespan off --no-access-log --ws-max-size 65536
+	  --lifespan on --no-access-log --ws-max-size 65536
 
 test: install messages
 	@scripts/test.sh

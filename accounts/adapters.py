@@ -30,7 +30,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def pre_social_login(self, request, sociallogin):
         # Called for new and existing accounts alike: an identity provider that vouches
         # for the person marks (or re-marks) the account as identity-verified.
-        if sociallogin.account.provider == "agora_oidc" and settings.OIDC_VERIFIES_IDENTITY:
+        # account.provider holds the app's provider_id ("idp"), not the provider class id.
+        provider = sociallogin.account.get_provider(request)
+        if provider.id == "agora_oidc" and settings.OIDC_VERIFIES_IDENTITY:
             lifecycle.mark_identity_verified(sociallogin.user, provider=settings.OIDC_NAME)
 
     def save_user(self, request, sociallogin, form=None):

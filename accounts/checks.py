@@ -8,7 +8,7 @@ def mailer_is_real(app_configs, **kwargs):
     if not settings.DEBUG and backend.endswith(("console.EmailBackend", "locmem.EmailBackend")):
         return [
             Warning(
-                "E-mail goes to the console: sign-up and password reset mails will not reach anyone.",
+                "E-mail goes to the console: sign-up and password reset mails reach no one.",
                 hint="Set EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.org:587.",
                 id="agora.W001",
             )

@@ -1,4 +1,9 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django, websockets through Channels.
+
+On the embedded default the ASGI server's lifespan startup also starts the
+in-process Celery worker and beat (see config/embedded_worker.py), so one
+``uvicorn`` process serves the whole product.
+"""
 
 import os
 
@@ -15,12 +20,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
-if settings.CELERY_EMBEDDED_WORKER:
-    from config import embedded_worker
-
-    embedded_worker.start()
-
-application = ProtocolTypeRouter(
+router = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
@@ -28,3 +28,24 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+
+async def lifespan(scope, receive, send):
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            if settings.CELERY_EMBEDDED_WORKER:
+                from config import embedded_worker
+
+                embedded_worker.start()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def application(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await lifespan(scope, receive, send)
+    else:
+        await router(scope, receive, send)

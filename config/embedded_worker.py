@@ -18,11 +18,12 @@ logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _worker = None
+_beat = None
 
 
 def start(*, with_beat: bool = True, concurrency: int = 2):
     """Start the worker (and beat) threads once per process; return the worker."""
-    global _worker
+    global _worker, _beat
     with _lock:
         if _worker is not None:
             return _worker
@@ -41,6 +42,19 @@ def start(*, with_beat: bool = True, concurrency: int = 2):
             # celery.beat:Scheduler keeps the schedule in memory: nothing written to disk.
             service = beat.EmbeddedService(app, thread=True, scheduler_cls="celery.beat:Scheduler")
             service.start()
+            _beat = service
         _worker = worker
         logger.info("embedded Celery worker started (beat=%s)", with_beat)
         return worker
+
+
+def stop() -> None:
+    """Stop beat and the worker, letting running tasks finish (used at test-session end)."""
+    global _worker, _beat
+    with _lock:
+        if _beat is not None:
+            _beat.stop()
+            _beat = None
+        if _worker is not None:
+            _worker.stop(in_sighandler=False)
+            _worker = None

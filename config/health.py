@@ -1,10 +1,13 @@
 """Liveness of the pieces an operator cares about: database, cache, worker."""
 
+import logging
+
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
 HEARTBEAT_KEY = "agora:worker-heartbeat"
+logger = logging.getLogger(__name__)
 
 
 def record_worker_heartbeat() -> str:
@@ -19,12 +22,12 @@ def status() -> dict:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         report["database"] = True
-    except Exception:
-        pass
+    except Exception:  # a health page reports, it does not raise
+        logger.exception("health: database unreachable")
     try:
         cache.set("agora:health-probe", 1, timeout=10)
         report["cache"] = cache.get("agora:health-probe") == 1
         report["worker_heartbeat"] = cache.get(HEARTBEAT_KEY)
     except Exception:
-        pass
+        logger.exception("health: cache unreachable")
     return report

@@ -8,6 +8,7 @@ Redis cache, Redis Celery broker and result store). Every variable is listed in
 the README. Readers are typed and fail loudly: ``DEBUG=maybe`` is an error.
 """
 
+import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -117,8 +118,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            # A file, not ":memory:", so the embedded worker thread sees what tests commit.
-            "TEST": {"NAME": VAR_DIR / "test-agora.sqlite3"},
+            # A file, not ":memory:", so the embedded worker thread sees what tests commit;
+            # one per process, so two test runs on one checkout do not share it.
+            "TEST": {"NAME": VAR_DIR / f"test-agora-{os.getpid()}.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,3 +1,5 @@
+from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.internal import jwtkit
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
@@ -7,6 +9,7 @@ from allauth.socialaccount.providers.oauth2.views import (
 )
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.http import Http404
+from requests import RequestException
 
 from accounts.oidc import nonces
 
@@ -31,6 +34,10 @@ class NonceOIDCAdapter(OpenIDConnectOAuth2Adapter):
         claims = login.account.extra_data.get("id_token") or {}
         if not nonces.consume(request, claims.get("nonce")):
             raise OAuth2Error("ID token nonce is missing, unknown or already used")
+        userinfo = login.account.extra_data.get("userinfo")
+        if userinfo and userinfo.get("sub") != claims.get("sub"):
+            # OpenID Connect Core §5.3.2: otherwise the UserInfo values must not be used.
+            raise OAuth2Error("UserInfo sub does not match the ID token sub")
         wanted_acr = app.settings.get("auth_params", {}).get("acr_values", "").split()
         if wanted_acr and claims.get("acr") not in wanted_acr:
             raise OAuth2Error("ID token acr does not match the requested acr_values")
@@ -40,8 +47,15 @@ class NonceOIDCAdapter(OpenIDConnectOAuth2Adapter):
         # Unlike the generic provider, always check the signature, even over TLS.
         import jwt
 
-        if jwt.get_unverified_header(id_token).get("alg") not in ACCEPTED_ALGORITHMS:
+        try:
+            header = jwt.get_unverified_header(id_token)
+        except jwt.PyJWTError as exc:
+            raise OAuth2Error("ID token is not a JWT") from exc
+        if header.get("alg") not in ACCEPTED_ALGORITHMS:
             raise OAuth2Error("ID token is not signed with an accepted algorithm")
+        if not header.get("kid"):
+            # allauth looks the key up by kid and would fail with a KeyError (a 500).
+            raise OAuth2Error("ID token header names no key (kid)")
         return jwtkit.verify_and_decode(
             credential=id_token,
             keys_url=self.openid_config["jwks_uri"],
@@ -59,11 +73,20 @@ class NonceOIDCAdapter(OpenIDConnectOAuth2Adapter):
         return build_absolute_uri(request, url, self.redirect_uri_protocol)
 
 
+def _discovery_failed(request, provider_id, exc):
+    # allauth reads the discovery document outside its own error handling (in
+    # get_client): an unreachable provider or a foreign issuer would be a 500.
+    provider = get_adapter(request).get_provider(request, provider_id)
+    return render_authentication_error(request, provider, exception=exc)
+
+
 def login(request, provider_id):
     try:
         return OAuth2LoginView.adapter_view(NonceOIDCAdapter(request, provider_id))(request)
     except SocialApp.DoesNotExist as exc:
         raise Http404 from exc
+    except (OAuth2Error, RequestException) as exc:
+        return _discovery_failed(request, provider_id, exc)
 
 
 def callback(request, provider_id):
@@ -71,3 +94,5 @@ def callback(request, provider_id):
         return OAuth2CallbackView.adapter_view(NonceOIDCAdapter(request, provider_id))(request)
     except SocialApp.DoesNotExist as exc:
         raise Http404 from exc
+    except (OAuth2Error, RequestException) as exc:
+        return _discovery_failed(request, provider_id, exc)

@@ -1,0 +1,64 @@
+"""Staff, organisers and moderators need MFA before reaching their pages."""
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import PASSWORD, current_totp_code, enable_totp
+
+pytestmark = pytest.mark.django_db
+
+MFA_SETUP = reverse("mfa_activate_totp")
+
+PRIVILEGED_PAGES = [
+    ("organiser", "organiser:dashboard"),
+    ("moderator", "moderation:queue"),
+    ("staff", "admin:index"),
+]
+
+
+@pytest.mark.parametrize(("persona", "page"), PRIVILEGED_PAGES)
+def test_role_holder_without_mfa_is_sent_to_set_it_up(request, client_for, persona, page):
+    client = client_for(request.getfixturevalue(persona))
+    response = client.get(reverse(page))
+    assert response.status_code == 302
+    assert response["Location"].startswith(MFA_SETUP)
+
+
+@pytest.mark.parametrize(("persona", "page"), PRIVILEGED_PAGES)
+def test_role_holder_with_mfa_reaches_their_page(request, client_for, persona, page):
+    user = request.getfixturevalue(persona)
+    enable_totp(user)
+    assert client_for(user).get(reverse(page)).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["organiser:dashboard", "moderation:queue"])
+def test_citizen_is_refused_privileged_pages(client_for, citizen, page):
+    enable_totp(citizen)  # MFA alone grants no role
+    assert client_for(citizen).get(reverse(page)).status_code == 403
+
+
+def test_citizen_does_not_need_mfa_for_ordinary_pages(client_for, citizen):
+    assert client_for(citizen).get(reverse("accounts:profile")).status_code == 200
+
+
+def test_citizen_may_set_up_mfa(client, citizen):
+    client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
+    # allauth asks for the password again before a security change.
+    response = client.get(MFA_SETUP)
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    response = client.get(MFA_SETUP)
+    assert response.status_code == 200
+    assert b'name="code"' in response.content
+
+
+def test_login_with_mfa_asks_for_the_code(client, organiser):
+    secret = enable_totp(organiser)
+    response = client.post(
+        reverse("account_login"), {"login": organiser.email, "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert "_auth_user_id" not in client.session
+    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code(secret)})
+    assert response.status_code == 302
+    assert client.get(reverse("organiser:dashboard")).status_code == 200

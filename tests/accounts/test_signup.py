@@ -1,0 +1,123 @@
+"""Sign-up → e-mail with a link → verify → log in; unverified people cannot take part."""
+
+import re
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from tests.conftest import MAIL_DELAY, PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+User = get_user_model()
+
+
+def sign_up(client, email="nadia@example.org"):
+    return client.post(
+        reverse("account_signup"),
+        {
+            "email": email,
+            "display_name": "Nadia",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
+    )
+
+
+def confirmation_path(message) -> str:
+    match = re.search(r"https?://[^/\s]+(/compte/confirm-email/[^\s]+/)", message["body"])
+    assert match, message["body"]
+    return match.group(1)
+
+
+def test_sign_up_sends_a_link_that_verifies_the_address_and_logs_in(client, mailbox, celery_worker):
+    response = sign_up(client)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    user = User.objects.get(email="nadia@example.org")
+    assert user.display_name == "Nadia"
+    assert not user.emailaddress_set.get().verified
+
+    [message] = mailbox.wait_for("nadia@example.org")
+    path = confirmation_path(message)
+    page = client.get(path)
+    assert page.status_code == 200  # confirming takes a deliberate POST, not a link scanner's GET
+    assert not user.emailaddress_set.get().verified
+
+    response = client.post(path)
+    assert response.status_code == 302
+    assert user.emailaddress_set.get().verified
+    assert client.get(reverse("accounts:participation")).status_code == 200
+
+    client.post(reverse("account_logout"))
+    response = client.post(
+        reverse("account_login"), {"login": "nadia@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("accounts:participation")).status_code == 200
+
+
+def test_unverified_account_cannot_log_in_before_verifying(client, mailbox, celery_worker):
+    sign_up(client)
+    client.post(reverse("account_logout"))
+    response = client.post(
+        reverse("account_login"), {"login": "nadia@example.org", "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert "_auth_user_id" not in client.session
+
+
+def test_unverified_account_cannot_take_part(client_for, unverified):
+    client = client_for(unverified)
+    response = client.get(reverse("accounts:participation"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email")
+
+
+def test_verified_citizen_can_take_part(client_for, citizen):
+    assert client_for(citizen).get(reverse("accounts:participation")).status_code == 200
+
+
+def test_sign_up_does_not_wait_for_the_mail_server(client, mailbox, celery_worker):
+    """The verification mail goes through the worker: the request returns before delivery."""
+    started = time.monotonic()
+    response = sign_up(client, "quick@example.org")
+    elapsed = time.monotonic() - started
+    assert response.status_code == 302
+    assert elapsed < MAIL_DELAY, f"sign-up took {elapsed:.2f}s: it waited for the mail"
+    assert mailbox.messages("quick@example.org") == []
+    mailbox.wait_for("quick@example.org")
+
+
+def test_sign_up_with_a_taken_address_does_not_reveal_it(client, citizen, mailbox, celery_worker):
+    response = sign_up(client, citizen.email)
+    # Enumeration prevention: same answer as a fresh sign-up; the owner gets a warning mail.
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert User.objects.filter(email=citizen.email).count() == 1
+    [warning] = mailbox.wait_for(citizen.email)
+    assert "confirm-email" not in warning["body"]
+
+
+def test_password_reset_sends_a_working_link(client, citizen, mailbox, celery_worker):
+    client.post(reverse("account_reset_password"), {"email": citizen.email})
+    [message] = mailbox.wait_for(citizen.email)
+    path = re.search(r"https?://[^/\s]+(/compte/password/reset/key/[^\s]+/)", message["body"])
+    assert path, message["body"]
+    response = client.get(path.group(1), follow=True)
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else path.group(1)
+    new_password = "another long passphrase 42"
+    response = client.post(form_url, {"password1": new_password, "password2": new_password})
+    assert response.status_code == 302
+    citizen.refresh_from_db()
+    assert citizen.check_password(new_password)
+
+
+def test_login_failures_are_rate_limited(client, citizen):
+    for _ in range(5):
+        client.post(reverse("account_login"), {"login": citizen.email, "password": "wrong"})
+    response = client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
+    assert response.status_code in (200, 429)
+    assert "_auth_user_id" not in client.session

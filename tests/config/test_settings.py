@@ -1,0 +1,110 @@
+"""One env-driven settings file: loud on nonsense, deploy checks clean in production."""
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 20 + "-production-like-secret-with-enough-entropy-8c1f",
+    "ALLOWED_HOSTS": "consultation.example.org",
+    "DATABASE_URL": "postgres://agora@db.example.org:5432/agora",
+    "REDIS_URL": "redis://cache.example.org:6379/0",
+    "EMAIL_URL": "smtp+tls://agora:secret@smtp.example.org:587",
+}
+
+
+def manage(*args, env):
+    # Start from this process's environment minus everything the test decides.
+    base = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION_ENV, "HTTPS"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_deploy_checks_pass_with_production_variables():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_deploy_checks_warn_when_mail_goes_nowhere():
+    env = {**PRODUCTION_ENV, "EMAIL_URL": "console:"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "agora.W001" in result.stdout + result.stderr
+
+
+def test_nonsense_boolean_is_an_error_not_false():
+    result = manage("check", env={**PRODUCTION_ENV, "DEBUG": "maybe"})
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr
+
+
+def test_missing_secret_key_refuses_to_start_without_debug():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": ""}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_unknown_email_url_scheme_is_an_error():
+    result = manage("check", env={**PRODUCTION_ENV, "EMAIL_URL": "carrier-pigeon://x"})
+    assert result.returncode != 0
+    assert "EMAIL_URL" in result.stderr
+
+
+def test_production_shape_uses_postgres_and_redis():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CHANNEL_LAYERS['default']['BACKEND'],"
+        " s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL, s.CELERY_EMBEDDED_WORKER,"
+        " s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
+    )
+    result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "channels_redis.core.RedisChannelLayer",
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://cache.example.org:6379/0",
+        "False",
+        "True",
+        "True",
+        "31536000",
+    ]
+
+
+def test_embedded_default_needs_no_server():
+    env = {"DEBUG": "true"}
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CHANNEL_LAYERS['default']['BACKEND'],"
+        " s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL, s.CELERY_EMBEDDED_WORKER,"
+        " 'journal_mode=WAL' in s.DATABASES['default']['OPTIONS']['init_command'])"
+    )
+    result = manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "channels.layers.InMemoryChannelLayer",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "memory://",
+        "True",
+        "True",
+    ]
+
+
+def test_csp_forbids_inline_scripts_and_third_party_hosts(client, db):
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "default-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy

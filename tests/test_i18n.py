@@ -1,0 +1,72 @@
+"""French by default, English on request; every string translated."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_pages_are_french_by_default(client):
+    response = client.get(reverse("home"))
+    assert b'<html lang="fr"' in response.content
+    assert "Aller au contenu principal" in response.content.decode()
+
+
+def test_switching_language_renders_english(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    response = client.get(reverse("home"))
+    assert b'<html lang="en"' in response.content
+    assert "Skip to main content" in response.content.decode()
+
+
+def test_the_choice_is_remembered_on_the_account(client_for, citizen):
+    client = client_for(citizen)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    citizen.refresh_from_db()
+    assert citizen.preferred_language == "en"
+    # Another browser, no language cookie: the account's language wins.
+    client.cookies.clear()
+    client.force_login(citizen)
+    assert b'<html lang="en"' in client.get(reverse("home")).content
+
+
+def test_switching_language_works_without_javascript(client):
+    content = client.get(reverse("home")).content.decode()
+    assert 'action="/i18n/setlang/"' in content
+    assert 'type="submit"' in content
+
+
+def test_every_string_has_a_french_translation(tmp_path):
+    """Extract strings from a copy of the sources and check none lacks French."""
+    root = Path(settings.BASE_DIR)
+    copy = tmp_path / "src"
+    shutil.copytree(
+        root,
+        copy,
+        ignore=shutil.ignore_patterns(".venv", "var", ".git", "node_modules", "__pycache__"),
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "fr", "--no-obsolete", "-v", "0"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"DEBUG": "true", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    stats = subprocess.run(
+        ["msgfmt", "--statistics", "-o", "/dev/null", "locale/fr/LC_MESSAGES/django.po"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert stats.returncode == 0, stats.stderr
+    assert "untranslated" not in stats.stderr and "fuzzy" not in stats.stderr, stats.stderr

@@ -1,0 +1,85 @@
+"""Every page: valid HTML, landmarks, labelled controls, no inline script, no third party."""
+
+import pytest
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+from tests.support.html import problems
+
+pytestmark = pytest.mark.django_db
+
+PUBLIC_PAGES = [
+    "home",
+    "legal_notice",
+    "privacy",
+    "accessibility",
+    "account_login",
+    "account_signup",
+    "account_reset_password",
+    "account_email_verification_sent",
+]
+SIGNED_IN_PAGES = [
+    "accounts:profile",
+    "accounts:my_data",
+    "accounts:delete",
+    "accounts:participation",
+    "account_email",
+    "account_change_password",
+    "mfa_index",
+    "account_reauthenticate",
+]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("name", PUBLIC_PAGES)
+def test_public_page_is_sound(client, name, language):
+    client.cookies["django_language"] = language
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert problems(response.content) == []
+    assert f'<html lang="{language}"'.encode() in response.content
+
+
+@pytest.mark.parametrize("name", SIGNED_IN_PAGES)
+def test_signed_in_page_is_sound(client, citizen, name):
+    client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert problems(response.content) == []
+
+
+def test_mfa_setup_page_is_sound(client, citizen):
+    client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    response = client.get(reverse("mfa_activate_totp"))
+    assert response.status_code == 200
+    assert problems(response.content) == []
+
+
+def test_unknown_page_gets_the_custom_404(client):
+    response = client.get("/nulle-part/")
+    assert response.status_code == 404
+    assert problems(response.content) == []
+    assert b'href="/"' in response.content
+
+
+def test_forbidden_page_gets_the_custom_403(client_for, citizen):
+    response = client_for(citizen).get(reverse("organiser:dashboard"))
+    assert response.status_code == 403
+    assert problems(response.content) == []
+
+
+def test_server_error_page_is_standalone_and_valid():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")  # rendered without a request or context processors
+    assert problems(html.encode()) == []
+
+
+def test_form_errors_are_shown_next_to_their_field(client):
+    response = client.post(reverse("account_signup"), {"email": "not-an-address"})
+    assert response.status_code == 200
+    assert problems(response.content) == []
+    content = response.content.decode()
+    assert 'aria-invalid="true"' in content
+    assert "aria-describedby" in content
