@@ -35,9 +35,12 @@ async def lifespan(scope, receive, send):
         message = await receive()
         if message["type"] == "lifespan.startup":
             if settings.CELERY_EMBEDDED_WORKER:
+                from asgiref.sync import sync_to_async
+
                 from config import embedded_worker
 
-                embedded_worker.start()
+                # Starting it runs Django's checks: synchronous work, off the event loop.
+                await sync_to_async(embedded_worker.start, thread_sensitive=False)()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})

@@ -110,18 +110,19 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "agora.sqlite3",
-            "OPTIONS": {
-                # WAL lets readers go on while one writer writes; IMMEDIATE takes the write
-                # lock at BEGIN so two writers queue on the busy timeout instead of failing
-                # with "database is locked" halfway through a transaction.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
             # A file, not ":memory:", so the embedded worker thread sees what tests commit;
             # one per process, so two test runs on one checkout do not share it.
             "TEST": {"NAME": VAR_DIR / f"test-agora-{os.getpid()}.sqlite3"},
         }
+    }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers go on while one writer writes; IMMEDIATE takes the write
+        # lock at BEGIN so two writers queue on the busy timeout instead of failing
+        # with "database is locked" halfway through a transaction.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -169,7 +170,10 @@ CELERY_TASK_DEFAULT_QUEUE = "agora"
 CELERY_TIMEZONE = "UTC"
 # Static schedule (django-celery-beat does not support Django 6.1 yet).
 CELERY_BEAT_SCHEDULE = {
-    "worker-heartbeat": {"task": "config.tasks.record_worker_heartbeat", "schedule": 30.0},
+    "worker-heartbeat": {
+        "task": "config.tasks.record_worker_heartbeat",
+        "schedule": env.float("WORKER_HEARTBEAT_SECONDS", default=30.0),
+    },
     "purge-unverified-accounts": {
         "task": "accounts.tasks.purge_unverified_accounts",
         "schedule": 3600.0,

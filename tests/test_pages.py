@@ -83,3 +83,16 @@ def test_form_errors_are_shown_next_to_their_field(client):
     content = response.content.decode()
     assert 'aria-invalid="true"' in content
     assert "aria-describedby" in content
+
+
+def test_email_change_pending_page_is_sound(client, citizen, mailbox):
+    client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
+    response = client.post(
+        reverse("account_email"), {"action_add": "", "email": "camille.new@example.org"}
+    )
+    assert response.status_code == 302
+    response = client.get(reverse("account_email"))
+    content = response.content.decode()
+    assert "camille.new@example.org" in content
+    assert 'name="action_remove"' in content
+    assert problems(response.content) == []
