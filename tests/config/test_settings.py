@@ -96,7 +96,7 @@ def test_embedded_default_needs_no_server():
         "django.db.backends.sqlite3",
         "channels.layers.InMemoryChannelLayer",
         "django.core.cache.backends.locmem.LocMemCache",
-        "memory://",
+        "memory://localhost/",
         "True",
         "True",
     ]
