@@ -77,3 +77,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_identity_verified(self) -> bool:
         return self.identity_verified_at is not None
+
+
+class ApiToken(models.Model):
+    """A personal API token for scripts. Only its SHA-256 is stored; shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(max_length=12, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"

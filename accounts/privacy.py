@@ -95,8 +95,23 @@ def export_mfa(user) -> list:
     ]
 
 
+def export_api_tokens(user) -> list:
+    from accounts.models import ApiToken
+
+    return [
+        {
+            "name": t.name,
+            "prefix": t.prefix,
+            "created_at": _iso(t.created_at),
+            "last_used_at": _iso(t.last_used_at),
+        }
+        for t in ApiToken.objects.filter(user=user)
+    ]
+
+
 def register_account_sections() -> None:
     register("account", export=export_account)
     register("email_addresses", export=export_email_addresses)
     register("linked_identities", export=export_linked_identities)
     register("two_factor_authentication", export=export_mfa)
+    register("api_tokens", export=export_api_tokens)

@@ -174,6 +174,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "config.tasks.record_worker_heartbeat",
         "schedule": env.float("WORKER_HEARTBEAT_SECONDS", default=30.0),
     },
+    "advance-due-consultations": {
+        "task": "consultation.tasks.advance_due_consultations",
+        "schedule": 30.0,
+    },
     "purge-unverified-accounts": {
         "task": "accounts.tasks.purge_unverified_accounts",
         "schedule": 3600.0,

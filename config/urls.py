@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import views as account_views
 from config import views
+from consultation.api import api
 
 admin.site.site_header = _("Agora administration")
 admin.site.site_title = settings.SITE_NAME
@@ -19,5 +20,8 @@ urlpatterns = [
     path("compte/", include("allauth.urls")),
     path("compte/", include("accounts.urls")),
     path("", include("consultation.urls")),
+    path("organisation/", include("consultation.organiser_urls")),
+    path("moderation/", include("consultation.moderation_urls")),
+    path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ConsultationConfig(AppConfig):
     name = "consultation"
     verbose_name = _("Consultations")
+
+    def ready(self):
+        from accounts import privacy
+        from consultation import personal_data
+
+        privacy.register("participation", export=personal_data.export, erase=personal_data.erase)

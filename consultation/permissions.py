@@ -1,11 +1,95 @@
-"""Who may do what. Small predicates, tested as a table of roles x actions."""
+"""Who may do what, per consultation. Small predicates, tested as a table of
+roles x phases x actions (tests/consultation/test_permissions.py).
 
-from accounts.roles import can_participate, holds_privileged_role  # noqa: F401 - re-exported
+Every interface (pages, API, admin actions, websockets) asks these; none decides alone.
+"""
+
+from accounts import roles
+from consultation.models import Consultation, Membership
+
+Status = Consultation.Status
 
 
-def can_organise(user) -> bool:
-    return bool(user.is_authenticated and (user.is_organiser or user.is_superuser))
+def _has_role(user, consultation, role) -> bool:
+    if not user.is_authenticated or consultation is None or consultation.pk is None:
+        return False
+    return Membership.objects.filter(consultation=consultation, user=user, role=role).exists()
 
 
-def can_moderate(user) -> bool:
-    return bool(user.is_authenticated and (user.is_moderator or user.is_superuser))
+def is_staff(user) -> bool:
+    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+
+
+def can_create_consultation(user) -> bool:
+    return bool(user.is_authenticated and (user.is_organiser or is_staff(user)))
+
+
+def can_manage(user, consultation) -> bool:
+    """Edit, schedule, import items, assign moderators, close early."""
+    return is_staff(user) or _has_role(user, consultation, Membership.Role.ORGANISER)
+
+
+def can_moderate(user, consultation) -> bool:
+    return is_staff(user) or _has_role(user, consultation, Membership.Role.MODERATOR)
+
+
+def can_view(user, consultation) -> bool:
+    if consultation.status != Status.DRAFT:
+        return True
+    return can_manage(user, consultation)
+
+
+def can_see_results(user, consultation) -> bool:
+    """Aggregate counts. "After close" hides them from everyone, organisers included,
+    while the vote runs: nobody can nudge the outcome with a bandwagon."""
+    if not can_view(user, consultation):
+        return False
+    if consultation.status in (Status.CLOSED, Status.PUBLISHED):
+        return True
+    return (
+        consultation.status == Status.OPEN
+        and consultation.results_visibility == Consultation.ResultsVisibility.LIVE
+    )
+
+
+def is_eligible(user, consultation) -> bool:
+    """The account may take part in this consultation (whatever its phase)."""
+    if not roles.can_participate(user):
+        return False
+    if consultation.eligibility == Consultation.Eligibility.VERIFIED_IDENTITY:
+        return user.is_identity_verified
+    return True
+
+
+def can_participate(user, consultation) -> bool:
+    return consultation.accepts_participation() and is_eligible(user, consultation)
+
+
+def can_vote(user, consultation) -> bool:
+    return consultation.voting_enabled and can_participate(user, consultation)
+
+
+def can_grade(user, consultation) -> bool:
+    return consultation.grading_enabled and can_participate(user, consultation)
+
+
+def can_rank(user, consultation) -> bool:
+    return consultation.ranking_enabled and can_participate(user, consultation)
+
+
+def can_comment(user, consultation) -> bool:
+    return consultation.comments_enabled and can_participate(user, consultation)
+
+
+def can_react(user, consultation) -> bool:
+    return can_comment(user, consultation)
+
+
+def can_change_comment(user, comment) -> bool:
+    """Its author may edit or delete it while the consultation is open."""
+    return (
+        user.is_authenticated
+        and comment.author_id == user.pk
+        and not comment.is_deleted
+        and comment.item.consultation.accepts_participation()
+    )

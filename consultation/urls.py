@@ -1,11 +1,8 @@
-from django.urls import include, path
+from django.urls import path
 
-from consultation import views
+from consultation.views import public
 
-organiser_patterns = ([path("", views.organiser_dashboard, name="dashboard")], "organiser")
-moderation_patterns = ([path("", views.moderation_queue, name="queue")], "moderation")
-
+app_name = "consultation"
 urlpatterns = [
-    path("organisation/", include(organiser_patterns)),
-    path("moderation/", include(moderation_patterns)),
+    path("consultations/", public.consultation_list, name="list"),
 ]

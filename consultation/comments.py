@@ -1,0 +1,92 @@
+"""The debate: threaded comments with a stance, edits with history, "useful" reactions."""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consultation import permissions
+from consultation.errors import Invalid, NotAllowed
+from consultation.models import Comment, CommentReaction, CommentRevision, Item
+from consultation.voting import _refuse_unless
+
+MAX_LENGTH = 5000
+# Replies deeper than this are shown at this depth (still as replies to their parent).
+DISPLAY_DEPTH = 4
+
+
+def _clean(body, stance) -> tuple[str, str]:
+    body = (body or "").strip()
+    if not body:
+        raise Invalid("empty_comment", _("Write something before posting."))
+    if len(body) > MAX_LENGTH:
+        raise Invalid(
+            "comment_too_long",
+            _("A comment may have at most %(max)d characters.") % {"max": MAX_LENGTH},
+        )
+    if stance not in Comment.Stance.values:
+        raise Invalid("invalid_stance", _("Choose for, neutral or against."))
+    return body, stance
+
+
+def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=None) -> Comment:
+    consultation = item.consultation
+    _refuse_unless(permissions.can_comment(user, consultation), user, consultation)
+    body, stance = _clean(body, stance)
+    if parent is not None and (parent.item_id != item.pk):
+        raise Invalid("foreign_parent", _("You can only reply to a comment on the same item."))
+    return Comment.objects.create(item=item, author=user, body=body, stance=stance, parent=parent)
+
+
+def edit_comment(user, comment: Comment, body, stance=None) -> Comment:
+    if not permissions.can_change_comment(user, comment):
+        raise NotAllowed(
+            "not_yours", _("You can only edit your own comments while the vote is open.")
+        )
+    body, stance = _clean(body, stance or comment.stance)
+    if body == comment.body and stance == comment.stance:
+        return comment
+    with transaction.atomic():
+        comment = Comment.objects.select_for_update().get(pk=comment.pk)
+        CommentRevision.objects.create(
+            comment=comment, body=comment.body, stance=comment.stance, created_at=timezone.now()
+        )
+        comment.body, comment.stance, comment.edited_at = body, stance, timezone.now()
+        comment.save(update_fields=["body", "stance", "edited_at"])
+    return comment
+
+
+def delete_comment(user, comment: Comment) -> Comment:
+    if not permissions.can_change_comment(user, comment):
+        raise NotAllowed(
+            "not_yours", _("You can only delete your own comments while the vote is open.")
+        )
+    return erase_comment(comment)
+
+
+def erase_comment(comment: Comment) -> Comment:
+    """Leave a placeholder: the text and its history go, the thread keeps its shape."""
+    with transaction.atomic():
+        comment.revisions.all().delete()
+        comment.body = ""
+        comment.deleted_at = timezone.now()
+        comment.save(update_fields=["body", "deleted_at"])
+    return comment
+
+
+def toggle_useful(user, comment: Comment) -> bool:
+    """Mark (or unmark) a comment as useful; return whether it is now marked."""
+    consultation = comment.item.consultation
+    _refuse_unless(permissions.can_react(user, consultation), user, consultation)
+    if comment.is_deleted:
+        raise Invalid("deleted_comment", _("This comment was deleted."))
+    if comment.author_id == user.pk:
+        raise Invalid("own_comment", _("You cannot mark your own comment as useful."))
+    deleted, _rows = CommentReaction.objects.filter(comment=comment, user=user).delete()
+    if deleted:
+        return False
+    try:
+        with transaction.atomic():
+            CommentReaction.objects.create(comment=comment, user=user)
+    except IntegrityError:
+        pass  # a double click created it already
+    return True

@@ -1,0 +1,30 @@
+"""Refusals every interface turns into its own shape (form error, 4xx JSON, error frame)."""
+
+
+class Refused(Exception):
+    """A participation or management action was refused. ``code`` is stable, for APIs."""
+
+    status = 400
+
+    def __init__(self, code: str, message):
+        super().__init__(str(message))
+        self.code = code
+        self.message = message
+
+
+class NotAllowed(Refused):
+    """The person may not do this (phase, role, eligibility): HTTP 403."""
+
+    status = 403
+
+
+class Invalid(Refused):
+    """The input is malformed or inconsistent (a bad ballot, an unknown item): HTTP 422."""
+
+    status = 422
+
+
+class Conflict(Refused):
+    """The action does not fit the current state (e.g. a lifecycle transition): HTTP 409."""
+
+    status = 409

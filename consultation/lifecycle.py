@@ -1,0 +1,99 @@
+"""The consultation lifecycle: draft → scheduled → open → closed → published.
+
+Every status change goes through ``transition`` (one module, one lock); the
+periodic job ``advance_due`` opens and closes consultations on time.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consultation.errors import Conflict
+from consultation.models import Consultation
+
+logger = logging.getLogger(__name__)
+Status = Consultation.Status
+
+ALLOWED = {
+    Status.DRAFT: {Status.SCHEDULED, Status.OPEN},
+    Status.SCHEDULED: {Status.DRAFT, Status.OPEN},
+    Status.OPEN: {Status.CLOSED},
+    Status.CLOSED: {Status.PUBLISHED},
+    Status.PUBLISHED: set(),
+}
+
+
+def transition(consultation_id: int, to: str, *, reason: str = "", now=None) -> Consultation:
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The row lock serialises an organiser's "close now" with the periodic job
+        # closing at closes_at: exactly one of them closes it, the other sees CLOSED.
+        consultation = Consultation.objects.select_for_update().get(pk=consultation_id)
+        if to not in ALLOWED[consultation.status]:
+            raise Conflict(
+                "invalid_transition",
+                _("A consultation cannot go from “%(current)s” to “%(target)s”.")
+                % {"current": consultation.get_status_display(), "target": Status(to).label},
+            )
+        _check_ready(consultation, to, now)
+        consultation.status = to
+        fields = ["status", "updated_at"]
+        if to == Status.OPEN and (consultation.opens_at is None or consultation.opens_at > now):
+            consultation.opens_at = now
+            fields.append("opens_at")
+        if to == Status.CLOSED:
+            consultation.closed_at = now
+            consultation.closing_reason = reason
+            fields += ["closed_at", "closing_reason"]
+        consultation.save(update_fields=fields)
+    logger.info("consultation %s: %s", consultation.slug, to)
+    return consultation
+
+
+def _check_ready(consultation, to, now) -> None:
+    if to in (Status.SCHEDULED, Status.OPEN) and not consultation.items.exists():
+        raise Conflict("no_items", _("Add at least one item before opening the consultation."))
+    if to == Status.SCHEDULED:
+        if consultation.opens_at is None or consultation.closes_at is None:
+            raise Conflict("dates_missing", _("Set the opening and closing dates first."))
+        if consultation.opens_at <= now:
+            raise Conflict("opens_in_past", _("The opening date must be in the future."))
+    if to == Status.OPEN and consultation.closes_at is not None and consultation.closes_at <= now:
+        raise Conflict("closes_in_past", _("The closing date is already past."))
+
+
+def schedule(consultation, *, opens_at, closes_at, now=None) -> Consultation:
+    consultation.opens_at, consultation.closes_at = opens_at, closes_at
+    consultation.save(update_fields=["opens_at", "closes_at", "updated_at"])
+    return transition(consultation.pk, Status.SCHEDULED, now=now)
+
+
+def open_now(consultation, now=None) -> Consultation:
+    return transition(consultation.pk, Status.OPEN, now=now)
+
+
+def close_early(consultation, *, reason: str, now=None) -> Consultation:
+    return transition(consultation.pk, Status.CLOSED, reason=reason, now=now)
+
+
+def advance_due(now=None) -> dict:
+    """Periodic: open scheduled consultations whose time has come, close those that ended."""
+    now = now or timezone.now()
+    opened, closed = [], []
+    for pk in Consultation.objects.filter(status=Status.SCHEDULED, opens_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        try:
+            opened.append(transition(pk, Status.OPEN, now=now).slug)
+        except Conflict as refusal:
+            logger.warning("could not open consultation %s: %s", pk, refusal.code)
+    for pk in Consultation.objects.filter(status=Status.OPEN, closes_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        try:
+            closed.append(transition(pk, Status.CLOSED, now=now).slug)
+        except Conflict:
+            pass  # closed meanwhile by its organiser: nothing left to do
+    return {"opened": opened, "closed": closed}

@@ -1,0 +1,84 @@
+"""The consultation's part of "my data" and of account deletion.
+
+Deletion (docs/decisions/0009-deleting-an-account-with-ballots.md): while a
+consultation is open (or not yet open) the person's votes, grades and ballot are
+removed, as if never cast; once it is closed they are kept as anonymous ballots
+(no link to anyone) so that published results stay recountable. Comments become
+"deleted account" placeholders.
+"""
+
+from django.db import transaction
+from django.db.models import Q
+
+from consultation.models import Ballot, Comment, CommentReaction, Consultation, Grade, Vote
+
+FINISHED = [Consultation.Status.CLOSED, Consultation.Status.PUBLISHED]
+
+
+def export(user) -> dict:
+    return {
+        "votes": [
+            {
+                "consultation": v.item.consultation.slug,
+                "item": v.item_id,
+                "item_title": v.item.title,
+                "choice": v.choice,
+                "updated_at": v.updated_at.isoformat(),
+            }
+            for v in Vote.objects.filter(user=user).select_related("item__consultation")
+        ],
+        "grades": [
+            {
+                "consultation": g.item.consultation.slug,
+                "item": g.item_id,
+                "item_title": g.item.title,
+                "grade": g.grade,
+                "updated_at": g.updated_at.isoformat(),
+            }
+            for g in Grade.objects.filter(user=user).select_related("item__consultation")
+        ],
+        "rankings": [
+            {
+                "consultation": b.consultation.slug,
+                "ranked_item_ids": b.ranked_item_ids(),
+                "updated_at": b.updated_at.isoformat(),
+            }
+            for b in Ballot.objects.filter(user=user).select_related("consultation")
+        ],
+        "comments": [
+            {
+                "consultation": c.item.consultation.slug,
+                "item": c.item_id,
+                "id": c.pk,
+                "parent": c.parent_id,
+                "stance": c.stance,
+                "body": c.body,
+                "created_at": c.created_at.isoformat(),
+                "edited_at": c.edited_at.isoformat() if c.edited_at else None,
+                "earlier_versions": [r.body for r in c.revisions.all()],
+            }
+            for c in Comment.objects.filter(author=user, deleted_at__isnull=True)
+            .select_related("item__consultation")
+            .prefetch_related("revisions")
+        ],
+        "useful_marks": list(
+            CommentReaction.objects.filter(user=user).values_list("comment_id", flat=True)
+        ),
+    }
+
+
+@transaction.atomic
+def erase(user) -> None:
+    finished_items = Q(item__consultation__status__in=FINISHED)
+    Vote.objects.filter(user=user).exclude(finished_items).delete()
+    Vote.objects.filter(user=user).filter(finished_items).update(user=None)
+    Grade.objects.filter(user=user).exclude(finished_items).delete()
+    Grade.objects.filter(user=user).filter(finished_items).update(user=None)
+    Ballot.objects.filter(user=user).exclude(consultation__status__in=FINISHED).delete()
+    Ballot.objects.filter(user=user, consultation__status__in=FINISHED).update(user=None)
+    from consultation.comments import erase_comment
+
+    for comment in Comment.objects.filter(author=user):
+        erase_comment(comment)
+    Comment.objects.filter(author=user).update(author=None)
+    CommentReaction.objects.filter(user=user).delete()

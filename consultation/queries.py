@@ -1,0 +1,205 @@
+"""Reads that span models: tallies, participation figures, threads, a citizen's record.
+
+Aggregates only: nothing here tells anyone how a given person voted, except
+``my_participation``, which answers that person alone.
+"""
+
+from collections import Counter, defaultdict
+
+from django.db.models import Count, Q
+
+from consultation.comments import DISPLAY_DEPTH
+from consultation.models import Ballot, BallotEntry, Comment, Consultation, Grade, Item, Vote
+
+
+def participation_counts(consultation: Consultation) -> dict:
+    """Public at every phase: how many people took part, not how."""
+    items = Item.objects.filter(consultation=consultation)
+    voters = set(
+        Vote.objects.filter(item__in=items, user__isnull=False)
+        .values_list("user", flat=True)
+        .distinct()
+    )
+    graders = set(
+        Grade.objects.filter(item__in=items, user__isnull=False)
+        .values_list("user", flat=True)
+        .distinct()
+    )
+    rankers = set(
+        Ballot.objects.filter(consultation=consultation, user__isnull=False).values_list(
+            "user", flat=True
+        )
+    )
+    commenters = set(
+        Comment.objects.filter(item__in=items, author__isnull=False)
+        .values_list("author", flat=True)
+        .distinct()
+    )
+    anonymous_ballots = Ballot.objects.filter(consultation=consultation, user__isnull=True).count()
+    return {
+        "participants": len(voters | graders | rankers | commenters),
+        "votes": Vote.objects.filter(item__in=items).count(),
+        "grades": Grade.objects.filter(item__in=items).count(),
+        "ballots": Ballot.objects.filter(consultation=consultation).count(),
+        "comments": Comment.objects.filter(item__in=items, deleted_at__isnull=True).count(),
+        "anonymous_ballots": anonymous_ballots,
+    }
+
+
+def item_tallies(consultation: Consultation) -> dict[int, dict]:
+    """Per item: vote counts, grade distribution, and how often it was ranked at each rank."""
+    tallies = {
+        pk: {
+            "votes": {"for": 0, "against": 0, "abstain": 0},
+            "grades": [0] * consultation.grade_scale,
+            "ranks": [0] * consultation.ranking_size,
+            "comments": 0,
+        }
+        for pk in consultation.items.values_list("pk", flat=True)
+    }
+    for row in (
+        Vote.objects.filter(item__consultation=consultation)
+        .values("item", "choice")
+        .annotate(n=Count("id"))
+    ):
+        tallies[row["item"]]["votes"][row["choice"]] = row["n"]
+    for row in (
+        Grade.objects.filter(item__consultation=consultation)
+        .values("item", "grade")
+        .annotate(n=Count("id"))
+    ):
+        if row["grade"] < consultation.grade_scale:
+            tallies[row["item"]]["grades"][row["grade"]] = row["n"]
+    for row in (
+        BallotEntry.objects.filter(ballot__consultation=consultation)
+        .values("item", "rank")
+        .annotate(n=Count("id"))
+    ):
+        if row["rank"] <= consultation.ranking_size:
+            tallies[row["item"]]["ranks"][row["rank"] - 1] = row["n"]
+    for row in (
+        Comment.objects.filter(item__consultation=consultation, deleted_at__isnull=True)
+        .values("item")
+        .annotate(n=Count("id"))
+    ):
+        tallies[row["item"]]["comments"] = row["n"]
+    return tallies
+
+
+def comment_counts(consultation: Consultation) -> dict[int, int]:
+    rows = (
+        Comment.objects.filter(item__consultation=consultation, deleted_at__isnull=True)
+        .values("item")
+        .annotate(n=Count("id"))
+    )
+    return {row["item"]: row["n"] for row in rows}
+
+
+SORTS = {
+    "newest": lambda c: (-c.created_at.timestamp(), -c.pk),
+    "oldest": lambda c: (c.created_at.timestamp(), c.pk),
+    "useful": lambda c: (-c.useful_count, -c.created_at.timestamp()),
+}
+STANCE_ORDER = {"for": 0, "against": 1, "neutral": 2}
+
+
+def comment_thread(item: Item, *, sort: str = "newest", stance: str | None = None, viewer=None):
+    """Top-level comments (sorted) each with ``.children``, depth capped for display.
+
+    Returns a flat list of (comment, depth) pairs in display order, with
+    ``comment.useful_count`` and ``comment.marked_useful`` (by ``viewer``) set.
+    """
+    comments = list(
+        Comment.objects.filter(item=item)
+        .select_related("author")
+        .annotate(useful_count=Count("reactions", distinct=True))
+    )
+    marked = set()
+    if viewer is not None and viewer.is_authenticated:
+        marked = set(item.comments.filter(reactions__user=viewer).values_list("pk", flat=True))
+    children = defaultdict(list)
+    roots = []
+    for comment in comments:
+        comment.marked_useful = comment.pk in marked
+        (children[comment.parent_id] if comment.parent_id else roots).append(comment)
+    key = SORTS.get(sort, SORTS["newest"])
+    if stance in STANCE_ORDER:
+        roots = [c for c in roots if c.stance == stance]
+    roots.sort(key=key)
+    ordered = []
+
+    def walk(comment, depth):
+        ordered.append((comment, min(depth, DISPLAY_DEPTH)))
+        for child in sorted(children[comment.pk], key=SORTS["oldest"]):
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 0)
+    return ordered
+
+
+def stance_counts(item: Item) -> dict[str, int]:
+    counts = Counter(
+        item.comments.filter(parent__isnull=True, deleted_at__isnull=True).values_list(
+            "stance", flat=True
+        )
+    )
+    return {stance: counts.get(stance, 0) for stance in ("for", "neutral", "against")}
+
+
+def search_items(consultation: Consultation, *, query: str = "", theme: str = ""):
+    items = consultation.items.select_related("theme")
+    if theme:
+        items = items.filter(theme__slug=theme)
+    for word in query.split()[:8]:
+        items = items.filter(
+            Q(title__icontains=word)
+            | Q(title_en__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(summary_en__icontains=word)
+            | Q(body__icontains=word)
+        )
+    return items
+
+
+def my_participation(user) -> list[dict]:
+    """Everything ``user`` did, grouped by consultation: for their eyes only."""
+    by_consultation: dict[int, dict] = {}
+
+    def entry(consultation):
+        return by_consultation.setdefault(
+            consultation.pk,
+            {
+                "consultation": consultation,
+                "votes": [],
+                "grades": [],
+                "ballot": None,
+                "comments": [],
+            },
+        )
+
+    for vote in (
+        Vote.objects.filter(user=user)
+        .select_related("item__consultation")
+        .order_by("item__position")
+    ):
+        entry(vote.item.consultation)["votes"].append(vote)
+    for grade in (
+        Grade.objects.filter(user=user)
+        .select_related("item__consultation")
+        .order_by("item__position")
+    ):
+        entry(grade.item.consultation)["grades"].append(grade)
+    for ballot in (
+        Ballot.objects.filter(user=user)
+        .select_related("consultation")
+        .prefetch_related("entries__item")
+    ):
+        entry(ballot.consultation)["ballot"] = ballot
+    for comment in (
+        Comment.objects.filter(author=user, deleted_at__isnull=True)
+        .select_related("item__consultation")
+        .order_by("-created_at")
+    ):
+        entry(comment.item.consultation)["comments"].append(comment)
+    return list(by_consultation.values())

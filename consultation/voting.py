@@ -1,0 +1,157 @@
+"""Votes, grades and ranking ballots: the one code path every interface uses.
+
+Each function checks permission, validates, writes in one transaction and relies
+on a database constraint as the last word against races (double clicks, two
+tabs, concurrent API calls): see tests/consultation/test_concurrency.py.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consultation import permissions
+from consultation.errors import Invalid, NotAllowed
+from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, Vote
+
+
+def _refuse_unless(allowed: bool, user, consultation) -> None:
+    if allowed:
+        return
+    if not user.is_authenticated:
+        raise NotAllowed("login_required", _("Log in to take part."))
+    if not permissions.is_eligible(user, consultation):
+        if consultation.eligibility == Consultation.Eligibility.VERIFIED_IDENTITY:
+            raise NotAllowed(
+                "identity_required",
+                _("This consultation is open to identity-verified accounts only."),
+            )
+        raise NotAllowed("not_eligible", _("Verify your e-mail address to take part."))
+    if not consultation.accepts_participation():
+        raise NotAllowed("not_open", _("This consultation is not open for participation."))
+    raise NotAllowed("mode_disabled", _("This form of participation is not enabled here."))
+
+
+def _upsert(model, *, item, user, values: dict):
+    """Insert or update the citizen's row for this item; safe against concurrent calls.
+
+    Two racing inserts both miss in ``select_for_update``; the unique constraint
+    makes the second fail, and we then update the row the first one created.
+    """
+    now = timezone.now()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                row = model.objects.select_for_update().filter(item=item, user=user).first()
+                if row is None:
+                    return model.objects.create(
+                        item=item, user=user, created_at=now, updated_at=now, **values
+                    )
+                for field, value in values.items():
+                    setattr(row, field, value)
+                row.updated_at = now
+                row.save(update_fields=[*values, "updated_at"])
+                return row
+        except IntegrityError:
+            continue  # lost the race to an identical insert: retry as an update
+    raise IntegrityError(f"could not record {model.__name__} for item {item.pk}")
+
+
+def cast_vote(user, item: Item, choice: str) -> Vote:
+    consultation = item.consultation
+    _refuse_unless(permissions.can_vote(user, consultation), user, consultation)
+    if choice not in Vote.Choice.values:
+        raise Invalid("invalid_choice", _("Choose for, against or abstain."))
+    return _upsert(Vote, item=item, user=user, values={"choice": choice})
+
+
+def withdraw_vote(user, item: Item) -> bool:
+    consultation = item.consultation
+    _refuse_unless(permissions.can_vote(user, consultation), user, consultation)
+    deleted, _rows = Vote.objects.filter(item=item, user=user).delete()
+    return bool(deleted)
+
+
+def grade_item(user, item: Item, grade) -> Grade:
+    consultation = item.consultation
+    _refuse_unless(permissions.can_grade(user, consultation), user, consultation)
+    if isinstance(grade, bool) or not isinstance(grade, int):
+        try:
+            grade = int(grade)
+        except (TypeError, ValueError):
+            raise Invalid("invalid_grade", _("Choose one of the grades.")) from None
+    if not 0 <= grade < consultation.grade_scale:
+        raise Invalid("invalid_grade", _("Choose one of the grades."))
+    return _upsert(Grade, item=item, user=user, values={"grade": grade})
+
+
+def withdraw_grade(user, item: Item) -> bool:
+    consultation = item.consultation
+    _refuse_unless(permissions.can_grade(user, consultation), user, consultation)
+    deleted, _rows = Grade.objects.filter(item=item, user=user).delete()
+    return bool(deleted)
+
+
+def validate_ranking(consultation: Consultation, item_ids) -> list[int]:
+    """Return the ranking as a list of item ids, or refuse it with a clear reason."""
+    if not isinstance(item_ids, (list, tuple)) or not item_ids:
+        raise Invalid("empty_ballot", _("Rank at least one item."))
+    try:
+        ids = [int(i) for i in item_ids if not isinstance(i, bool)]
+    except (TypeError, ValueError):
+        raise Invalid("unknown_item", _("The ranking names an item that does not exist.")) from None
+    if len(ids) != len(item_ids):
+        raise Invalid("unknown_item", _("The ranking names an item that does not exist."))
+    if len(ids) > consultation.ranking_size:
+        raise Invalid(
+            "too_many_items",
+            _("Rank at most %(k)d items.") % {"k": consultation.ranking_size},
+        )
+    if len(set(ids)) != len(ids):
+        raise Invalid("duplicate_item", _("Each item may appear only once in your ranking."))
+    known = set(
+        Item.objects.filter(consultation=consultation, pk__in=ids).values_list("pk", flat=True)
+    )
+    if known != set(ids):
+        raise Invalid(
+            "unknown_item", _("The ranking names an item that is not part of this consultation.")
+        )
+    return ids
+
+
+def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
+    """Record (or replace) the citizen's ranking: ``item_ids[0]`` is their first choice."""
+    _refuse_unless(permissions.can_rank(user, consultation), user, consultation)
+    ids = validate_ranking(consultation, item_ids)
+    now = timezone.now()
+    for _attempt in range(3):
+        try:
+            with transaction.atomic():
+                # Locking the ballot row serialises two tabs replacing the same ballot;
+                # the unique constraint settles two tabs creating it.
+                ballot = (
+                    Ballot.objects.select_for_update()
+                    .filter(consultation=consultation, user=user)
+                    .first()
+                )
+                if ballot is None:
+                    ballot = Ballot.objects.create(
+                        consultation=consultation, user=user, created_at=now, updated_at=now
+                    )
+                else:
+                    ballot.entries.all().delete()
+                    ballot.updated_at = now
+                    ballot.save(update_fields=["updated_at"])
+                BallotEntry.objects.bulk_create(
+                    BallotEntry(ballot=ballot, item_id=item_id, rank=rank)
+                    for rank, item_id in enumerate(ids, start=1)
+                )
+                return ballot
+        except IntegrityError:
+            continue
+    raise IntegrityError(f"could not record the ballot of user {user.pk}")
+
+
+def withdraw_ballot(user, consultation: Consultation) -> bool:
+    _refuse_unless(permissions.can_rank(user, consultation), user, consultation)
+    deleted, _rows = Ballot.objects.filter(consultation=consultation, user=user).delete()
+    return bool(deleted)
