@@ -4,6 +4,7 @@ Every status change goes through ``transition`` (one module, one lock); the
 periodic job ``advance_due`` opens and closes consultations on time.
 """
 
+import contextlib
 import logging
 
 from django.db import transaction
@@ -65,9 +66,12 @@ def _check_ready(consultation, to, now) -> None:
 
 
 def schedule(consultation, *, opens_at, closes_at, now=None) -> Consultation:
-    consultation.opens_at, consultation.closes_at = opens_at, closes_at
-    consultation.save(update_fields=["opens_at", "closes_at", "updated_at"])
-    return transition(consultation.pk, Status.SCHEDULED, now=now)
+    # One transaction: a refused transition (already open, date in the past) must
+    # not leave the new dates behind.
+    with transaction.atomic():
+        consultation.opens_at, consultation.closes_at = opens_at, closes_at
+        consultation.save(update_fields=["opens_at", "closes_at", "updated_at"])
+        return transition(consultation.pk, Status.SCHEDULED, now=now)
 
 
 def open_now(consultation, now=None) -> Consultation:
@@ -92,8 +96,7 @@ def advance_due(now=None) -> dict:
     for pk in Consultation.objects.filter(status=Status.OPEN, closes_at__lte=now).values_list(
         "pk", flat=True
     ):
-        try:
+        # Conflict: closed meanwhile by its organiser, nothing left to do.
+        with contextlib.suppress(Conflict):
             closed.append(transition(pk, Status.CLOSED, now=now).slug)
-        except Conflict:
-            pass  # closed meanwhile by its organiser: nothing left to do
     return {"opened": opened, "closed": closed}

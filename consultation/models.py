@@ -253,6 +253,9 @@ class Vote(models.Model):
             ),
         ]
 
+    def __str__(self):
+        return f"vote on item {self.item_id}"  # never who, never how
+
 
 class Grade(models.Model):
     """A majority-judgment grade: 0 is the worst ("À rejeter"), scale-1 the best."""
@@ -271,6 +274,9 @@ class Grade(models.Model):
             models.CheckConstraint(condition=Q(grade__lte=6), name="grade_within_scale"),
         ]
 
+    def __str__(self):
+        return f"grade on item {self.item_id}"
+
 
 class Ballot(models.Model):
     """A citizen's ranking: up to K distinct items of one consultation, in order."""
@@ -286,6 +292,9 @@ class Ballot(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["consultation", "user"], name="ballot_one_per_citizen"),
         ]
+
+    def __str__(self):
+        return f"ballot {self.pk} in consultation {self.consultation_id}"
 
     def ranked_item_ids(self) -> list[int]:
         return [entry.item_id for entry in self.entries.order_by("rank")]
@@ -303,6 +312,9 @@ class BallotEntry(models.Model):
             models.UniqueConstraint(fields=["ballot", "item"], name="ballot_entry_unique_item"),
             models.CheckConstraint(condition=Q(rank__gte=1), name="ballot_entry_rank_positive"),
         ]
+
+    def __str__(self):
+        return f"rank {self.rank}: item {self.item_id}"
 
 
 class CommentQuerySet(models.QuerySet):
@@ -355,6 +367,9 @@ class CommentRevision(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self):
+        return f"revision of comment {self.comment_id}"
+
 
 class CommentReaction(models.Model):
     """ "Useful": one per citizen per comment."""
@@ -369,3 +384,6 @@ class CommentReaction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["comment", "user"], name="reaction_one_per_citizen"),
         ]
+
+    def __str__(self):
+        return f"useful mark on comment {self.comment_id}"

@@ -74,11 +74,11 @@ def withdraw_vote(user, item: Item) -> bool:
 def grade_item(user, item: Item, grade) -> Grade:
     consultation = item.consultation
     _refuse_unless(permissions.can_grade(user, consultation), user, consultation)
+    # Whole numbers only, as int or as digits from a form: not 2.5, not True.
+    if isinstance(grade, str) and grade.strip().isdigit():
+        grade = int(grade)
     if isinstance(grade, bool) or not isinstance(grade, int):
-        try:
-            grade = int(grade)
-        except (TypeError, ValueError):
-            raise Invalid("invalid_grade", _("Choose one of the grades.")) from None
+        raise Invalid("invalid_grade", _("Choose one of the grades."))
     if not 0 <= grade < consultation.grade_scale:
         raise Invalid("invalid_grade", _("Choose one of the grades."))
     return _upsert(Grade, item=item, user=user, values={"grade": grade})
