@@ -12,6 +12,7 @@ from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -108,7 +109,7 @@ def _participants(count: int, *, start: int = 0) -> list:
     emails = [f"p{n:05d}@{GENERATED_DOMAIN}" for n in range(start, start + count)]
     existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
     new = [
-        User(email=e, display_name=f"Participant {e[1:6]}", password="!")  # unusable password
+        User(email=e, display_name=f"Participant {e[1:6]}", password=make_password(None))
         for e in emails
         if e not in existing
     ]
@@ -218,11 +219,16 @@ def seed(
             "slug": CLOSED_SLUG,
             "title": "Médiathèque : quels services développer en priorité ?",
             "title_en": "Library: which services should come first?",
-            "summary": "Consultation terminée (données générées) : horaires et services de la médiathèque.",
-            "summary_en": "Finished consultation (generated data): library opening hours and services.",
+            "summary": (
+                "Consultation terminée (données générées) : horaires et services de la médiathèque."
+            ),
+            "summary_en": (
+                "Finished consultation (generated data): library opening hours and services."
+            ),
             "description": (
-                "Une consultation **fictive**, close, dont les participations ont été générées "
-                "pour que les résultats, les exports et les tests de charge aient une taille réelle."
+                "Une consultation **fictive**, close, dont les participations ont été "
+                "générées pour que les résultats, les exports et les tests de charge aient "
+                "une taille réelle."
             ),
             "themes": [],
             "items": [

@@ -9,10 +9,11 @@ Why the constraint is what saves us: ``voting._upsert`` first looks for the
 citizen's row with SELECT … FOR UPDATE. When no row exists yet there is nothing
 to lock, so two racing threads both see "no vote" and both INSERT. Without the
 unique constraint ``vote_one_per_citizen_per_item`` both inserts commit and the
-item counts two votes from one person (with the constraint dropped, the count
-assertion below fails: five runs on PostgreSQL left 3, 6, 7, 2 and 4 rows for 8 threads). With it, PostgreSQL
-makes the second INSERT wait for the first transaction, then fail with an
-IntegrityError; ``_upsert`` retries as an update of the row that won.
+item counts two votes from one person: with the constraint dropped, the count
+assertion below fails (five runs on PostgreSQL left 3, 6, 7, 2 and 4 rows for
+8 threads). With it, PostgreSQL makes the second INSERT wait for the first
+transaction, then fail with an IntegrityError; ``_upsert`` retries as an update
+of the row that won.
 Ballots are the same story with ``ballot_one_per_citizen``, plus the row lock
 that keeps two tabs from interleaving their entries.
 """
@@ -39,7 +40,7 @@ def race(action, arguments):
         try:
             barrier.wait(timeout=10)
             action(argument)
-        except Exception as error:  # noqa: BLE001 - reported below
+        except Exception as error:  # reported below
             errors.append(error)
         finally:
             connection.close()
