@@ -76,7 +76,13 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
+    "config.ratelimit.WriteRateLimitMiddleware",
 ]
+# Writes (votes, grades, rankings, comments, organiser actions) per account, or per IP
+# address for anonymous requests.
+WRITE_RATE_LIMIT = env.str("WRITE_RATE_LIMIT", default="120/m")
+RATE_LIMITED_PREFIXES = ("/consultations/", "/api/", "/organisation/", "/ma-participation/")
+RATELIMIT_USE_CACHE = "default"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = None
