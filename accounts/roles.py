@@ -4,10 +4,16 @@ from allauth.mfa.models import Authenticator
 
 
 def holds_privileged_role(user) -> bool:
-    """Staff, organisers and moderators can change what others see: they need MFA."""
+    """Staff, organisers and moderators can change what others see: they need MFA.
+
+    Organiser and moderator roles are global flags or memberships of one consultation
+    (``consultation.Membership``, reached through its reverse relation).
+    """
     if not user.is_authenticated:
         return False
-    return bool(user.is_staff or user.is_superuser or user.is_organiser or user.is_moderator)
+    if user.is_staff or user.is_superuser or user.is_organiser or user.is_moderator:
+        return True
+    return user.memberships.exists()
 
 
 def has_mfa(user) -> bool:

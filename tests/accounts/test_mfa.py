@@ -62,3 +62,15 @@ def test_login_with_mfa_asks_for_the_code(client, organiser):
     response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code(secret)})
     assert response.status_code == 302
     assert client.get(reverse("organiser:dashboard")).status_code == 200
+
+
+def test_a_per_consultation_moderator_needs_mfa_too(client_for, citizen):
+    from consultation.models import Membership
+    from tests.consultation.factories import add_member, make_consultation
+
+    add_member(make_consultation(), citizen, Membership.Role.MODERATOR)
+    response = client_for(citizen).get(reverse("moderation:queue"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(MFA_SETUP)
+    enable_totp(citizen)
+    assert client_for(citizen).get(reverse("moderation:queue")).status_code == 200
