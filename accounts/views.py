@@ -12,7 +12,6 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from accounts import lifecycle, privacy
-from accounts.decorators import participant_required
 from accounts.forms import DeleteAccountForm, ProfileForm
 
 
@@ -57,12 +56,6 @@ def delete_account(request):
         messages.success(request, _("Your account and your personal data have been deleted."))
         return redirect("home")
     return render(request, "accounts/delete.html", {"form": form})
-
-
-@participant_required
-def participation(request):
-    """What I took part in. Filled in by the consultation capability."""
-    return render(request, "accounts/participation.html")
 
 
 @require_POST

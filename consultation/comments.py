@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from consultation import permissions
 from consultation.errors import Invalid, NotAllowed
 from consultation.models import Comment, CommentReaction, CommentRevision, Item
-from consultation.voting import _refuse_unless
+from consultation.voting import refuse_unless
 
 MAX_LENGTH = 5000
 # Replies deeper than this are shown at this depth (still as replies to their parent).
@@ -30,7 +30,7 @@ def _clean(body, stance) -> tuple[str, str]:
 
 def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=None) -> Comment:
     consultation = item.consultation
-    _refuse_unless(permissions.can_comment(user, consultation), user, consultation)
+    refuse_unless(permissions.can_comment(user, consultation), user, consultation)
     body, stance = _clean(body, stance)
     if parent is not None and (parent.item_id != item.pk):
         raise Invalid("foreign_parent", _("You can only reply to a comment on the same item."))
@@ -76,7 +76,7 @@ def erase_comment(comment: Comment) -> Comment:
 def toggle_useful(user, comment: Comment) -> bool:
     """Mark (or unmark) a comment as useful; return whether it is now marked."""
     consultation = comment.item.consultation
-    _refuse_unless(permissions.can_react(user, consultation), user, consultation)
+    refuse_unless(permissions.can_react(user, consultation), user, consultation)
     if comment.is_deleted:
         raise Invalid("deleted_comment", _("This comment was deleted."))
     if comment.author_id == user.pk:

@@ -1,3 +1,6 @@
+"""The organiser space, mounted at /organisation/. The whole "organiser" namespace
+requires MFA from role holders (accounts.middleware.RequireMFAMiddleware)."""
+
 from django.urls import path
 
 from consultation.views import organiser
@@ -5,4 +8,23 @@ from consultation.views import organiser
 app_name = "organiser"
 urlpatterns = [
     path("", organiser.dashboard, name="dashboard"),
+    path("nouvelle/", organiser.create, name="create"),
+    path("<slug:slug>/", organiser.manage, name="manage"),
+    path("<slug:slug>/modifier/", organiser.edit, name="edit"),
+    path("<slug:slug>/mesures/", organiser.items, name="items"),
+    path("<slug:slug>/mesures/ajouter/", organiser.item_add, name="item_add"),
+    path("<slug:slug>/mesures/importer/", organiser.import_items, name="import"),
+    path("<slug:slug>/mesures/<int:item_id>/modifier/", organiser.item_edit, name="item_edit"),
+    path("<slug:slug>/mesures/<int:item_id>/supprimer/", organiser.item_delete, name="item_delete"),
+    path("<slug:slug>/mesures/<int:item_id>/deplacer/", organiser.item_move, name="item_move"),
+    path("<slug:slug>/calendrier/", organiser.schedule, name="schedule"),
+    path("<slug:slug>/ouvrir/", organiser.open_now, name="open_now"),
+    path("<slug:slug>/brouillon/", organiser.back_to_draft, name="back_to_draft"),
+    path("<slug:slug>/cloturer/", organiser.close, name="close"),
+    path("<slug:slug>/equipe/", organiser.team, name="team"),
+    path(
+        "<slug:slug>/equipe/<int:membership_id>/retirer/",
+        organiser.team_remove,
+        name="team_remove",
+    ),
 ]

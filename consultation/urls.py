@@ -1,8 +1,23 @@
 from django.urls import path
 
-from consultation.views import public
+from consultation.views import participation, public
 
 app_name = "consultation"
+
+ITEM = "consultations/<slug:slug>/mesures/<int:item_id>/"
+COMMENT = ITEM + "commentaires/<int:comment_id>/"
+
 urlpatterns = [
     path("consultations/", public.consultation_list, name="list"),
+    path("consultations/<slug:slug>/", public.consultation_detail, name="detail"),
+    path("consultations/<slug:slug>/classement/", participation.ranking, name="ranking"),
+    path(ITEM, public.item_detail, name="item"),
+    path(ITEM + "vote/", participation.vote, name="vote"),
+    path(ITEM + "note/", participation.grade, name="grade"),
+    path(ITEM + "commentaires/", participation.comment_post, name="comment"),
+    path(COMMENT + "repondre/", participation.comment_reply, name="comment_reply"),
+    path(COMMENT + "modifier/", participation.comment_edit, name="comment_edit"),
+    path(COMMENT + "supprimer/", participation.comment_delete, name="comment_delete"),
+    path(COMMENT + "utile/", participation.comment_useful, name="comment_useful"),
+    path("ma-participation/", participation.my_participation, name="my_participation"),
 ]

@@ -14,7 +14,7 @@ from consultation.errors import Invalid, NotAllowed
 from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, Vote
 
 
-def _refuse_unless(allowed: bool, user, consultation) -> None:
+def refuse_unless(allowed: bool, user, consultation) -> None:
     if allowed:
         return
     if not user.is_authenticated:
@@ -58,7 +58,7 @@ def _upsert(model, *, item, user, values: dict):
 
 def cast_vote(user, item: Item, choice: str) -> Vote:
     consultation = item.consultation
-    _refuse_unless(permissions.can_vote(user, consultation), user, consultation)
+    refuse_unless(permissions.can_vote(user, consultation), user, consultation)
     if choice not in Vote.Choice.values:
         raise Invalid("invalid_choice", _("Choose for, against or abstain."))
     return _upsert(Vote, item=item, user=user, values={"choice": choice})
@@ -66,14 +66,14 @@ def cast_vote(user, item: Item, choice: str) -> Vote:
 
 def withdraw_vote(user, item: Item) -> bool:
     consultation = item.consultation
-    _refuse_unless(permissions.can_vote(user, consultation), user, consultation)
+    refuse_unless(permissions.can_vote(user, consultation), user, consultation)
     deleted, _rows = Vote.objects.filter(item=item, user=user).delete()
     return bool(deleted)
 
 
 def grade_item(user, item: Item, grade) -> Grade:
     consultation = item.consultation
-    _refuse_unless(permissions.can_grade(user, consultation), user, consultation)
+    refuse_unless(permissions.can_grade(user, consultation), user, consultation)
     # Whole numbers only, as int or as digits from a form: not 2.5, not True.
     if isinstance(grade, str) and grade.strip().isdigit():
         grade = int(grade)
@@ -86,7 +86,7 @@ def grade_item(user, item: Item, grade) -> Grade:
 
 def withdraw_grade(user, item: Item) -> bool:
     consultation = item.consultation
-    _refuse_unless(permissions.can_grade(user, consultation), user, consultation)
+    refuse_unless(permissions.can_grade(user, consultation), user, consultation)
     deleted, _rows = Grade.objects.filter(item=item, user=user).delete()
     return bool(deleted)
 
@@ -120,7 +120,7 @@ def validate_ranking(consultation: Consultation, item_ids) -> list[int]:
 
 def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
     """Record (or replace) the citizen's ranking: ``item_ids[0]`` is their first choice."""
-    _refuse_unless(permissions.can_rank(user, consultation), user, consultation)
+    refuse_unless(permissions.can_rank(user, consultation), user, consultation)
     ids = validate_ranking(consultation, item_ids)
     now = timezone.now()
     for _attempt in range(3):
@@ -152,6 +152,6 @@ def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
 
 
 def withdraw_ballot(user, consultation: Consultation) -> bool:
-    _refuse_unless(permissions.can_rank(user, consultation), user, consultation)
+    refuse_unless(permissions.can_rank(user, consultation), user, consultation)
     deleted, _rows = Ballot.objects.filter(consultation=consultation, user=user).delete()
     return bool(deleted)

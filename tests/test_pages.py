@@ -22,11 +22,12 @@ SIGNED_IN_PAGES = [
     "accounts:profile",
     "accounts:my_data",
     "accounts:delete",
-    "accounts:participation",
+    "consultation:my_participation",
     "account_email",
     "account_change_password",
     "mfa_index",
     "account_reauthenticate",
+    "accounts:api_tokens",
 ]
 
 

@@ -1,10 +1,53 @@
+"""The organiser space (/organisation/): thin views over ``organising``, ``importing``
+and ``lifecycle``. The whole namespace needs MFA (accounts.middleware); each page
+checks ``can_manage`` for the consultation it touches.
+
+Refusals from the domain are shown on the page they came from, next to the field
+they concern when there is one, with their HTTP status (409 for a state conflict).
+"""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.db import IntegrityError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import mfa_required
-from consultation import permissions
-from consultation.models import Consultation, Membership
+from consultation import importing, lifecycle, organising, permissions
+from consultation.errors import Refused
+from consultation.models import Comment, Consultation, Membership
+from consultation.organiser_forms import (
+    CloseEarlyForm,
+    ConsultationForm,
+    ImportForm,
+    ItemForm,
+    MemberForm,
+    ScheduleForm,
+)
+
+Status = Consultation.Status
+TEMPLATES = "consultation/organiser/"
+
+# Lifecycle refusals that concern one field of the scheduling form.
+SCHEDULE_FIELD_OF = {"opens_in_past": "opens_at", "closes_in_past": "closes_at"}
+
+
+def _managed(request, slug) -> Consultation:
+    consultation = get_object_or_404(Consultation, slug=slug)
+    if not permissions.can_manage(request.user, consultation):
+        raise PermissionDenied
+    return consultation
+
+
+def _page(request, template, consultation, status=200, **context):
+    context["consultation"] = consultation
+    context["preparing"] = organising.is_preparing(consultation)
+    return render(request, TEMPLATES + template, context, status=status)
 
 
 @login_required
@@ -18,4 +61,345 @@ def dashboard(request):
         raise PermissionDenied
     if permissions.is_staff(user):
         managed = Consultation.objects.all()
-    return render(request, "consultation/organiser/dashboard.html", {"consultations": managed})
+    return render(
+        request,
+        TEMPLATES + "dashboard.html",
+        {
+            "consultations": managed.annotate(item_count=Count("items")).order_by("-created_at"),
+            "can_create": permissions.can_create_consultation(user),
+        },
+    )
+
+
+@login_required
+@mfa_required
+@require_http_methods(["GET", "POST"])
+def create(request):
+    if not permissions.can_create_consultation(request.user):
+        raise PermissionDenied
+    form = ConsultationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            consultation = organising.create_consultation(
+                request.user, form.consultation_fields(), form.theme_list()
+            )
+        except IntegrityError:  # the same address taken a moment ago by someone else
+            form.add_error("slug", _("This address is already used by another consultation."))
+        else:
+            messages.success(request, _("Consultation created as a draft."))
+            return redirect("organiser:manage", slug=consultation.slug)
+    return render(
+        request, TEMPLATES + "consultation_form.html", {"form": form}, status=_status(form)
+    )
+
+
+def _status(form) -> int:
+    return 422 if form.is_bound and form.errors else 200
+
+
+@login_required
+@mfa_required
+def manage(request, slug):
+    consultation = _managed(request, slug)
+    return _overview(request, consultation)
+
+
+def _overview(request, consultation, error=None, status=200):
+    counts = {
+        "items": consultation.items.count(),
+        "themes": consultation.themes.count(),
+        "comments": Comment.objects.filter(item__consultation=consultation).count(),
+        "moderators": consultation.memberships.filter(role=Membership.Role.MODERATOR).count(),
+    }
+    return _page(
+        request,
+        "manage.html",
+        consultation,
+        status=status,
+        counts=counts,
+        error=error,
+        close_form=CloseEarlyForm() if consultation.status == Status.OPEN else None,
+    )
+
+
+@login_required
+@mfa_required
+@require_http_methods(["GET", "POST"])
+def edit(request, slug):
+    consultation = _managed(request, slug)
+    form = ConsultationForm(request.POST or None, instance=consultation)
+    status = 200
+    if request.method == "POST":
+        status = _status(form)
+        if form.is_valid():
+            try:
+                consultation = organising.update_consultation(
+                    consultation, form.consultation_fields(), form.theme_list()
+                )
+            except Refused as refusal:
+                form.add_error(None, refusal.message)
+                status = refusal.status
+            except IntegrityError:
+                form.add_error("slug", _("This address is already used by another consultation."))
+                status = 409
+            else:
+                messages.success(request, _("Changes saved."))
+                return redirect("organiser:manage", slug=consultation.slug)
+        consultation.refresh_from_db()  # the form wrote unsaved values on the instance
+    return _page(request, "consultation_form.html", consultation, status=status, form=form)
+
+
+# --- Items ---------------------------------------------------------------------------
+
+
+@login_required
+@mfa_required
+def items(request, slug):
+    consultation = _managed(request, slug)
+    return _items_page(request, consultation)
+
+
+def _items_page(request, consultation, error=None, status=200):
+    return _page(
+        request,
+        "items.html",
+        consultation,
+        status=status,
+        error=error,
+        items=consultation.items.select_related("theme"),
+    )
+
+
+@login_required
+@mfa_required
+@require_http_methods(["GET", "POST"])
+def item_add(request, slug):
+    consultation = _managed(request, slug)
+    return _item_form(request, consultation, None)
+
+
+@login_required
+@mfa_required
+@require_http_methods(["GET", "POST"])
+def item_edit(request, slug, item_id):
+    consultation = _managed(request, slug)
+    item = get_object_or_404(consultation.items, pk=item_id)
+    return _item_form(request, consultation, item)
+
+
+def _item_form(request, consultation, item):
+    form = ItemForm(request.POST or None, instance=item, consultation=consultation)
+    status = 200
+    if request.method == "POST":
+        status = _status(form)
+        if form.is_valid():
+            try:
+                if item is None:
+                    organising.add_item(consultation, form.cleaned_data)
+                else:
+                    organising.update_item(item, form.cleaned_data)
+            except Refused as refusal:
+                form.add_error(None, refusal.message)
+                status = refusal.status
+            else:
+                messages.success(request, _("Item saved."))
+                return redirect("organiser:items", slug=consultation.slug)
+    return _page(request, "item_form.html", consultation, status=status, form=form, item=item)
+
+
+@login_required
+@mfa_required
+@require_http_methods(["GET", "POST"])
+def item_delete(request, slug, item_id):
+    consultation = _managed(request, slug)
+    item = get_object_or_404(consultation.items, pk=item_id)
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            organising.delete_item(item)
+        except Refused as refusal:
+            error, status = refusal.message, refusal.status
+        else:
+            messages.success(request, _("Item deleted."))
+            return redirect("organiser:items", slug=consultation.slug)
+    return _page(request, "item_delete.html", consultation, status=status, item=item, error=error)
+
+
+@login_required
+@mfa_required
+@require_POST
+def item_move(request, slug, item_id):
+    consultation = _managed(request, slug)
+    item = get_object_or_404(consultation.items, pk=item_id)
+    try:
+        organising.move_item(item, request.POST.get("direction", ""))
+    except Refused as refusal:
+        return _items_page(request, consultation, error=refusal.message, status=refusal.status)
+    return redirect(reverse("organiser:items", kwargs={"slug": slug}) + f"#item-{item.pk}")
+
+
+@login_required
+@mfa_required
+@require_http_methods(["GET", "POST"])
+def import_items(request, slug):
+    consultation = _managed(request, slug)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report, error, status = None, None, 200
+    if request.method == "POST":
+        status = _status(form)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                report = importing.import_items(consultation, upload.name, upload.read())
+            except Refused as refusal:
+                error, status = refusal.message, refusal.status
+            else:
+                if report.ok:
+                    messages.success(
+                        request,
+                        ngettext(
+                            "%(count)s item imported.",
+                            "%(count)s items imported.",
+                            report.imported,
+                        )
+                        % {"count": report.imported},
+                    )
+                    if report.themes_created:
+                        messages.info(
+                            request,
+                            _("Themes created: %(names)s.")
+                            % {"names": ", ".join(report.themes_created)},
+                        )
+                    return redirect("organiser:items", slug=consultation.slug)
+                status = 422
+    return _page(
+        request, "import.html", consultation, status=status, form=form, report=report, error=error
+    )
+
+
+# --- Lifecycle -------------------------------------------------------------------------
+
+
+@login_required
+@mfa_required
+@require_http_methods(["GET", "POST"])
+def schedule(request, slug):
+    consultation = _managed(request, slug)
+    form = ScheduleForm(
+        request.POST or None,
+        initial={"opens_at": consultation.opens_at, "closes_at": consultation.closes_at},
+    )
+    status = 200
+    if request.method == "POST":
+        status = _status(form)
+        if form.is_valid():
+            try:
+                organising.reschedule(consultation, **form.cleaned_data)
+            except Refused as refusal:
+                form.add_error(SCHEDULE_FIELD_OF.get(refusal.code), refusal.message)
+                status = refusal.status
+                consultation.refresh_from_db()
+            else:
+                messages.success(request, _("The consultation is scheduled."))
+                return redirect("organiser:manage", slug=consultation.slug)
+    return _page(request, "schedule.html", consultation, status=status, form=form)
+
+
+def _transition(request, slug, action, success_message):
+    consultation = _managed(request, slug)
+    try:
+        action(consultation)
+    except Refused as refusal:
+        return _overview(request, consultation, error=refusal.message, status=refusal.status)
+    messages.success(request, success_message)
+    return redirect("organiser:manage", slug=consultation.slug)
+
+
+@login_required
+@mfa_required
+@require_POST
+def open_now(request, slug):
+    return _transition(request, slug, lifecycle.open_now, _("The consultation is open."))
+
+
+@login_required
+@mfa_required
+@require_POST
+def back_to_draft(request, slug):
+    return _transition(
+        request,
+        slug,
+        lambda consultation: lifecycle.transition(consultation.pk, Status.DRAFT),
+        _("The consultation is a draft again: it will not open on its own."),
+    )
+
+
+@login_required
+@mfa_required
+@require_http_methods(["GET", "POST"])
+def close(request, slug):
+    consultation = _managed(request, slug)
+    form = CloseEarlyForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = _status(form)
+        if form.is_valid():
+            try:
+                lifecycle.close_early(consultation, reason=form.cleaned_data["reason"])
+            except Refused as refusal:
+                form.add_error(None, refusal.message)
+                status = refusal.status
+            else:
+                messages.success(request, _("The consultation is closed."))
+                return redirect("organiser:manage", slug=consultation.slug)
+    return _page(request, "close.html", consultation, status=status, form=form)
+
+
+# --- Team ------------------------------------------------------------------------------
+
+
+@login_required
+@mfa_required
+@require_http_methods(["GET", "POST"])
+def team(request, slug):
+    consultation = _managed(request, slug)
+    form = MemberForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = _status(form)
+        if form.is_valid():
+            try:
+                organising.add_member(
+                    consultation, form.cleaned_data["email"], form.cleaned_data["role"]
+                )
+            except Refused as refusal:
+                form.add_error("email", refusal.message)
+                status = refusal.status
+            else:
+                messages.success(request, _("Added to the team."))
+                return redirect("organiser:team", slug=consultation.slug)
+    return _team_page(request, consultation, form, status=status)
+
+
+def _team_page(request, consultation, form, error=None, status=200):
+    members = consultation.memberships.select_related("user").order_by("role", "created_at")
+    return _page(
+        request, "team.html", consultation, status=status, form=form, members=members, error=error
+    )
+
+
+@login_required
+@mfa_required
+@require_POST
+def team_remove(request, slug, membership_id):
+    consultation = _managed(request, slug)
+    try:
+        organising.remove_member(consultation, membership_id)
+    except Refused as refusal:
+        return _team_page(
+            request, consultation, MemberForm(), error=refusal.message, status=refusal.status
+        )
+    messages.success(request, _("Removed from the team."))
+    if not permissions.can_manage(request.user, consultation):
+        return redirect("organiser:dashboard")
+    return redirect("organiser:team", slug=consultation.slug)

@@ -1,6 +1,63 @@
-from django.shortcuts import render
+"""Pages anyone may read: the list of consultations, a consultation, an item and its debate.
 
-from consultation.models import Consultation
+``render_item`` is shared with participation.py, which re-renders the item page with
+the refused form (and a 4xx status) when the domain turns a write down.
+"""
+
+from django.db.models import prefetch_related_objects
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
+
+from consultation import grades, permissions, queries
+from consultation.errors import NotAllowed
+from consultation.forms import CommentForm, GradeForm, ItemFilterForm, ThreadOptionsForm, VoteForm
+from consultation.models import Consultation, Grade, Item, Vote
+from consultation.voting import refuse_unless
+
+
+def get_consultation(request, slug) -> Consultation:
+    """The consultation, or 404 for a draft its visitor may not manage."""
+    consultation = get_object_or_404(Consultation, slug=slug)
+    if not permissions.can_view(request.user, consultation):
+        raise Http404
+    return consultation
+
+
+def get_item(request, slug, item_id) -> tuple[Consultation, Item]:
+    consultation = get_consultation(request, slug)
+    item = get_object_or_404(
+        Item.objects.select_related("theme"), pk=item_id, consultation=consultation
+    )
+    item.consultation = consultation
+    return consultation, item
+
+
+def participation_obstacle(user, consultation) -> NotAllowed | None:
+    """Why ``user`` cannot take part here (in the domain's own words), or None.
+
+    The phase comes first on a page: telling a visitor to log in to a closed
+    consultation would send them nowhere (the domain checks login first, for APIs)."""
+    if not consultation.accepts_participation():
+        return NotAllowed("not_open", _("This consultation is not open for participation."))
+    try:
+        refuse_unless(permissions.can_participate(user, consultation), user, consultation)
+    except NotAllowed as refusal:
+        return refusal
+    return None
+
+
+def consultation_context(request, consultation) -> dict:
+    user = request.user
+    see_results = permissions.can_see_results(user, consultation)
+    return {
+        "consultation": consultation,
+        "preview": consultation.status == Consultation.Status.DRAFT,
+        "can_see_results": see_results,
+        "counts": queries.participation_counts(consultation),
+        "tallies": queries.item_tallies(consultation) if see_results else {},
+        "obstacle": participation_obstacle(user, consultation),
+    }
 
 
 def consultation_list(request):
@@ -13,3 +70,128 @@ def consultation_list(request):
             "finished": Consultation.objects.finished(),
         },
     )
+
+
+def consultation_detail(request, slug):
+    consultation = get_consultation(request, slug)
+    themes = list(consultation.themes.all())
+    filters = ItemFilterForm(request.GET or None, themes=themes)
+    items = list(
+        queries.search_items(
+            consultation, query=filters.search_query(), theme=filters.selected_theme()
+        )
+    )
+    context = consultation_context(request, consultation)
+    comment_counts = queries.comment_counts(consultation)
+    tallies = context["tallies"]
+    context.update(
+        {
+            "filters": filters,
+            "filtered": bool(filters.search_query() or filters.selected_theme()),
+            "themes": themes,
+            "rows": [
+                {
+                    "item": item,
+                    "comments": comment_counts.get(item.pk, 0),
+                    "tally": tallies.get(item.pk),
+                }
+                for item in items
+            ],
+            "item_total": consultation.items.count(),
+        }
+    )
+    return render(request, "consultation/public/detail.html", context)
+
+
+def item_detail(request, slug, item_id):
+    consultation, item = get_item(request, slug, item_id)
+    return render_item(request, consultation, item)
+
+
+def render_item(request, consultation, item, *, bound=None, status=200):
+    """The item page. ``bound`` replaces a blank form by the one just refused, keyed
+    "vote", "grade", "comment", ("reply", comment id) or ("edit", comment id)."""
+    bound = bound or {}
+    user = request.user
+    context = consultation_context(request, consultation)
+    vote = grade = None
+    if user.is_authenticated:
+        vote = Vote.objects.filter(item=item, user=user).first()
+        grade = Grade.objects.filter(item=item, user=user).first()
+    thread_options = ThreadOptionsForm(request.GET or None)
+    can_comment = permissions.can_comment(user, consultation)
+    tally = context["tallies"].get(item.pk)
+    context.update(
+        {
+            "item": item,
+            "tally": tally,
+            "grade_rows": _grade_rows(consultation, tally),
+            "can_vote": permissions.can_vote(user, consultation),
+            "can_grade": permissions.can_grade(user, consultation),
+            "can_comment": can_comment,
+            "current_vote": vote,
+            "current_grade": grade,
+            "vote_form": bound.get("vote")
+            or VoteForm(initial={"choice": vote.choice if vote else None}),
+            "grade_form": bound.get("grade")
+            or GradeForm(
+                scale=consultation.grade_scale,
+                initial={"grade": grade.grade if grade else None},
+            ),
+            "comment_form": bound.get("comment") or CommentForm(),
+            "thread_options": thread_options,
+            "thread": _thread(request, item, thread_options.options(), bound, can_comment),
+            "stance_counts": queries.stance_counts(item),
+        }
+    )
+    return render(request, "consultation/public/item.html", context, status=status)
+
+
+def _grade_rows(consultation, tally) -> list[dict]:
+    """The grade distribution, best grade first, as the ballot shows them."""
+    if not tally:
+        return []
+    counts = tally["grades"]
+    return [
+        {"label": label, "count": counts[value], "total": sum(counts)}
+        for value, label in grades.choices(consultation.grade_scale)
+    ]
+
+
+def _thread(request, item, options, bound, can_comment) -> list[dict]:
+    user = request.user
+    pairs = queries.comment_thread(item, viewer=user, **options)
+    prefetch_related_objects([comment for comment, _depth in pairs], "revisions")
+    entries = []
+    for comment, depth in pairs:
+        comment.item = item  # spares a query per comment in can_change_comment
+        own = user.is_authenticated and comment.author_id == user.pk
+        can_change = permissions.can_change_comment(user, comment)
+        reply_key, edit_key = ("reply", comment.pk), ("edit", comment.pk)
+        entries.append(
+            {
+                "comment": comment,
+                "depth": depth,
+                "own": own,
+                "can_react": can_comment and not own and not comment.is_deleted,
+                "can_change": can_change,
+                "reply_form": (
+                    bound.get(reply_key)
+                    or CommentForm(auto_id=f"reply{comment.pk}_%s", body_label=_("Your reply"))
+                )
+                if can_comment and not comment.is_deleted
+                else None,
+                "reply_open": reply_key in bound,
+                "edit_form": (
+                    bound.get(edit_key)
+                    or CommentForm(
+                        auto_id=f"edit{comment.pk}_%s",
+                        initial={"body": comment.body, "stance": comment.stance},
+                    )
+                )
+                if can_change
+                else None,
+                "edit_open": edit_key in bound,
+            }
+        )
+    return entries

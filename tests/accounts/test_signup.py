@@ -49,14 +49,14 @@ def test_sign_up_sends_a_link_that_verifies_the_address_and_logs_in(client, mail
     response = client.post(path)
     assert response.status_code == 302
     assert user.emailaddress_set.get().verified
-    assert client.get(reverse("accounts:participation")).status_code == 200
+    assert client.get(reverse("consultation:my_participation")).status_code == 200
 
     client.post(reverse("account_logout"))
     response = client.post(
         reverse("account_login"), {"login": "nadia@example.org", "password": PASSWORD}
     )
     assert response.status_code == 302
-    assert client.get(reverse("accounts:participation")).status_code == 200
+    assert client.get(reverse("consultation:my_participation")).status_code == 200
 
 
 def test_unverified_account_cannot_log_in_before_verifying(client, mailbox, celery_worker):
@@ -71,13 +71,13 @@ def test_unverified_account_cannot_log_in_before_verifying(client, mailbox, cele
 
 def test_unverified_account_cannot_take_part(client_for, unverified):
     client = client_for(unverified)
-    response = client.get(reverse("accounts:participation"))
+    response = client.get(reverse("consultation:my_participation"))
     assert response.status_code == 302
     assert response["Location"] == reverse("account_email")
 
 
 def test_verified_citizen_can_take_part(client_for, citizen):
-    assert client_for(citizen).get(reverse("accounts:participation")).status_code == 200
+    assert client_for(citizen).get(reverse("consultation:my_participation")).status_code == 200
 
 
 def test_sign_up_does_not_wait_for_the_mail_server(client, mailbox, celery_worker):

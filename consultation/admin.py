@@ -1,0 +1,100 @@
+"""The admin shows consultations, their themes, items, team and comments.
+
+Never votes, grades or ranking ballots: nothing here may tell who voted how.
+Status and dates are read-only: they change only through ``consultation.lifecycle``
+(the organiser pages), so that the admin cannot skip its checks. Once a consultation
+has opened, its settings and items are read-only here too, as in ``organising``.
+"""
+
+from django.contrib import admin
+
+from consultation import organising
+from consultation.models import Comment, Consultation, Item, Membership, Theme
+
+
+class ThemeInline(admin.TabularInline):
+    model = Theme
+    extra = 0
+    fields = ["name", "name_en", "slug", "position"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["user", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug", "status", "opens_at", "closes_at"]
+    list_filter = ["status"]
+    search_fields = ["title", "title_en", "slug"]
+    readonly_fields = [
+        "status",
+        "opens_at",
+        "closes_at",
+        "closed_at",
+        "closing_reason",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [ThemeInline, MembershipInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not organising.is_preparing(obj):
+            fields += organising.SETTINGS_FIELDS
+        return fields
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "consultation", "position"]
+    list_select_related = ["consultation"]
+    search_fields = ["name", "name_en"]
+
+
+@admin.register(Item)
+class ItemAdmin(admin.ModelAdmin):
+    list_display = ["title", "consultation", "theme", "position"]
+    list_filter = ["consultation"]
+    list_select_related = ["consultation", "theme"]
+    search_fields = ["title", "title_en", "source_reference"]
+    raw_id_fields = ["consultation", "theme"]
+
+    def has_change_permission(self, request, obj=None):
+        fixed = obj is not None and not organising.is_preparing(obj.consultation)
+        return not fixed and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        fixed = obj is not None and not organising.is_preparing(obj.consultation)
+        return not fixed and super().has_delete_permission(request, obj)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "consultation", "created_at"]
+    list_filter = ["role"]
+    list_select_related = ["user", "consultation"]
+    search_fields = ["user__email", "user__display_name", "consultation__title"]
+    autocomplete_fields = ["user", "consultation"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    """Read-only: comments are public anyway; moderation has its own pages."""
+
+    list_display = ["pk", "item", "created_at", "deleted_at"]
+    list_select_related = ["item"]
+    search_fields = ["body"]
+    fields = ["item", "author", "parent", "body", "created_at", "edited_at", "deleted_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

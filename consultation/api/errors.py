@@ -1,0 +1,128 @@
+"""Every API error is JSON ``{"code": ..., "detail": ...}`` with the right 4xx.
+
+``install(api)`` maps ninja's own errors (validation, unparsable body, missing auth),
+the domain's ``Refused`` refusals and Django's 404 / oversized-body errors; ``AgoraAPI``
+makes unknown paths and wrong methods under /api/v1/ answer in JSON as well.
+"""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.urls import re_path
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from consultation.errors import Refused
+
+
+class ApiError(HttpError):
+    """An HTTP error with a stable ``code``, raised by this module."""
+
+    def __init__(self, status: int, code: str, detail) -> None:
+        super().__init__(status, str(detail))
+        self.code = code
+
+
+def error_response(status: int, code: str, detail, **extra) -> JsonResponse:
+    return JsonResponse({"code": code, "detail": str(detail), **extra}, status=status)
+
+
+def _readable_location(loc) -> str:
+    # ninja reports ("body", "payload", "grade") or ("path", "item_id"): keep the field path.
+    parts = [str(p) for p in loc]
+    if parts[:1] in (["body"], ["query"], ["path"], ["header"], ["cookie"]):
+        parts = parts[2:] if parts[:2] == ["body", "payload"] else parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _on_validation_error(request, exc: ValidationError):
+    errors = [
+        {"field": _readable_location(error.get("loc", ())), "message": str(error.get("msg", ""))}
+        for error in exc.errors
+    ]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+    return error_response(
+        422,
+        "invalid_input",
+        _("The request is not valid: %(errors)s") % {"errors": summary},
+        errors=errors,
+    )
+
+
+def _on_http_error(request, exc: HttpError):
+    if isinstance(exc, ApiError):
+        return error_response(exc.status_code, exc.code, exc.message)
+    if isinstance(exc, AuthenticationError):
+        return error_response(401, "login_required", _("Log in or send a personal API token."))
+    if exc.status_code == 400:
+        # ninja raises this when the body is not JSON.
+        return error_response(400, "invalid_json", _("The request body is not valid JSON."))
+    if exc.status_code == 429:
+        return error_response(429, "too_many_requests", _("Too many requests: try again later."))
+    return error_response(exc.status_code, f"http_{exc.status_code}", exc.message)
+
+
+def _on_refused(request, exc: Refused):
+    return error_response(exc.status, exc.code, exc.message)
+
+
+def _on_not_found(request, exc):
+    return error_response(404, "not_found", _("Not found."))
+
+
+def _on_permission_denied(request, exc):
+    return error_response(403, "forbidden", _("You may not do this."))
+
+
+def _on_too_big(request, exc):
+    return error_response(413, "too_large", _("The request is too large."))
+
+
+def _on_suspicious(request, exc):
+    return error_response(400, "bad_request", _("The request could not be understood."))
+
+
+def _json_fallbacks(view):
+    """Unknown paths and wrong methods answer in JSON too, not with an HTML page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404:
+            return error_response(404, "not_found", _("Not found."))
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            response = error_response(
+                405, "method_not_allowed", _("Method not allowed here: use %s.") % allowed
+            )
+            response["Allow"] = allowed
+        return response
+
+    wrapper.csrf_exempt = True  # each API operation checks CSRF itself (BrowserSession)
+    return wrapper
+
+
+def _unknown_path(request, *args, **kwargs):
+    return error_response(404, "not_found", _("Not found."))
+
+
+class AgoraAPI(NinjaAPI):
+    def _get_urls(self):
+        patterns = super()._get_urls()
+        for pattern in patterns:
+            pattern.callback = _json_fallbacks(pattern.callback)
+        patterns.append(re_path(r"^.*$", _json_fallbacks(_unknown_path)))
+        return patterns
+
+
+def install(api: NinjaAPI) -> None:
+    api.add_exception_handler(ValidationError, _on_validation_error)
+    api.add_exception_handler(HttpError, _on_http_error)
+    api.add_exception_handler(Refused, _on_refused)
+    api.add_exception_handler(Http404, _on_not_found)
+    api.add_exception_handler(PermissionDenied, _on_permission_denied)
+    api.add_exception_handler(RequestDataTooBig, _on_too_big)
+    api.add_exception_handler(SuspiciousOperation, _on_suspicious)

@@ -1,0 +1,187 @@
+"""What goes in and comes out of the API: the shapes the OpenAPI schema publishes."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from ninja import Field, Query, Schema
+from pydantic import AfterValidator, ConfigDict, StrictInt
+
+# Ids are positive 64-bit integers: anything larger is refused as bad input before it
+# reaches a database that would overflow on it.
+MAX_ID = 2**63 - 1
+ItemId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]  # in a JSON body: a number, not "3"
+PathId = Annotated[int, Field(ge=1, le=MAX_ID)]  # in a URL: digits
+
+
+def _without_nul(value: str) -> str:
+    # PostgreSQL refuses NUL in text: it would surface as a server error, not a 4xx.
+    if "\x00" in value:
+        raise ValueError("NUL characters are not allowed")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_without_nul)]
+Slug = Annotated[str, Field(pattern=r"^[-a-zA-Z0-9_]+$", max_length=80)]
+SearchWords = Annotated[
+    str,
+    AfterValidator(_without_nul),
+    Query("", max_length=200, description="Words to search for"),
+]
+ThemeSlug = Annotated[
+    str, Query("", pattern=r"^[-a-zA-Z0-9_]*$", max_length=60, description="A theme's slug")
+]
+
+
+class ErrorOut(Schema):
+    code: str
+    detail: str
+
+
+class Input(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ThemeOut(Schema):
+    slug: str
+    name: str
+
+
+class ModesOut(Schema):
+    voting: bool
+    grading: bool
+    ranking: bool
+    comments: bool
+
+
+class ParticipationOut(Schema):
+    participants: int
+    votes: int
+    grades: int
+    ballots: int
+    comments: int
+
+
+class ConsultationSummaryOut(Schema):
+    slug: str
+    title: str
+    summary: str
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    url: str
+
+
+class ConsultationOut(ConsultationSummaryOut):
+    description: str
+    closed_at: datetime | None
+    closing_reason: str
+    eligibility: str
+    accepts_participation: bool
+    results_visible: bool
+    results_visibility: str
+    modes: ModesOut
+    ranking_size: int
+    grade_scale: int
+    grade_labels: list[str] = Field(description="Worst (grade 0) to best.")
+    themes: list[ThemeOut]
+    participation: ParticipationOut
+
+
+class ItemOut(Schema):
+    id: int
+    title: str
+    summary: str
+    body: str
+    theme: str | None
+    position: int
+    source_reference: str
+    url: str
+
+
+class ItemTallyOut(Schema):
+    item: int
+    votes: dict[str, int] = Field(description='{"for": n, "against": n, "abstain": n}')
+    grades: list[int] = Field(description="How many gave each grade, worst (0) first.")
+    ranks: list[int] = Field(description="How many ranked the item 1st, 2nd, …")
+    comments: int
+
+
+class ResultsOut(Schema):
+    consultation: str
+    status: str
+    final: bool
+    participation: ParticipationOut
+    items: list[ItemTallyOut]
+
+
+class VoteIn(Input):
+    choice: Literal["for", "against", "abstain"]
+
+
+class VoteOut(Schema):
+    item: int
+    choice: str | None
+
+
+class GradeIn(Input):
+    grade: StrictInt = Field(description="0 (worst) to grade_scale - 1 (best).")
+
+
+class GradeOut(Schema):
+    item: int
+    grade: int | None
+    label: str | None
+
+
+class BallotIn(Input):
+    items: list[ItemId] = Field(description="Item ids, first choice first; at most K.")
+
+
+class BallotOut(Schema):
+    consultation: str
+    items: list[int]
+
+
+class MyParticipationOut(Schema):
+    consultation: str
+    votes: list[VoteOut]
+    grades: list[GradeOut]
+    ballot: list[int]
+    comments: list[int]
+
+
+class CommentIn(Input):
+    body: Text
+    stance: Literal["for", "neutral", "against"] = "neutral"
+    parent: ItemId | None = None
+
+
+class CommentChangeIn(Input):
+    body: Text | None = None
+    stance: Literal["for", "neutral", "against"] | None = None
+
+
+class CommentOut(Schema):
+    id: int
+    item: int
+    parent: int | None
+    depth: int
+    stance: str
+    body: str
+    author: str | None = Field(description="The author's public display name.")
+    created_at: datetime
+    edited_at: datetime | None
+    deleted: bool
+    useful_count: int
+    marked_useful: bool
+    mine: bool
+
+
+class UsefulOut(Schema):
+    comment: int
+    marked_useful: bool
+    useful_count: int
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS = {**ERRORS, 403: ErrorOut, 409: ErrorOut}

@@ -1,0 +1,214 @@
+"""Forms of the organiser space. They parse and check input; the writes are in
+``consultation.organising``, ``consultation.importing`` and ``consultation.lifecycle``."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consultation import importing, organising
+from consultation.models import Consultation, Item, Membership, Theme
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# Paths of the organiser space that a consultation's address would shadow.
+RESERVED_SLUGS = {"nouvelle"}
+
+
+class ConsultationForm(forms.ModelForm):
+    themes = forms.CharField(
+        label=_("Themes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "One theme per line. Add the English name after a vertical bar: "
+            "“Santé | Health”. Removing a theme leaves its items without a theme."
+        ),
+    )
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "title",
+            "title_en",
+            "slug",
+            "summary",
+            "summary_en",
+            "description",
+            "themes",
+            "voting_enabled",
+            "grading_enabled",
+            "ranking_enabled",
+            "comments_enabled",
+            "ranking_size",
+            "grade_scale",
+            "eligibility",
+            "results_visibility",
+        ]
+        help_texts = {
+            "slug": _(
+                "Part of the public address: lowercase letters, digits and hyphens. "
+                "It cannot change once the consultation has opened."
+            ),
+            "summary": _("One or two sentences, shown in lists."),
+            "ranking_size": _("How many items each citizen ranks, from 1 to 20."),
+        }
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 2}),
+            "summary_en": forms.Textarea(attrs={"rows": 2}),
+            "description": forms.Textarea(attrs={"rows": 8}),
+            "ranking_size": forms.NumberInput(attrs={"min": 1, "max": 20}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["themes"].initial = organising.theme_lines(self.instance)
+            if not organising.is_preparing(self.instance):
+                # Shown, but fixed: Django ignores posted values of disabled fields.
+                for name in [*organising.SETTINGS_FIELDS, "themes"]:
+                    self.fields[name].disabled = True
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        if slug in RESERVED_SLUGS:
+            raise forms.ValidationError(_("This address is reserved: choose another."))
+        return slug
+
+    def clean_ranking_size(self):
+        size = self.cleaned_data["ranking_size"]
+        if not 1 <= size <= 20:
+            raise forms.ValidationError(_("Choose a number between 1 and 20."))
+        return size
+
+    def clean_themes(self):
+        themes = organising.parse_theme_lines(self.cleaned_data["themes"])
+        limit = Theme._meta.get_field("name").max_length
+        names = [name.casefold() for name, _en in themes]
+        if any(not name for name in names):
+            raise forms.ValidationError(_("Each theme needs a French name before the bar."))
+        if any(len(name) > limit or len(en) > limit for name, en in themes):
+            raise forms.ValidationError(
+                _("A theme name has at most %(max)s characters.") % {"max": limit}
+            )
+        if len(set(names)) != len(names):
+            raise forms.ValidationError(_("A theme is listed twice."))
+        return themes
+
+    def clean(self):
+        cleaned = super().clean()
+        modes = ("voting_enabled", "grading_enabled", "ranking_enabled", "comments_enabled")
+        if not any(cleaned.get(mode) for mode in modes):
+            self.add_error(
+                "voting_enabled", _("Choose at least one way for citizens to take part.")
+            )
+        return cleaned
+
+    def consultation_fields(self) -> dict:
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "themes" and not self.fields[name].disabled
+        }
+
+    def theme_list(self):
+        return None if self.fields["themes"].disabled else self.cleaned_data["themes"]
+
+
+class ItemForm(forms.ModelForm):
+    class Meta:
+        model = Item
+        fields = ["title", "title_en", "theme", "summary", "summary_en", "body", "source_reference"]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 2}),
+            "summary_en": forms.Textarea(attrs={"rows": 2}),
+            "body": forms.Textarea(attrs={"rows": 10}),
+        }
+        help_texts = {
+            "source_reference": _("Where the item comes from, e.g. a report and its page."),
+        }
+
+    def __init__(self, *args, consultation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["theme"].queryset = consultation.themes.all()
+        self.fields["theme"].label = _("Theme")
+        self.consultation = consultation
+
+    def clean_title(self):
+        title = self.cleaned_data["title"].strip()
+        others = self.consultation.items.exclude(pk=self.instance.pk)
+        if others.filter(title__iexact=title).exists():
+            raise forms.ValidationError(_("Another item already has this title."))
+        return title
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format=DATETIME_LOCAL)
+
+
+class ScheduleForm(forms.Form):
+    opens_at = forms.DateTimeField(
+        label=_("Opens at"), widget=DateTimeLocalInput, input_formats=[DATETIME_LOCAL]
+    )
+    closes_at = forms.DateTimeField(
+        label=_("Closes at"), widget=DateTimeLocalInput, input_formats=[DATETIME_LOCAL]
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()
+        for name in ("opens_at", "closes_at"):
+            self.fields[name].help_text = _("Time zone: %(zone)s.") % {"zone": zone}
+
+    def clean(self):
+        cleaned = super().clean()
+        opens_at, closes_at = cleaned.get("opens_at"), cleaned.get("closes_at")
+        if opens_at and closes_at and closes_at <= opens_at:
+            self.add_error("closes_at", _("The closing date must come after the opening date."))
+        return cleaned
+
+
+class CloseEarlyForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for closing early"),
+        max_length=Consultation._meta.get_field("closing_reason").max_length,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown to the public on the consultation page."),
+    )
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address of the account"),
+        help_text=_("The person must already have an account."),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File (CSV or JSON)"),
+        widget=forms.FileInput(attrs={"accept": ".csv,.json,text/csv,application/json"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _(
+            "At most %(size)s kB and %(rows)s items. Columns: %(columns)s. "
+            "Only “title” is required."
+        ) % {
+            "size": importing.MAX_BYTES // 1024,
+            "rows": importing.MAX_ROWS,
+            "columns": ", ".join(importing.COLUMNS),
+        }
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > importing.MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large: %(size)s kB, at most %(max)s kB.")
+                % {"size": upload.size // 1024, "max": importing.MAX_BYTES // 1024}
+            )
+        return upload

@@ -1,0 +1,222 @@
+"""Writes from the pages: vote, grade, rank, comment, react; and "my participation".
+
+Each view parses the form, calls one function of consultation.voting or
+consultation.comments, and either redirects back to the item (PRG, with a success
+message) or re-renders the page with the refusal next to its field: 403 when the
+person may not act, 422 when the input is wrong.
+"""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import participant_required
+from consultation import comments, permissions, queries, voting
+from consultation.errors import NotAllowed, Refused
+from consultation.forms import CommentForm, GradeForm, RankingForm, VoteForm, attach_refusal
+from consultation.models import Ballot, Comment
+from consultation.views import public
+from consultation.voting import refuse_unless
+
+
+def _back(item, anchor: str):
+    return redirect(f"{item.get_absolute_url()}#{anchor}")
+
+
+def _refused(request, consultation, item, refusal: Refused, *, key=None, form=None):
+    """Re-render the item page with the refusal next to its field, or as a message."""
+    bound = {}
+    if form is not None and not isinstance(refusal, NotAllowed):
+        attach_refusal(form, refusal)
+        bound[key] = form
+    else:
+        messages.error(request, refusal.message)
+    return public.render_item(request, consultation, item, bound=bound, status=refusal.status)
+
+
+@require_POST
+def vote(request, slug, item_id):
+    consultation, item = public.get_item(request, slug, item_id)
+    form = VoteForm(request.POST)
+    try:
+        if "withdraw" in request.POST:
+            voting.withdraw_vote(request.user, item)
+            messages.success(request, _("Your vote has been withdrawn."))
+        else:
+            form.is_valid()
+            voting.cast_vote(request.user, item, form.cleaned_data["choice"])
+            messages.success(request, _("Your vote has been recorded."))
+    except Refused as refusal:
+        return _refused(request, consultation, item, refusal, key="vote", form=form)
+    return _back(item, "vote")
+
+
+@require_POST
+def grade(request, slug, item_id):
+    consultation, item = public.get_item(request, slug, item_id)
+    form = GradeForm(request.POST, scale=consultation.grade_scale)
+    try:
+        if "withdraw" in request.POST:
+            voting.withdraw_grade(request.user, item)
+            messages.success(request, _("Your grade has been withdrawn."))
+        else:
+            form.is_valid()
+            voting.grade_item(request.user, item, form.cleaned_data["grade"])
+            messages.success(request, _("Your grade has been recorded."))
+    except Refused as refusal:
+        return _refused(request, consultation, item, refusal, key="grade", form=form)
+    return _back(item, "grade")
+
+
+@require_POST
+def comment_post(request, slug, item_id):
+    consultation, item = public.get_item(request, slug, item_id)
+    form = CommentForm(request.POST)
+    form.is_valid()
+    try:
+        comment = comments.post_comment(
+            request.user, item, form.cleaned_data["body"], form.cleaned_data["stance"]
+        )
+    except Refused as refusal:
+        return _refused(request, consultation, item, refusal, key="comment", form=form)
+    messages.success(request, _("Your comment has been published."))
+    return _back(item, f"comment-{comment.pk}")
+
+
+def _comment(item, comment_id) -> Comment:
+    return get_object_or_404(Comment.objects.select_related("author"), pk=comment_id, item=item)
+
+
+@require_POST
+def comment_reply(request, slug, item_id, comment_id):
+    consultation, item = public.get_item(request, slug, item_id)
+    parent = _comment(item, comment_id)
+    form = CommentForm(request.POST, auto_id=f"reply{parent.pk}_%s", body_label=_("Your reply"))
+    form.is_valid()
+    try:
+        comment = comments.post_comment(
+            request.user,
+            item,
+            form.cleaned_data["body"],
+            form.cleaned_data["stance"],
+            parent=parent,
+        )
+    except Refused as refusal:
+        return _refused(request, consultation, item, refusal, key=("reply", parent.pk), form=form)
+    messages.success(request, _("Your reply has been published."))
+    return _back(item, f"comment-{comment.pk}")
+
+
+@require_POST
+def comment_edit(request, slug, item_id, comment_id):
+    consultation, item = public.get_item(request, slug, item_id)
+    comment = _comment(item, comment_id)
+    form = CommentForm(request.POST, auto_id=f"edit{comment.pk}_%s")
+    form.is_valid()
+    try:
+        comments.edit_comment(
+            request.user, comment, form.cleaned_data["body"], form.cleaned_data["stance"] or None
+        )
+    except Refused as refusal:
+        return _refused(request, consultation, item, refusal, key=("edit", comment.pk), form=form)
+    messages.success(request, _("Your comment has been updated."))
+    return _back(item, f"comment-{comment.pk}")
+
+
+@require_POST
+def comment_delete(request, slug, item_id, comment_id):
+    consultation, item = public.get_item(request, slug, item_id)
+    comment = _comment(item, comment_id)
+    try:
+        comments.delete_comment(request.user, comment)
+    except Refused as refusal:
+        return _refused(request, consultation, item, refusal)
+    messages.success(request, _("Your comment has been deleted."))
+    return _back(item, f"comment-{comment.pk}")
+
+
+@require_POST
+def comment_useful(request, slug, item_id, comment_id):
+    consultation, item = public.get_item(request, slug, item_id)
+    comment = _comment(item, comment_id)
+    try:
+        marked = comments.toggle_useful(request.user, comment)
+    except Refused as refusal:
+        return _refused(request, consultation, item, refusal)
+    messages.success(
+        request,
+        _("You marked this comment as useful.") if marked else _("Your “useful” mark is removed."),
+    )
+    return _back(item, f"comment-{comment.pk}")
+
+
+def ranking(request, slug):
+    consultation = public.get_consultation(request, slug)
+    if not consultation.ranking_enabled:
+        return redirect(consultation)
+    user = request.user
+    ballot = None
+    if user.is_authenticated:
+        ballot = Ballot.objects.filter(consultation=consultation, user=user).first()
+    ballot_ids = ballot.ranked_item_ids() if ballot else []
+    items = list(consultation.items.select_related("theme"))
+    status = 200
+    form = RankingForm(consultation=consultation, items=items, ballot_ids=ballot_ids)
+    if request.method == "POST":
+        form = RankingForm(request.POST, consultation=consultation, items=items)
+        try:
+            # Whoever may not rank hears that (403) before anything about their input.
+            refuse_unless(permissions.can_rank(user, consultation), user, consultation)
+            if "withdraw" in request.POST:
+                voting.withdraw_ballot(user, consultation)
+                messages.success(request, _("Your ranking has been withdrawn."))
+                return redirect("consultation:ranking", slug=consultation.slug)
+            if form.is_valid():
+                voting.submit_ballot(user, consultation, form.item_ids())
+                messages.success(request, _("Your ranking has been recorded."))
+                return redirect("consultation:ranking", slug=consultation.slug)
+            status = 422
+        except Refused as refusal:
+            status = refusal.status
+            if isinstance(refusal, NotAllowed):
+                messages.error(request, refusal.message)
+            else:
+                _attach_ranking_refusal(form, refusal, consultation.ranking_size)
+    context = public.consultation_context(request, consultation)
+    by_id = {item.pk: item for item in items}
+    context.update(
+        {
+            "form": form,
+            "can_rank": permissions.can_rank(user, consultation),
+            "ballot": ballot,
+            "ballot_items": [by_id[pk] for pk in ballot_ids if pk in by_id],
+            "result_rows": [
+                {"item": item, "ranks": context["tallies"][item.pk]["ranks"]}
+                for item in items
+                if item.pk in context["tallies"]
+            ],
+        }
+    )
+    return render(request, "consultation/participation/ranking.html", context, status=status)
+
+
+def _attach_ranking_refusal(form, refusal, k):
+    """The "too many" refusal goes next to the fields past the K-th; the rest above the form."""
+    if refusal.code == "too_many_items":
+        for name, _item_id in form.ranked_fields()[k:]:
+            form.add_error(name, str(refusal.message))
+        return
+    attach_refusal(form, refusal)
+
+
+@participant_required
+def my_participation(request):
+    groups = queries.my_participation(request.user)
+    for group in groups:
+        consultation = group["consultation"]
+        group["open"] = consultation.accepts_participation()
+        group["ballot_items"] = (
+            [entry.item for entry in group["ballot"].entries.all()] if group["ballot"] else []
+        )
+    return render(request, "consultation/participation/my_participation.html", {"groups": groups})
