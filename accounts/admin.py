@@ -29,6 +29,15 @@ class UserAdmin(BaseUserAdmin):
         (_("Identity"), {"fields": ["identity_verified_at", "identity_provider"]}),
         (_("Dates"), {"fields": ["date_joined", "last_login"]}),
     ]
+    actions = ["suspend"]
+
+    @admin.action(description=_("Suspend the selected accounts (and close their live connections)"))
+    def suspend(self, request, queryset):
+        from accounts.lifecycle import suspend_account
+
+        for user in queryset.filter(is_active=True):
+            suspend_account(user, reason=f"suspended by {request.user.pk} in the admin")
+
     add_fieldsets = [
         (
             None,

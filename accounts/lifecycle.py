@@ -1,5 +1,6 @@
 """Writes on accounts that are not allauth flows: identity marks, deletion, purges."""
 
+import logging
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -9,12 +10,26 @@ from django.utils import timezone
 
 from accounts import privacy
 
+logger = logging.getLogger(__name__)
+
 
 def mark_identity_verified(user, *, provider: str) -> None:
     user.identity_verified_at = timezone.now()
     user.identity_provider = provider
     if user.pk:
         user.save(update_fields=["identity_verified_at", "identity_provider"])
+
+
+def suspend_account(user, *, reason: str = "") -> None:
+    """Deactivate an account: it can no longer log in, and its open sockets are closed."""
+    from realtime.broadcast import disconnect_user
+
+    with transaction.atomic():
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        user_id = user.pk
+        transaction.on_commit(lambda: disconnect_user(user_id), robust=True)
+    logger.info("account %s suspended: %s", user_id, reason or "no reason given")
 
 
 @transaction.atomic

@@ -184,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consultation.tasks.advance_due_consultations",
         "schedule": 30.0,
     },
+    "reconcile-live-counters": {
+        "task": "consultation.tasks.reconcile_live_counters",
+        "schedule": 60.0,
+    },
     "purge-unverified-accounts": {
         "task": "accounts.tasks.purge_unverified_accounts",
         "schedule": 3600.0,

@@ -4,7 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultation import permissions
+from consultation import live, permissions
 from consultation.errors import Invalid, NotAllowed
 from consultation.models import Comment, CommentReaction, CommentRevision, Item
 from consultation.voting import refuse_unless
@@ -34,7 +34,12 @@ def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=N
     body, stance = _clean(body, stance)
     if parent is not None and (parent.item_id != item.pk):
         raise Invalid("foreign_parent", _("You can only reply to a comment on the same item."))
-    return Comment.objects.create(item=item, author=user, body=body, stance=stance, parent=parent)
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            item=item, author=user, body=body, stance=stance, parent=parent
+        )
+        live.after_commit(live.comment_posted, comment.pk)
+    return comment
 
 
 def edit_comment(user, comment: Comment, body, stance=None) -> Comment:
@@ -52,6 +57,7 @@ def edit_comment(user, comment: Comment, body, stance=None) -> Comment:
         )
         comment.body, comment.stance, comment.edited_at = body, stance, timezone.now()
         comment.save(update_fields=["body", "stance", "edited_at"])
+        live.after_commit(live.comment_edited, comment.pk)
     return comment
 
 
@@ -60,16 +66,19 @@ def delete_comment(user, comment: Comment) -> Comment:
         raise NotAllowed(
             "not_yours", _("You can only delete your own comments while the vote is open.")
         )
-    return erase_comment(comment)
+    return erase_comment(comment, reason="deleted_by_author")
 
 
-def erase_comment(comment: Comment) -> Comment:
+def erase_comment(comment: Comment, *, reason: str) -> Comment:
     """Leave a placeholder: the text and its history go, the thread keeps its shape."""
     with transaction.atomic():
         comment.revisions.all().delete()
         comment.body = ""
+        was_visible = comment.deleted_at is None
         comment.deleted_at = timezone.now()
         comment.save(update_fields=["body", "deleted_at"])
+        if was_visible:
+            live.after_commit(live.comment_hidden, comment.pk, reason)
     return comment
 
 

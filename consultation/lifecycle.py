@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consultation import live
 from consultation.errors import Conflict
 from consultation.models import Consultation
 
@@ -49,6 +50,7 @@ def transition(consultation_id: int, to: str, *, reason: str = "", now=None) -> 
             consultation.closing_reason = reason
             fields += ["closed_at", "closing_reason"]
         consultation.save(update_fields=fields)
+        live.after_commit(live.status_changed, consultation.pk)
     logger.info("consultation %s: %s", consultation.slug, to)
     return consultation
 

@@ -79,6 +79,6 @@ def erase(user) -> None:
     from consultation.comments import erase_comment
 
     for comment in Comment.objects.filter(author=user):
-        erase_comment(comment)
+        erase_comment(comment, reason="account_deleted")
     Comment.objects.filter(author=user).update(author=None)
     CommentReaction.objects.filter(user=user).delete()

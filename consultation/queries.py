@@ -12,37 +12,36 @@ from consultation.comments import DISPLAY_DEPTH
 from consultation.models import Ballot, BallotEntry, Comment, Consultation, Grade, Item, Vote
 
 
+def participant_ids(consultation: Consultation) -> set[int]:
+    """Everyone who voted, graded, ranked or commented (anonymised ballots excluded)."""
+    items = Item.objects.filter(consultation=consultation)
+    people = set()
+    for rows in (
+        Vote.objects.filter(item__in=items, user__isnull=False).values_list("user", flat=True),
+        Grade.objects.filter(item__in=items, user__isnull=False).values_list("user", flat=True),
+        Ballot.objects.filter(consultation=consultation, user__isnull=False).values_list(
+            "user", flat=True
+        ),
+        Comment.objects.filter(item__in=items, author__isnull=False).values_list(
+            "author", flat=True
+        ),
+    ):
+        people.update(rows.distinct())
+    return people
+
+
 def participation_counts(consultation: Consultation) -> dict:
     """Public at every phase: how many people took part, not how."""
     items = Item.objects.filter(consultation=consultation)
-    voters = set(
-        Vote.objects.filter(item__in=items, user__isnull=False)
-        .values_list("user", flat=True)
-        .distinct()
-    )
-    graders = set(
-        Grade.objects.filter(item__in=items, user__isnull=False)
-        .values_list("user", flat=True)
-        .distinct()
-    )
-    rankers = set(
-        Ballot.objects.filter(consultation=consultation, user__isnull=False).values_list(
-            "user", flat=True
-        )
-    )
-    commenters = set(
-        Comment.objects.filter(item__in=items, author__isnull=False)
-        .values_list("author", flat=True)
-        .distinct()
-    )
-    anonymous_ballots = Ballot.objects.filter(consultation=consultation, user__isnull=True).count()
     return {
-        "participants": len(voters | graders | rankers | commenters),
+        "participants": len(participant_ids(consultation)),
         "votes": Vote.objects.filter(item__in=items).count(),
         "grades": Grade.objects.filter(item__in=items).count(),
         "ballots": Ballot.objects.filter(consultation=consultation).count(),
         "comments": Comment.objects.filter(item__in=items, deleted_at__isnull=True).count(),
-        "anonymous_ballots": anonymous_ballots,
+        "anonymous_ballots": Ballot.objects.filter(
+            consultation=consultation, user__isnull=True
+        ).count(),
     }
 
 

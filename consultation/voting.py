@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultation import permissions
+from consultation import live, permissions
 from consultation.errors import Invalid, NotAllowed
 from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, Vote
 
@@ -31,29 +31,54 @@ def refuse_unless(allowed: bool, user, consultation) -> None:
     raise NotAllowed("mode_disabled", _("This form of participation is not enabled here."))
 
 
-def _upsert(model, *, item, user, values: dict):
+def _upsert(model, kind: str, *, item, user, field: str, value):
     """Insert or update the citizen's row for this item; safe against concurrent calls.
 
     Two racing inserts both miss in ``select_for_update``; the unique constraint
     makes the second fail, and we then update the row the first one created.
+    The live counters learn the change (old → new) once the transaction commits.
     """
     now = timezone.now()
     for _attempt in range(3):
         try:
             with transaction.atomic():
                 row = model.objects.select_for_update().filter(item=item, user=user).first()
+                old = None if row is None else getattr(row, field)
                 if row is None:
-                    return model.objects.create(
-                        item=item, user=user, created_at=now, updated_at=now, **values
+                    row = model.objects.create(
+                        item=item, user=user, created_at=now, updated_at=now, **{field: value}
                     )
-                for field, value in values.items():
+                else:
                     setattr(row, field, value)
-                row.updated_at = now
-                row.save(update_fields=[*values, "updated_at"])
+                    row.updated_at = now
+                    row.save(update_fields=[field, "updated_at"])
+                if old != value:
+                    live.after_commit(
+                        live.choice_changed,
+                        kind,
+                        item.consultation_id,
+                        item.pk,
+                        user.pk,
+                        old,
+                        value,
+                    )
                 return row
         except IntegrityError:
             continue  # lost the race to an identical insert: retry as an update
     raise IntegrityError(f"could not record {model.__name__} for item {item.pk}")
+
+
+def _withdraw(model, kind: str, *, item, user, field: str) -> bool:
+    with transaction.atomic():
+        row = model.objects.select_for_update().filter(item=item, user=user).first()
+        if row is None:
+            return False
+        old = getattr(row, field)
+        row.delete()
+        live.after_commit(
+            live.choice_changed, kind, item.consultation_id, item.pk, user.pk, old, None
+        )
+    return True
 
 
 def cast_vote(user, item: Item, choice: str) -> Vote:
@@ -61,14 +86,13 @@ def cast_vote(user, item: Item, choice: str) -> Vote:
     refuse_unless(permissions.can_vote(user, consultation), user, consultation)
     if choice not in Vote.Choice.values:
         raise Invalid("invalid_choice", _("Choose for, against or abstain."))
-    return _upsert(Vote, item=item, user=user, values={"choice": choice})
+    return _upsert(Vote, "v", item=item, user=user, field="choice", value=choice)
 
 
 def withdraw_vote(user, item: Item) -> bool:
     consultation = item.consultation
     refuse_unless(permissions.can_vote(user, consultation), user, consultation)
-    deleted, _rows = Vote.objects.filter(item=item, user=user).delete()
-    return bool(deleted)
+    return _withdraw(Vote, "v", item=item, user=user, field="choice")
 
 
 def grade_item(user, item: Item, grade) -> Grade:
@@ -81,14 +105,13 @@ def grade_item(user, item: Item, grade) -> Grade:
         raise Invalid("invalid_grade", _("Choose one of the grades."))
     if not 0 <= grade < consultation.grade_scale:
         raise Invalid("invalid_grade", _("Choose one of the grades."))
-    return _upsert(Grade, item=item, user=user, values={"grade": grade})
+    return _upsert(Grade, "g", item=item, user=user, field="grade", value=grade)
 
 
 def withdraw_grade(user, item: Item) -> bool:
     consultation = item.consultation
     refuse_unless(permissions.can_grade(user, consultation), user, consultation)
-    deleted, _rows = Grade.objects.filter(item=item, user=user).delete()
-    return bool(deleted)
+    return _withdraw(Grade, "g", item=item, user=user, field="grade")
 
 
 def validate_ranking(consultation: Consultation, item_ids) -> list[int]:
@@ -133,6 +156,7 @@ def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
                     .filter(consultation=consultation, user=user)
                     .first()
                 )
+                old = None if ballot is None else ballot.ranked_item_ids()
                 if ballot is None:
                     ballot = Ballot.objects.create(
                         consultation=consultation, user=user, created_at=now, updated_at=now
@@ -145,6 +169,8 @@ def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
                     BallotEntry(ballot=ballot, item_id=item_id, rank=rank)
                     for rank, item_id in enumerate(ids, start=1)
                 )
+                if old != ids:
+                    live.after_commit(live.ballot_changed, consultation.pk, user.pk, old, ids)
                 return ballot
         except IntegrityError:
             continue
@@ -153,5 +179,12 @@ def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
 
 def withdraw_ballot(user, consultation: Consultation) -> bool:
     refuse_unless(permissions.can_rank(user, consultation), user, consultation)
-    deleted, _rows = Ballot.objects.filter(consultation=consultation, user=user).delete()
-    return bool(deleted)
+    with transaction.atomic():
+        ballot = Ballot.objects.select_for_update().filter(consultation=consultation, user=user)
+        ballot = ballot.first()
+        if ballot is None:
+            return False
+        old = ballot.ranked_item_ids()
+        ballot.delete()
+        live.after_commit(live.ballot_changed, consultation.pk, user.pk, old, None)
+    return True

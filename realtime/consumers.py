@@ -1,23 +1,138 @@
-import json
+"""The websocket doorway: thin consumers that join a topic and relay frames.
 
-from channels.generic.websocket import JsonWebsocketConsumer
+Async consumers (an exception to our sync-by-default rule): thousands of idle
+sockets must cost a coroutine each, not a thread. They use no channel layer:
+the process hub fans frames out (see hub.py), and every database read runs off
+the event loop through ``database_sync_to_async``.
+"""
+
+import json
+import time
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from realtime import topics
+from realtime.hub import hub
 
 MAX_FRAME_BYTES = 4096
+FLOOD_MESSAGES, FLOOD_SECONDS = 20, 10.0
+MAX_PENDING = 200  # frames held while a snapshot is being built
 
 
-class PingConsumer(JsonWebsocketConsumer):
-    """Liveness of the websocket doorway: answers ``{"type": "ping"}`` with a pong."""
+def _seq_of(text: str) -> int:
+    # Frames from the hub start with '{"seq": N, ' (see broadcast.splice_seq).
+    return int(text[8 : text.index(",")])
 
-    def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
-            self.send_json({"type": "error", "reason": "frame must be JSON text under 4 KiB"})
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    kind = "consultation"
+    stream = "public"
+    channel_layer_alias = None  # the hub fans out; no per-socket channel-layer traffic
+
+    async def connect(self):
+        self.topic = None
+        self.ready = False
+        self.pending: list[str] = []
+        self.recent = deque()
+        user = self.scope.get("user")
+        self.user_id = user.pk if user is not None and user.is_authenticated else None
+        access = await database_sync_to_async(topics.provider(self.kind).resolve)(
+            user, **self.scope["url_route"]["kwargs"]
+        )
+        await self.accept()
+        if access.topic is None:
+            await self.close(code=access.close_code)
+            return
+        self.topic = access.topic
+        await hub.join(self.topic, self, self.user_id)
+        await self.send_snapshot()
+
+    async def disconnect(self, code):
+        if self.topic is not None:
+            await hub.leave(self.topic, self, self.user_id)
+            self.topic = None
+
+    async def send_snapshot(self):
+        """Send a snapshot, then whatever arrived meanwhile and is newer than it."""
+        self.ready = False
+        frame = await database_sync_to_async(topics.snapshot)(self.topic)
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+        pending, self.pending = self.pending, []
+        self.ready = True
+        for text in pending:
+            if _seq_of(text) > frame["seq"]:
+                await self.send(text_data=text)
+
+    async def push(self, text: str) -> None:
+        """Called by the hub with a frame already serialised for every socket."""
+        try:
+            if self.ready:
+                await self.base_send({"type": "websocket.send", "text": text})
+            elif len(self.pending) < MAX_PENDING:
+                self.pending.append(text)
+        except Exception:  # a socket closing under us must not stop the fan-out
+            self.ready = False
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self._flooding():
+            await self.error("rate_limited", "Too many messages: slow down.")
+            await self.close(code=4429)
+            return
+        if text_data is None:
+            await self.error("bad_frame", "Frames must be JSON text.")
+            return
+        if len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self.error("too_large", "Frames are limited to 4 KiB.")
             return
         try:
             message = json.loads(text_data)
         except ValueError:
-            self.send_json({"type": "error", "reason": "malformed JSON"})
+            await self.error("bad_frame", "Malformed JSON.")
             return
+        kind = message.get("type") if isinstance(message, dict) else None
+        if kind == "resync":
+            await self.send_snapshot()
+        elif kind == "ping":
+            await self.send(text_data=json.dumps({"type": "pong", "stream": self.stream}))
+        else:
+            await self.error("unknown_type", "Known message types: resync, ping.")
+
+    async def error(self, code: str, detail: str) -> None:
+        frame = {"type": "error", "stream": self.stream, "code": code, "detail": detail}
+        await self.send(text_data=json.dumps(frame))
+
+    def _flooding(self) -> bool:
+        now = time.monotonic()
+        self.recent.append(now)
+        while self.recent and now - self.recent[0] > FLOOD_SECONDS:
+            self.recent.popleft()
+        return len(self.recent) > FLOOD_MESSAGES
+
+
+class ModerationConsumer(LiveConsumer):
+    kind = "moderation"
+    stream = "moderation"
+
+
+class PingConsumer(AsyncWebsocketConsumer):
+    """Liveness of the websocket doorway: answers ``{"type": "ping"}`` with a pong."""
+
+    channel_layer_alias = None
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+            return await self.reply(
+                {"type": "error", "reason": "frame must be JSON text under 4 KiB"}
+            )
+        try:
+            message = json.loads(text_data)
+        except ValueError:
+            return await self.reply({"type": "error", "reason": "malformed JSON"})
         if not isinstance(message, dict) or message.get("type") != "ping":
-            self.send_json({"type": "error", "reason": "unknown message type"})
-            return
-        self.send_json({"type": "pong"})
+            return await self.reply({"type": "error", "reason": "unknown message type"})
+        return await self.reply({"type": "pong"})
+
+    async def reply(self, frame: dict) -> None:
+        await self.send(text_data=json.dumps(frame))

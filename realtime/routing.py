@@ -4,4 +4,6 @@ from realtime import consumers
 
 websocket_urlpatterns = [
     path("ws/ping/", consumers.PingConsumer.as_asgi()),
+    path("ws/consultations/<slug:slug>/", consumers.LiveConsumer.as_asgi()),
+    path("ws/consultations/<slug:slug>/moderation/", consumers.ModerationConsumer.as_asgi()),
 ]

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Status
 
-from consultation import comments, grades, permissions, queries, voting
+from consultation import comments, grades, live, permissions, queries, voting
 from consultation.api import errors
 from consultation.api.auth import AUTH, caller
 from consultation.api.errors import AgoraAPI, ApiError
@@ -237,6 +237,18 @@ def get_results(request, slug: Path[Slug]):
         "participation": _participation(c),
         "items": [{"item": pk, **tally} for pk, tally in tallies.items()],
     }
+
+
+@api.get(
+    "/consultations/{slug}/live",
+    response={200: dict, **ERRORS},
+    tags=["consultations"],
+)
+def get_live_snapshot(request, slug: Path[Slug]):
+    """The websocket stream's ``snapshot`` frame, for clients without websockets
+    (docs/realtime.md): live counters, per-item results only while they are visible."""
+    caller(request)
+    return live.snapshot_frame(_consultation(slug))
 
 
 @api.get(

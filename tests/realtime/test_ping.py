@@ -5,6 +5,9 @@ from channels.testing.websocket import WebsocketCommunicator
 
 from config.asgi import application
 
+# Channels closes stale database connections before each handler, so allow the database.
+pytestmark = pytest.mark.django_db
+
 
 async def connect(origin=b"http://127.0.0.1:8000"):
     communicator = WebsocketCommunicator(

@@ -1,0 +1,444 @@
+"""The consultation's live view: counters, coalesced tallies, snapshots, events.
+
+The database is the truth. Live counters are a derived view kept after commit
+(a Redis hash per consultation with ``REDIS_URL``, process memory otherwise);
+``reconcile`` recounts from the database and repairs drift. Everything here is
+called from ``transaction.on_commit`` (robustly: a failure is logged, the vote
+stands) or from the websocket providers, and publishes plain JSON through
+``realtime.broadcast.publish``.
+"""
+
+import logging
+import threading
+from collections import defaultdict
+from functools import partial
+
+from django.db import transaction
+from django.utils import timezone
+
+from consultation import permissions, queries
+from consultation.models import Ballot, Comment, Consultation, Grade, Vote
+from realtime import broadcast
+from realtime.topics import Access, Provider, register
+
+logger = logging.getLogger(__name__)
+
+COALESCE_SECONDS = 0.25  # at most 4 tally frames a second per consultation
+BUILT = "_built"
+TOTALS = ("votes", "grades", "ballots", "comments")
+
+
+def topic(consultation_id: int) -> str:
+    return f"consultation:{consultation_id}"
+
+
+def moderation_topic(consultation_id: int) -> str:
+    return f"moderation:{consultation_id}"
+
+
+# --- counter stores ---------------------------------------------------------------------
+
+
+class MemoryStore:
+    """The embedded default: one process, counters in memory."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts: dict[int, dict[str, int]] = {}
+        self.people: dict[int, set[int]] = defaultdict(set)
+        self.pending: set[int] = set()
+
+    def apply(self, cid, deltas, add=None, remove=None):
+        with self.lock:
+            if cid not in self.counts:
+                return  # not built yet: the next read rebuilds from the database
+            for field, delta in deltas.items():
+                self.counts[cid][field] = self.counts[cid].get(field, 0) + delta
+            if add:
+                self.people[cid].add(add)
+            if remove:
+                self.people[cid].discard(remove)
+
+    def read(self, cid):
+        with self.lock:
+            if cid not in self.counts:
+                return None
+            return dict(self.counts[cid]), len(self.people[cid])
+
+    def replace(self, cid, counts, people):
+        with self.lock:
+            self.counts[cid] = dict(counts)
+            self.people[cid] = set(people)
+
+    def claim_flush(self, cid) -> bool:
+        with self.lock:
+            if cid in self.pending:
+                return False
+            self.pending.add(cid)
+            return True
+
+    def release_flush(self, cid):
+        with self.lock:
+            self.pending.discard(cid)
+
+
+class RedisStore:
+    """With REDIS_URL: counters shared by every process (hash + set per consultation)."""
+
+    def _keys(self, cid):
+        return f"agora:live:{cid}:counts", f"agora:live:{cid}:people"
+
+    def apply(self, cid, deltas, add=None, remove=None):
+        counts, people = self._keys(cid)
+        client = broadcast.redis_client()
+        if not client.hexists(counts, BUILT):
+            return
+        pipe = client.pipeline(transaction=True)
+        for field, delta in deltas.items():
+            pipe.hincrby(counts, field, delta)
+        if add:
+            pipe.sadd(people, add)
+        if remove:
+            pipe.srem(people, remove)
+        pipe.execute()
+
+    def read(self, cid):
+        counts, people = self._keys(cid)
+        pipe = broadcast.redis_client().pipeline(transaction=True)
+        pipe.hgetall(counts)
+        pipe.scard(people)
+        raw, participants = pipe.execute()
+        if not raw or BUILT.encode() not in raw:
+            return None
+        return {k.decode(): int(v) for k, v in raw.items()}, participants
+
+    def replace(self, cid, counts_, people_):
+        counts, people = self._keys(cid)
+        pipe = broadcast.redis_client().pipeline(transaction=True)
+        pipe.delete(counts, people)
+        pipe.hset(counts, mapping={**counts_, BUILT: 1})
+        if people_:
+            pipe.sadd(people, *people_)
+        pipe.execute()
+
+    def claim_flush(self, cid) -> bool:
+        # Whoever sets the flag schedules the flush; others' changes ride along with it.
+        # The expiry only matters if that process dies before flushing.
+        return bool(broadcast.redis_client().set(f"agora:live:{cid}:flush", 1, nx=True, px=5000))
+
+    def release_flush(self, cid):
+        broadcast.redis_client().delete(f"agora:live:{cid}:flush")
+
+
+_memory = MemoryStore()
+
+
+def store():
+    return RedisStore() if broadcast.uses_redis() else _memory
+
+
+# --- counting from the database ---------------------------------------------------------
+
+
+def recount(consultation: Consultation) -> tuple[dict[str, int], set[int]]:
+    """The truth, as flat counter fields, and the set of participants."""
+    counts = {BUILT: 1}
+    for item_id, tally in queries.item_tallies(consultation).items():
+        for choice, n in tally["votes"].items():
+            counts[f"v:{item_id}:{choice}"] = n
+        for grade, n in enumerate(tally["grades"]):
+            counts[f"g:{item_id}:{grade}"] = n
+        for rank, n in enumerate(tally["ranks"], start=1):
+            counts[f"r:{item_id}:{rank}"] = n
+        counts[f"c:{item_id}"] = tally["comments"]
+    totals = queries.participation_counts(consultation)
+    for name in TOTALS:
+        counts[name] = totals[name]
+    return counts, queries.participant_ids(consultation)
+
+
+def rebuild(consultation: Consultation):
+    counts, people = recount(consultation)
+    store().replace(consultation.pk, counts, people)
+    return counts, len(people)
+
+
+def current_counts(consultation: Consultation):
+    found = store().read(consultation.pk)
+    return found if found is not None else rebuild(consultation)
+
+
+def reconcile(consultation: Consultation) -> dict[str, tuple[int, int]]:
+    """Compare the live counters with a recount; repair and report what differed."""
+    truth, people = recount(consultation)
+    found = store().read(consultation.pk)
+    live, live_people = found if found is not None else ({}, -1)
+    drift = {
+        field: (live.get(field, 0), value)
+        for field, value in truth.items()
+        if field != BUILT and live.get(field, 0) != value
+    }
+    drift.update(
+        {field: (value, 0) for field, value in live.items() if field not in truth and value}
+    )
+    if live_people != len(people):
+        drift["participants"] = (live_people, len(people))
+    if drift:
+        store().replace(consultation.pk, truth, people)
+        logger.warning("live counters of %s repaired: %s", consultation.slug, drift)
+        publish_tally(consultation.pk)
+    return drift
+
+
+def reconcile_all() -> dict[str, dict]:
+    report = {}
+    for consultation in Consultation.objects.filter(status=Consultation.Status.OPEN):
+        drift = reconcile(consultation)
+        if drift:
+            report[consultation.slug] = {k: list(v) for k, v in drift.items()}
+    return report
+
+
+# --- frames -------------------------------------------------------------------------------
+
+
+def results_visible(consultation: Consultation) -> bool:
+    if consultation.status in (Consultation.Status.CLOSED, Consultation.Status.PUBLISHED):
+        return True
+    return (
+        consultation.status == Consultation.Status.OPEN
+        and consultation.results_visibility == Consultation.ResultsVisibility.LIVE
+    )
+
+
+def _tally_body(consultation: Consultation) -> dict:
+    counts, participants = current_counts(consultation)
+    visible = results_visible(consultation)
+    items = {}
+    for item_id in consultation.items.values_list("pk", flat=True):
+        entry = {"comments": counts.get(f"c:{item_id}", 0)}
+        if visible:
+            entry["votes"] = {c: counts.get(f"v:{item_id}:{c}", 0) for c in Vote.Choice.values}
+            entry["grades"] = [
+                counts.get(f"g:{item_id}:{g}", 0) for g in range(consultation.grade_scale)
+            ]
+            entry["ranks"] = [
+                counts.get(f"r:{item_id}:{r}", 0) for r in range(1, consultation.ranking_size + 1)
+            ]
+        items[str(item_id)] = entry
+    participation = {"participants": participants, **{n: counts.get(n, 0) for n in TOTALS}}
+    return {"results_visible": visible, "participation": participation, "items": items}
+
+
+def snapshot_frame(consultation: Consultation) -> dict:
+    # Read the sequence number first: the counts read after it include every frame up
+    # to it, so a client may drop any frame numbered at or below the snapshot's.
+    seq = broadcast.current_seq(topic(consultation.pk))
+    body = _tally_body(consultation)
+    return {
+        "type": "snapshot",
+        "stream": "public",
+        "seq": seq,
+        "consultation": {"slug": consultation.slug, "status": consultation.status, **body},
+    }
+
+
+def publish_tally(consultation_id: int) -> int | None:
+    consultation = Consultation.objects.filter(pk=consultation_id).first()
+    if consultation is None:
+        return None
+    body = _tally_body(consultation)
+    del body["results_visible"]
+    return broadcast.publish(topic(consultation_id), {"type": "tally", "stream": "public", **body})
+
+
+def request_tally(consultation_id: int) -> None:
+    """Coalesce: the first change in a 250 ms window schedules one tally frame."""
+    if store().claim_flush(consultation_id):
+        timer = threading.Timer(COALESCE_SECONDS, _flush, args=(consultation_id,))
+        timer.daemon = True
+        timer.start()
+
+
+def _flush(consultation_id: int) -> None:
+    from django.db import connection
+
+    try:
+        # Release before reading: a change committed after this point schedules the
+        # next frame; one committed before it is in the counts read below.
+        store().release_flush(consultation_id)
+        publish_tally(consultation_id)
+    except Exception:
+        logger.exception("tally flush for consultation %s failed", consultation_id)
+    finally:
+        connection.close()  # this timer thread ends here: do not leave its connection open
+
+
+# --- after-commit hooks called by the domain -------------------------------------------
+
+
+def after_commit(function, *args) -> None:
+    """Queue ``function(*args)`` for after the commit; never let it fail the write."""
+    transaction.on_commit(partial(_guarded, function, *args), robust=True)
+
+
+def _guarded(function, *args):
+    try:
+        function(*args)
+    except Exception:
+        logger.exception("live update %s failed (the write itself stands)", function.__name__)
+
+
+def _still_takes_part(consultation_id: int, user_id: int) -> bool:
+    return (
+        Vote.objects.filter(item__consultation_id=consultation_id, user_id=user_id).exists()
+        or Grade.objects.filter(item__consultation_id=consultation_id, user_id=user_id).exists()
+        or Ballot.objects.filter(consultation_id=consultation_id, user_id=user_id).exists()
+        or Comment.objects.filter(item__consultation_id=consultation_id, author_id=user_id).exists()
+    )
+
+
+def _changed(cid, user_id, deltas, *, removed: bool):
+    remove = user_id if removed and not _still_takes_part(cid, user_id) else None
+    store().apply(cid, deltas, add=None if removed else user_id, remove=remove)
+    request_tally(cid)
+
+
+def choice_changed(kind: str, cid: int, item_id: int, user_id: int, old, new) -> None:
+    """A vote ("v") or grade ("g") went from ``old`` to ``new`` (None: absent)."""
+    total = "votes" if kind == "v" else "grades"
+    deltas = defaultdict(int)
+    if old is not None:
+        deltas[f"{kind}:{item_id}:{old}"] -= 1
+        deltas[total] -= 1
+    if new is not None:
+        deltas[f"{kind}:{item_id}:{new}"] += 1
+        deltas[total] += 1
+    _changed(cid, user_id, deltas, removed=new is None)
+
+
+def ballot_changed(cid: int, user_id: int, old: list[int] | None, new: list[int] | None) -> None:
+    deltas = defaultdict(int)
+    for rank, item_id in enumerate(old or [], start=1):
+        deltas[f"r:{item_id}:{rank}"] -= 1
+    for rank, item_id in enumerate(new or [], start=1):
+        deltas[f"r:{item_id}:{rank}"] += 1
+    deltas["ballots"] += (new is not None) - (old is not None)
+    _changed(cid, user_id, deltas, removed=new is None)
+
+
+def _comment_payload(comment: Comment) -> dict:
+    return {
+        "id": comment.pk,
+        "item": comment.item_id,
+        "parent": comment.parent_id,
+        "stance": comment.stance,
+        "author": comment.author.display_name if comment.author else None,
+        "body": comment.body,
+        "created_at": comment.created_at.isoformat(),
+        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
+    }
+
+
+def _moderation_frame(comment: Comment, event: str) -> dict:
+    payload = {**_comment_payload(comment), "event": event, "url": comment.item.get_absolute_url()}
+    return {"type": "moderation.comment", "stream": "moderation", "comment": payload}
+
+
+def comment_posted(comment_id: int) -> None:
+    comment = Comment.objects.select_related("author", "item__consultation").get(pk=comment_id)
+    cid = comment.item.consultation_id
+    store().apply(cid, {f"c:{comment.item_id}": 1, "comments": 1}, add=comment.author_id)
+    frame = {"type": "comment.posted", "stream": "public", "comment": _comment_payload(comment)}
+    broadcast.publish(topic(cid), frame)
+    broadcast.publish(moderation_topic(cid), _moderation_frame(comment, "posted"))
+    request_tally(cid)
+
+
+def comment_edited(comment_id: int) -> None:
+    comment = Comment.objects.select_related("author", "item__consultation").get(pk=comment_id)
+    cid = comment.item.consultation_id
+    frame = {"type": "comment.edited", "stream": "public", "comment": _comment_payload(comment)}
+    broadcast.publish(topic(cid), frame)
+    broadcast.publish(moderation_topic(cid), _moderation_frame(comment, "edited"))
+
+
+def comment_hidden(comment_id: int, reason: str) -> None:
+    comment = Comment.objects.select_related("item").get(pk=comment_id)
+    cid = comment.item.consultation_id
+    store().apply(cid, {f"c:{comment.item_id}": -1, "comments": -1})
+    frame = {
+        "type": "comment.hidden",
+        "stream": "public",
+        "comment": {"id": comment.pk, "item": comment.item_id, "reason": reason},
+    }
+    broadcast.publish(topic(cid), frame)
+    request_tally(cid)
+
+
+def status_changed(consultation_id: int) -> None:
+    consultation = Consultation.objects.get(pk=consultation_id)
+    frame = {
+        "type": "consultation.status",
+        "stream": "public",
+        "status": consultation.status,
+        "closes_at": consultation.closes_at.isoformat() if consultation.closes_at else None,
+        "results_visible": results_visible(consultation),
+    }
+    broadcast.publish(topic(consultation_id), frame)
+    # Closing may reveal results that were hidden during the vote.
+    publish_tally(consultation_id)
+
+
+# --- websocket providers ----------------------------------------------------------------
+
+
+def _consultation_from_topic(name: str) -> Consultation:
+    return Consultation.objects.get(pk=int(name.split(":", 1)[1]))
+
+
+def _resolve_public(user, slug: str) -> Access:
+    consultation = Consultation.objects.filter(slug=slug).first()
+    if consultation is None:
+        return Access(None, 4404)
+    if not permissions.can_view(user, consultation):
+        return Access(None, 4403)
+    return Access(topic(consultation.pk))
+
+
+def _resolve_moderation(user, slug: str) -> Access:
+    consultation = Consultation.objects.filter(slug=slug).first()
+    if consultation is None:
+        return Access(None, 4404)
+    if not permissions.can_moderate(user, consultation):
+        return Access(None, 4403)
+    return Access(moderation_topic(consultation.pk))
+
+
+def _moderation_snapshot(name: str) -> dict:
+    consultation = _consultation_from_topic(name)
+    seq = broadcast.current_seq(name)
+    latest = (
+        Comment.objects.filter(item__consultation=consultation, deleted_at__isnull=True)
+        .select_related("author", "item__consultation")
+        .order_by("-created_at")[:20]
+    )
+    return {
+        "type": "moderation.snapshot",
+        "stream": "moderation",
+        "seq": seq,
+        "queue": [_moderation_frame(c, "posted")["comment"] for c in latest],
+        "at": timezone.now().isoformat(),
+    }
+
+
+def register_providers() -> None:
+    register(
+        "consultation",
+        Provider(
+            resolve=_resolve_public,
+            snapshot=lambda name: snapshot_frame(_consultation_from_topic(name)),
+            resync=lambda name: rebuild(_consultation_from_topic(name)),
+        ),
+    )
+    register("moderation", Provider(resolve=_resolve_moderation, snapshot=_moderation_snapshot))

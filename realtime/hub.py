@@ -1,0 +1,198 @@
+"""One hub per server process: which local sockets follow which topic.
+
+With Redis, the hub holds ONE pub/sub connection for the whole process and
+subscribes once per topic that has at least one local socket; each message is
+spliced into its final text once and written to every local socket of the topic.
+That is what keeps fan-out close to a bare websockets server: no per-socket
+channel-layer message, no per-socket serialisation.
+
+When the Redis connection drops, the hub retries every second; once it is back
+it resubscribes and calls each topic's ``on_resync`` hook (the provider rebuilds
+its counters) and sends every local socket a fresh snapshot.
+"""
+
+import asyncio
+import json
+import logging
+import threading
+from collections import defaultdict
+
+from django.conf import settings
+
+from realtime import broadcast, topics
+
+logger = logging.getLogger(__name__)
+RECONNECT_SECONDS = 1.0
+
+
+class Hub:
+    def __init__(self):
+        self.sockets: dict[str, set] = defaultdict(set)
+        self.by_user: dict[int, set] = defaultdict(set)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._seq: dict[str, int] = defaultdict(int)
+        self._seq_lock = threading.Lock()
+        self._listener: asyncio.Task | None = None
+        self._pubsub = None
+        self._subscribed: set[str] = set()
+        self.redis_up = True
+
+    # --- sockets ---------------------------------------------------------------------
+
+    async def join(self, topic: str, socket, user_id: int | None) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.sockets[topic].add(socket)
+        if user_id:
+            self.by_user[user_id].add(socket)
+        if broadcast.uses_redis():
+            self._ensure_listener()
+            await self._subscribe(topic)
+
+    async def leave(self, topic: str, socket, user_id: int | None) -> None:
+        self.sockets[topic].discard(socket)
+        if user_id:
+            self.by_user[user_id].discard(socket)
+            if not self.by_user[user_id]:
+                del self.by_user[user_id]
+        if not self.sockets[topic]:
+            del self.sockets[topic]
+            if broadcast.uses_redis():
+                await self._unsubscribe(topic)
+
+    async def deliver(self, topic: str, text: str) -> None:
+        for socket in list(self.sockets.get(topic, ())):
+            await socket.push(text)
+
+    # --- the embedded default: publishing within this process ---------------------------
+
+    def publish_local(self, topic: str, body: str) -> int:
+        with self._seq_lock:
+            self._seq[topic] += 1
+            seq = self._seq[topic]
+        text = broadcast.splice_seq(seq, body)
+        self._from_any_thread(self.deliver(topic, text))
+        return seq
+
+    def local_seq(self, topic: str) -> int:
+        with self._seq_lock:
+            return self._seq[topic]
+
+    def control_local(self, message: str) -> None:
+        self._from_any_thread(self._control(message))
+
+    def _from_any_thread(self, coroutine) -> None:
+        """Run ``coroutine`` on the server's event loop, from a request thread or the loop."""
+        loop = self.loop
+        if loop is None or loop.is_closed():
+            coroutine.close()  # no socket has ever joined in this process: nobody to tell
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            loop.create_task(coroutine)
+        else:
+            asyncio.run_coroutine_threadsafe(coroutine, loop)
+
+    async def _control(self, message: str) -> None:
+        try:
+            order = json.loads(message)
+        except ValueError:
+            return
+        user_id = order.get("disconnect_user")
+        for socket in list(self.by_user.get(user_id, ())):
+            await socket.close(code=order.get("code", 4408))
+
+    # --- Redis ---------------------------------------------------------------------------
+
+    def _ensure_listener(self) -> None:
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.get_running_loop().create_task(self._listen())
+
+    async def _connect(self):
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=2, health_check_interval=10
+        )
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(broadcast.CONTROL_CHANNEL)
+        return client, pubsub
+
+    async def _subscribe(self, topic: str) -> None:
+        if topic in self._subscribed:
+            return
+        self._subscribed.add(topic)
+        if self._pubsub is not None:
+            try:
+                await self._pubsub.subscribe(broadcast.CHANNEL_PREFIX + topic)
+            except Exception as error:
+                logger.warning("subscribe %s failed (will retry): %s", topic, error)
+
+    async def _unsubscribe(self, topic: str) -> None:
+        self._subscribed.discard(topic)
+        if self._pubsub is not None:
+            try:
+                await self._pubsub.unsubscribe(broadcast.CHANNEL_PREFIX + topic)
+            except Exception as error:
+                logger.warning("unsubscribe %s failed: %s", topic, error)
+
+    async def _listen(self) -> None:
+        prefix = broadcast.CHANNEL_PREFIX
+        reconnecting = False
+        while True:
+            client = None
+            try:
+                client, self._pubsub = await self._connect()
+                for topic in list(self._subscribed):
+                    await self._pubsub.subscribe(prefix + topic)
+                if reconnecting:
+                    logger.info("redis is back: resynchronising %d topics", len(self._subscribed))
+                    asyncio.get_running_loop().create_task(self._resync_all())
+                self.redis_up = True
+                reconnecting = False
+                async for message in self._pubsub.listen():
+                    if message["type"] != "message":
+                        continue
+                    channel = message["channel"].decode()
+                    data = message["data"].decode()
+                    if channel == broadcast.CONTROL_CHANNEL:
+                        await self._control(data)
+                        continue
+                    seq, _, body = data.partition("|")
+                    await self.deliver(channel[len(prefix) :], broadcast.splice_seq(int(seq), body))
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self.redis_up:
+                    logger.warning("redis pub/sub lost (%s): live updates paused", error)
+                self.redis_up = False
+                reconnecting = True
+                self._pubsub = None
+                await asyncio.sleep(RECONNECT_SECONDS)
+            finally:
+                if client is not None:
+                    try:
+                        await client.aclose()
+                    except Exception:
+                        logger.debug("closing a dead redis client failed", exc_info=True)
+
+    async def _resync_all(self) -> None:
+        for topic in list(self.sockets):
+            await self.resync(topic)
+
+    async def resync(self, topic: str) -> None:
+        """Rebuild the topic's derived state once, then send each local socket a snapshot."""
+        from channels.db import database_sync_to_async
+
+        try:
+            await database_sync_to_async(topics.on_resync)(topic)
+        except Exception:
+            logger.exception("resync of %s failed", topic)
+            return
+        for socket in list(self.sockets.get(topic, ())):
+            await socket.send_snapshot()
+
+
+hub = Hub()

@@ -1,0 +1,51 @@
+"""Topic providers: how a stream is found, authorised and snapshotted.
+
+``realtime`` knows nothing of consultations: the consultation app registers its
+streams here (in its AppConfig.ready), so the dependency points one way only.
+All provider functions are synchronous (they read the database) and are called
+off the event loop.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Access:
+    topic: str | None  # None: refused
+    close_code: int = 4403
+
+
+@dataclass(frozen=True)
+class Provider:
+    # (user, **url kwargs) -> Access
+    resolve: Callable[..., Access]
+    # topic -> snapshot frame (a dict with "type", "stream" and "seq")
+    snapshot: Callable[[str], dict]
+    # topic -> None: rebuild derived state after an outage
+    resync: Callable[[str], None] | None = None
+
+
+_providers: dict[str, Provider] = {}
+
+
+def register(kind: str, provider: Provider) -> None:
+    _providers[kind] = provider
+
+
+def provider(kind: str) -> Provider:
+    return _providers[kind]
+
+
+def kind_of(topic: str) -> str:
+    return topic.split(":", 1)[0]
+
+
+def on_resync(topic: str) -> None:
+    hook = _providers[kind_of(topic)].resync
+    if hook is not None:
+        hook(topic)
+
+
+def snapshot(topic: str) -> dict:
+    return _providers[kind_of(topic)].snapshot(topic)

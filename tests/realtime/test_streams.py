@@ -1,0 +1,200 @@
+"""The live streams, in-process: snapshot, tallies, debate, visibility, moderation, abuse.
+
+Run on both passes: on the embedded default frames go through the process hub; on the
+production shape they go through Redis pub/sub (the hub of this test process subscribes).
+"""
+
+import pytest
+
+from consultation import comments, lifecycle, voting
+from consultation.models import Membership
+from tests.consultation.factories import add_member, make_consultation
+from tests.realtime.conftest import Socket, in_thread, session_cookie
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+
+async def open_stream(consultation, cookies=None, suffix=""):
+    socket = Socket(f"/ws/consultations/{consultation.slug}/{suffix}", cookies=cookies)
+    assert await socket.open()
+    return socket
+
+
+async def test_a_snapshot_comes_first_then_numbered_tallies(citizen):
+    consultation = await in_thread(make_consultation)()
+    item = await in_thread(lambda: consultation.items.first())()
+    socket = await open_stream(consultation)
+    snapshot = await socket.frame()
+    assert snapshot["type"] == "snapshot" and snapshot["stream"] == "public"
+    assert snapshot["consultation"]["results_visible"] is True
+    assert snapshot["consultation"]["items"][str(item.pk)]["votes"] == {
+        "for": 0,
+        "against": 0,
+        "abstain": 0,
+    }
+    await in_thread(voting.cast_vote)(citizen, item, "for")
+    frames = await socket.frames_until(lambda f: f["type"] == "tally")
+    tally = frames[-1]
+    assert tally["seq"] == snapshot["seq"] + 1
+    assert tally["items"][str(item.pk)]["votes"]["for"] == 1
+    assert tally["participation"]["participants"] == 1
+    await socket.close()
+
+
+async def test_hidden_results_never_travel_over_the_socket(citizen):
+    consultation = await in_thread(make_consultation)(results_visibility="after_close")
+    item = await in_thread(lambda: consultation.items.first())()
+    socket = await open_stream(consultation)
+    snapshot = await socket.frame()
+    assert snapshot["consultation"]["results_visible"] is False
+    assert set(snapshot["consultation"]["items"][str(item.pk)]) == {"comments"}
+    await in_thread(voting.cast_vote)(citizen, item, "against")
+    tally = (await socket.frames_until(lambda f: f["type"] == "tally"))[-1]
+    assert "against" not in str(tally["items"])
+    assert tally["participation"]["votes"] == 1
+    # Closing reveals them, live.
+    await in_thread(lifecycle.close_early)(consultation, reason="fin")
+    frames = await socket.frames_until(lambda f: f["type"] == "tally")
+    assert any(f["type"] == "consultation.status" and f["status"] == "closed" for f in frames)
+    assert frames[-1]["items"][str(item.pk)]["votes"]["against"] == 1
+    await socket.close()
+
+
+async def test_a_burst_of_votes_is_coalesced_and_the_final_counts_are_exact(make_user):
+    consultation = await in_thread(make_consultation)(items=2)
+    item = await in_thread(lambda: consultation.items.first())()
+    voters = await in_thread(lambda: [make_user() for _ in range(120)])()
+    socket = await open_stream(consultation)
+    await socket.frame()
+
+    def burst():
+        import time
+
+        started = time.monotonic()
+        for n, voter in enumerate(voters):
+            voting.cast_vote(voter, item, "for" if n % 3 else "against")
+        return time.monotonic() - started
+
+    duration = await in_thread(burst)()
+    frames = await socket.frames_until(
+        lambda f: f["type"] == "tally" and f["participation"]["votes"] == 120, timeout=15
+    )
+    tallies = [f for f in frames if f["type"] == "tally"]
+    # At most one frame per 250 ms window (+1 for the window still open at the end).
+    assert len(tallies) <= duration / 0.25 + 2, (len(tallies), duration)
+    assert len(tallies) < 120 / 4
+    assert tallies[-1]["items"][str(item.pk)]["votes"] == {"for": 80, "against": 40, "abstain": 0}
+    assert [f["seq"] for f in frames] == sorted(f["seq"] for f in frames)
+    await socket.close()
+
+
+async def test_debate_events_are_pushed(citizen):
+    consultation = await in_thread(make_consultation)()
+    item = await in_thread(lambda: consultation.items.first())()
+    socket = await open_stream(consultation)
+    await socket.frame()
+    comment = await in_thread(comments.post_comment)(citizen, item, "Bonjour", "for")
+    posted = (await socket.frames_until(lambda f: f["type"] == "comment.posted"))[-1]
+    assert posted["comment"]["body"] == "Bonjour"
+    assert posted["comment"]["author"] == "Camille"
+    assert "email" not in str(posted)
+    await in_thread(comments.edit_comment)(citizen, comment, "Bonsoir")
+    edited = (await socket.frames_until(lambda f: f["type"] == "comment.edited"))[-1]
+    assert edited["comment"]["body"] == "Bonsoir"
+    await in_thread(comments.delete_comment)(citizen, comment)
+    hidden = (await socket.frames_until(lambda f: f["type"] == "comment.hidden"))[-1]
+    assert hidden["comment"] == {"id": comment.pk, "item": item.pk, "reason": "deleted_by_author"}
+    await socket.close()
+
+
+async def test_resync_sends_a_fresh_snapshot(citizen):
+    consultation = await in_thread(make_consultation)()
+    socket = await open_stream(consultation)
+    first = await socket.frame()
+    await socket.send({"type": "resync"})
+    again = await socket.frame()
+    assert again["type"] == "snapshot" and again["seq"] == first["seq"]
+    await socket.send({"type": "ping"})
+    assert (await socket.frame())["type"] == "pong"
+    await socket.close()
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ("nonsense", "bad_frame"),
+        ("[1]", "unknown_type"),
+        ('{"type": "vote"}', "unknown_type"),
+        ("x" * 5000, "too_large"),
+    ],
+)
+async def test_bad_messages_get_an_error_frame_and_the_socket_survives(payload, code):
+    consultation = await in_thread(make_consultation)()
+    socket = await open_stream(consultation)
+    await socket.frame()
+    await socket.send(payload)
+    error = await socket.frame()
+    assert (error["type"], error["code"]) == ("error", code)
+    await socket.send({"type": "ping"})
+    assert (await socket.frame())["type"] == "pong"
+    await socket.close()
+
+
+async def test_a_flooding_socket_is_throttled_then_closed():
+    consultation = await in_thread(make_consultation)()
+    socket = await open_stream(consultation)
+    await socket.frame()
+    for _ in range(21):
+        await socket.send({"type": "ping"})
+    frames = await socket.frames_until(lambda f: f["type"] == "error")
+    assert frames[-1]["code"] == "rate_limited"
+    assert await socket.close_code() == 4429
+
+
+async def test_unknown_and_draft_consultations_are_refused_with_codes(client, citizen):
+    socket = Socket("/ws/consultations/nope/")
+    assert await socket.open()
+    assert await socket.close_code() == 4404
+    draft = await in_thread(make_consultation)(status="draft")
+    socket = Socket(
+        f"/ws/consultations/{draft.slug}/", cookies=await in_thread(session_cookie)(client, citizen)
+    )
+    assert await socket.open()
+    assert await socket.close_code() == 4403
+
+
+async def test_a_foreign_origin_is_refused():
+    consultation = await in_thread(make_consultation)()
+    socket = Socket(f"/ws/consultations/{consultation.slug}/", origin=b"https://evil.example.com")
+    assert not await socket.open()
+
+
+async def test_moderators_get_the_moderation_stream_and_citizens_do_not(client, citizen, make_user):
+    consultation = await in_thread(make_consultation)()
+    moderator = await in_thread(make_user)()
+    await in_thread(add_member)(consultation, moderator, Membership.Role.MODERATOR)
+    refused = await open_stream(
+        consultation, await in_thread(session_cookie)(client, citizen), "moderation/"
+    )
+    assert await refused.close_code() == 4403
+    socket = await open_stream(
+        consultation, await in_thread(session_cookie)(client, moderator), "moderation/"
+    )
+    snapshot = await socket.frame()
+    assert snapshot["type"] == "moderation.snapshot" and snapshot["queue"] == []
+    item = await in_thread(lambda: consultation.items.first())()
+    await in_thread(comments.post_comment)(citizen, item, "À relire", "against")
+    frame = (await socket.frames_until(lambda f: f["type"] == "moderation.comment"))[-1]
+    assert frame["stream"] == "moderation"
+    assert frame["comment"]["body"] == "À relire" and frame["comment"]["event"] == "posted"
+    await socket.close()
+
+
+async def test_a_suspended_account_loses_its_open_sockets(client, citizen):
+    from accounts import lifecycle as accounts_lifecycle
+
+    consultation = await in_thread(make_consultation)()
+    socket = await open_stream(consultation, await in_thread(session_cookie)(client, citizen))
+    await socket.frame()
+    await in_thread(accounts_lifecycle.suspend_account)(citizen, reason="abus")
+    assert await socket.close_code() == 4408
