@@ -82,52 +82,73 @@ class MemoryStore:
             self.pending.discard(cid)
 
 
+class Unavailable(Exception):
+    """Redis is down (or cooling down): the live view pauses, the database carries on."""
+
+
 class RedisStore:
     """With REDIS_URL: counters shared by every process (hash + set per consultation)."""
 
     def _keys(self, cid):
         return f"agora:live:{cid}:counts", f"agora:live:{cid}:people"
 
+    def _run(self, work):
+        if not broadcast.redis_ok():
+            raise Unavailable
+        try:
+            return work(broadcast.redis_client())
+        except Exception as error:
+            broadcast.mark_down(error)
+            raise Unavailable from error
+
     def apply(self, cid, deltas, add=None, remove=None):
         counts, people = self._keys(cid)
-        client = broadcast.redis_client()
-        if not client.hexists(counts, BUILT):
-            return
-        pipe = client.pipeline(transaction=True)
-        for field, delta in deltas.items():
-            pipe.hincrby(counts, field, delta)
-        if add:
-            pipe.sadd(people, add)
-        if remove:
-            pipe.srem(people, remove)
-        pipe.execute()
+
+        def work(client):
+            if not client.hexists(counts, BUILT):
+                return
+            pipe = client.pipeline(transaction=True)
+            for field, delta in deltas.items():
+                pipe.hincrby(counts, field, delta)
+            if add:
+                pipe.sadd(people, add)
+            if remove:
+                pipe.srem(people, remove)
+            pipe.execute()
+
+        self._run(work)
 
     def read(self, cid):
         counts, people = self._keys(cid)
-        pipe = broadcast.redis_client().pipeline(transaction=True)
-        pipe.hgetall(counts)
-        pipe.scard(people)
-        raw, participants = pipe.execute()
+        raw, participants = self._run(
+            lambda client: client.pipeline(transaction=True).hgetall(counts).scard(people).execute()
+        )
         if not raw or BUILT.encode() not in raw:
             return None
         return {k.decode(): int(v) for k, v in raw.items()}, participants
 
     def replace(self, cid, counts_, people_):
         counts, people = self._keys(cid)
-        pipe = broadcast.redis_client().pipeline(transaction=True)
-        pipe.delete(counts, people)
-        pipe.hset(counts, mapping={**counts_, BUILT: 1})
-        if people_:
-            pipe.sadd(people, *people_)
-        pipe.execute()
+
+        def work(client):
+            pipe = client.pipeline(transaction=True)
+            pipe.delete(counts, people)
+            pipe.hset(counts, mapping={**counts_, BUILT: 1})
+            if people_:
+                pipe.sadd(people, *people_)
+            pipe.execute()
+
+        self._run(work)
 
     def claim_flush(self, cid) -> bool:
         # Whoever sets the flag schedules the flush; others' changes ride along with it.
         # The expiry only matters if that process dies before flushing.
-        return bool(broadcast.redis_client().set(f"agora:live:{cid}:flush", 1, nx=True, px=5000))
+        key = f"agora:live:{cid}:flush"
+        return bool(self._run(lambda client: client.set(key, 1, nx=True, px=5000)))
 
     def release_flush(self, cid):
-        broadcast.redis_client().delete(f"agora:live:{cid}:flush")
+        key = f"agora:live:{cid}:flush"
+        self._run(lambda client: client.delete(key))
 
 
 _memory = MemoryStore()
@@ -164,8 +185,12 @@ def rebuild(consultation: Consultation):
 
 
 def current_counts(consultation: Consultation):
-    found = store().read(consultation.pk)
-    return found if found is not None else rebuild(consultation)
+    try:
+        found = store().read(consultation.pk)
+        return found if found is not None else rebuild(consultation)
+    except Unavailable:
+        counts, people = recount(consultation)  # correct, just slower, until Redis is back
+        return counts, len(people)
 
 
 def reconcile(consultation: Consultation) -> dict[str, tuple[int, int]]:
@@ -268,6 +293,8 @@ def _flush(consultation_id: int) -> None:
         # next frame; one committed before it is in the counts read below.
         store().release_flush(consultation_id)
         publish_tally(consultation_id)
+    except Unavailable:
+        pass
     except Exception:
         logger.exception("tally flush for consultation %s failed", consultation_id)
     finally:
@@ -285,6 +312,8 @@ def after_commit(function, *args) -> None:
 def _guarded(function, *args):
     try:
         function(*args)
+    except Unavailable:
+        pass  # counted in the database; the counters are rebuilt when Redis returns
     except Exception:
         logger.exception("live update %s failed (the write itself stands)", function.__name__)
 

@@ -10,6 +10,7 @@ database already holds the truth; clients resync when Redis is back).
 import json
 import logging
 import threading
+import time
 
 from django.conf import settings
 
@@ -30,6 +31,21 @@ return seq
 _lock = threading.Lock()
 _client = None
 _script = None
+# Circuit breaker: after a failure, skip Redis for a moment instead of making every
+# request wait on a dead server. The hub's own connection notices the return.
+COOL_DOWN_SECONDS = 1.0
+_down_until = 0.0
+
+
+def redis_ok() -> bool:
+    return time.monotonic() >= _down_until
+
+
+def mark_down(error) -> None:
+    global _down_until
+    if redis_ok():
+        logger.warning("redis unavailable (%s): live updates paused", error)
+    _down_until = time.monotonic() + COOL_DOWN_SECONDS
 
 
 def uses_redis() -> bool:
@@ -67,11 +83,13 @@ def publish(topic: str, frame: dict) -> int | None:
         from realtime.hub import hub
 
         return hub.publish_local(topic, body)
+    if not redis_ok():
+        return None
     try:
         redis_client()
         return int(_script(keys=[SEQ_PREFIX + topic, CHANNEL_PREFIX + topic], args=[body]))
     except Exception as error:  # Redis down: the vote stands, live updates pause
-        logger.warning("live frame for %s dropped: %s", topic, error)
+        mark_down(error)
         return None
 
 
@@ -84,7 +102,7 @@ def current_seq(topic: str) -> int:
     try:
         return int(redis_client().get(SEQ_PREFIX + topic) or 0)
     except Exception as error:
-        logger.warning("seq of %s unavailable: %s", topic, error)
+        mark_down(error)
         return 0
 
 

@@ -73,7 +73,7 @@ def test_production_shape_uses_postgres_and_redis():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "channels_redis.core.RedisChannelLayer",
-        "django.core.cache.backends.redis.RedisCache",
+        "config.cache.ResilientRedisCache",
         "redis://cache.example.org:6379/0",
         "False",
         "True",

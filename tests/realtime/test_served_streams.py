@@ -1,0 +1,277 @@
+"""The live streams as served: real uvicorn processes, a real websocket client, real Redis.
+
+Votes go through the served JSON API (a personal token per voter), so on the
+embedded default they reach the server's own hub; with Redis they may land on
+one process and be pushed by another. The outage test runs its own redis-server
+on a free port and stops it mid-test, so the machine's Redis is never touched.
+"""
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+import websockets
+from django.conf import settings
+
+from accounts.tokens import create_token
+from tests.consultation.factories import make_consultation
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class Server:
+    def __init__(self, redis_url: str | None):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
+        env.update(DEBUG="true", DATABASE_URL=database_url(), WRITE_RATE_LIMIT="10000/m")
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+             "--port", str(self.port), "--lifespan", "on", "--no-access-log"],
+            cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(self.base + "/health/", timeout=2)
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    pytest.fail("server did not start: " + self.process.stdout.read().decode())
+                time.sleep(0.2)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def vote(self, token: str, item_id: int, choice: str) -> int:
+        request = urllib.request.Request(
+            f"{self.base}/api/v1/items/{item_id}/vote",
+            data=json.dumps({"choice": choice}).encode(),
+            method="PUT",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+
+    def get(self, path: str) -> int:
+        with urllib.request.urlopen(self.base + path, timeout=10) as response:
+            return response.status
+
+
+@pytest.fixture
+def servers():
+    started = []
+
+    def start(redis_url=settings.REDIS_URL or None):
+        server = Server(redis_url)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def voters(make_user):
+    def make(n):
+        return [create_token(make_user(), "test")[1] for _ in range(n)]
+
+    return make
+
+
+class Client:
+    """A websocket client in its own thread-free asyncio run, reading frames as they come."""
+
+    def __init__(self, server, slug, origin=None):
+        self.url = server.base.replace("http", "ws") + f"/ws/consultations/{slug}/"
+        self.origin = origin or server.base
+
+    async def __aenter__(self):
+        self.ws = await websockets.connect(self.url, origin=self.origin, open_timeout=10)
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.ws.close()
+
+    async def frame(self, timeout=10):
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def until(self, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            try:
+                frame = await self.frame(timeout=deadline - time.monotonic())
+            except TimeoutError:
+                break
+            seen.append(frame)
+            if predicate(frame):
+                return frame
+        raise AssertionError(f"no matching frame within {timeout}s; saw {seen[-5:]}")
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def votes_of(frame, item_id):
+    return frame["items"][str(item_id)]["votes"]
+
+
+def test_a_real_client_gets_a_snapshot_then_the_tally_of_a_vote(servers, voters):
+    server = servers()
+    consultation = make_consultation()
+    item = consultation.items.first()
+    [token] = voters(1)
+
+    async def scenario():
+        async with Client(server, consultation.slug) as client:
+            snapshot = await client.frame()
+            assert snapshot["type"] == "snapshot"
+            await asyncio.to_thread(server.vote, token, item.pk, "for")
+            tally = await client.until(lambda f: f["type"] == "tally")
+            assert tally["seq"] == snapshot["seq"] + 1
+            assert votes_of(tally, item.pk)["for"] == 1
+            await client.ws.send(json.dumps({"type": "resync"}))
+            again = await client.until(lambda f: f["type"] == "snapshot")
+            assert votes_of(again["consultation"], item.pk)["for"] == 1
+            assert again["seq"] >= tally["seq"]
+
+    run(scenario())
+
+
+def test_a_foreign_origin_is_refused_by_the_served_product(servers):
+    server = servers()
+    consultation = make_consultation()
+
+    async def scenario():
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refusal:
+            async with Client(server, consultation.slug, origin="https://evil.example.com"):
+                pass
+        assert refusal.value.response.status_code == 403
+
+    run(scenario())
+
+
+def test_hidden_results_do_not_leak_from_the_served_product(servers, voters):
+    server = servers()
+    consultation = make_consultation(results_visibility="after_close")
+    item = consultation.items.first()
+    [token] = voters(1)
+
+    async def scenario():
+        async with Client(server, consultation.slug) as client:
+            await client.frame()
+            await asyncio.to_thread(server.vote, token, item.pk, "against")
+            tally = await client.until(lambda f: f["type"] == "tally")
+            assert "votes" not in tally["items"][str(item.pk)]
+            assert tally["participation"]["votes"] == 1
+
+    run(scenario())
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="two processes share an audience only via Redis")
+def test_a_vote_on_one_process_reaches_a_client_of_another(servers, voters):
+    first, second = servers(), servers()
+    consultation = make_consultation()
+    item = consultation.items.first()
+    tokens = voters(3)
+
+    async def scenario():
+        async with Client(second, consultation.slug) as client:
+            await client.frame()
+            for token in tokens:
+                await asyncio.to_thread(first.vote, token, item.pk, "abstain")
+            tally = await client.until(
+                lambda f: f["type"] == "tally" and votes_of(f, item.pk)["abstain"] == 3
+            )
+            assert tally["participation"]["participants"] == 3
+
+    run(scenario())
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the outage concerns the Redis deployment")
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="needs the redis-server binary")
+def test_votes_survive_a_redis_outage_and_clients_resync_within_five_seconds(
+    servers, voters, tmp_path
+):
+    port = free_port()
+    command = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--dir", str(tmp_path)]  # fmt: skip
+
+    def start_redis():
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return process
+            except OSError:
+                time.sleep(0.05)
+        process.kill()
+        pytest.fail("private redis-server did not start")
+
+    redis_process = start_redis()
+    try:
+        server = servers(f"redis://127.0.0.1:{port}/0")
+        consultation = make_consultation()
+        item = consultation.items.first()
+        tokens = voters(4)
+
+        async def scenario():
+            nonlocal redis_process
+            async with Client(server, consultation.slug) as client:
+                await client.frame()
+                await asyncio.to_thread(server.vote, tokens[0], item.pk, "for")
+                await client.until(lambda f: f["type"] == "tally")
+
+                redis_process.terminate()
+                redis_process.wait(timeout=10)
+                # Votes are accepted and stored while Redis is away; pages still work.
+                for token in tokens[1:]:
+                    assert await asyncio.to_thread(server.vote, token, item.pk, "against") == 200
+                assert await asyncio.to_thread(server.get, "/") == 200
+                assert await asyncio.to_thread(server.get, consultation.get_absolute_url()) == 200
+
+                redis_process = start_redis()
+                back = time.monotonic()
+                snapshot = await client.until(lambda f: f["type"] == "snapshot", timeout=5)
+                assert time.monotonic() - back <= 5
+                assert votes_of(snapshot["consultation"], item.pk) == {
+                    "for": 1,
+                    "against": 3,
+                    "abstain": 0,
+                }
+
+        run(scenario())
+    finally:
+        redis_process.terminate()
+        redis_process.wait(timeout=10)
