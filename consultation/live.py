@@ -277,12 +277,22 @@ def publish_tally(consultation_id: int) -> int | None:
     return broadcast.publish(topic(consultation_id), {"type": "tally", "stream": "public", **body})
 
 
+_timers: set[threading.Timer] = set()
+
+
 def request_tally(consultation_id: int) -> None:
     """Coalesce: the first change in a 250 ms window schedules one tally frame."""
     if store().claim_flush(consultation_id):
         timer = threading.Timer(COALESCE_SECONDS, _flush, args=(consultation_id,))
         timer.daemon = True
+        _timers.add(timer)
         timer.start()
+
+
+def wait_for_pending_tallies(timeout: float = 2.0) -> None:
+    """Let scheduled tally frames go out (process shutdown, end of a test)."""
+    for timer in list(_timers):
+        timer.join(timeout)
 
 
 def _flush(consultation_id: int) -> None:
@@ -299,6 +309,9 @@ def _flush(consultation_id: int) -> None:
         logger.exception("tally flush for consultation %s failed", consultation_id)
     finally:
         connection.close()  # this timer thread ends here: do not leave its connection open
+        _timers.difference_update(
+            {t for t in _timers if not t.is_alive() or t is threading.current_thread()}
+        )
 
 
 # --- after-commit hooks called by the domain -------------------------------------------

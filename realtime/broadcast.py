@@ -41,6 +41,12 @@ def redis_ok() -> bool:
     return time.monotonic() >= _down_until
 
 
+def mark_up() -> None:
+    """A live connection to Redis was just made: stop skipping it."""
+    global _down_until
+    _down_until = 0.0
+
+
 def mark_down(error) -> None:
     global _down_until
     if redis_ok():

@@ -145,10 +145,14 @@ class Hub:
             client = None
             try:
                 client, self._pubsub = await self._connect()
+                # redis-py may also reconnect (and resubscribe) on its own without
+                # raising here: this callback makes sure such a return resyncs too.
+                self._pubsub.connection.register_connect_callback(self._on_reconnect)
                 for topic in list(self._subscribed):
                     await self._pubsub.subscribe(prefix + topic)
                 if reconnecting:
                     logger.info("redis is back: resynchronising %d topics", len(self._subscribed))
+                    broadcast.mark_up()
                     asyncio.get_running_loop().create_task(self._resync_all())
                 self.redis_up = True
                 reconnecting = False
@@ -178,19 +182,31 @@ class Hub:
                     except Exception:
                         logger.debug("closing a dead redis client failed", exc_info=True)
 
-    async def _resync_all(self) -> None:
+    async def _on_reconnect(self, connection) -> None:
+        logger.info("redis pub/sub reconnected: resynchronising")
+        self.redis_up = True
+        broadcast.mark_up()
+        asyncio.get_running_loop().create_task(self._resync_all(delay=0.2))
+
+    async def _resync_all(self, delay: float = 0.0) -> None:
+        if delay:
+            await asyncio.sleep(delay)  # let the resubscription finish first
         for topic in list(self.sockets):
             await self.resync(topic)
 
-    async def resync(self, topic: str) -> None:
+    async def resync(self, topic: str, attempts: int = 5) -> None:
         """Rebuild the topic's derived state once, then send each local socket a snapshot."""
         from channels.db import database_sync_to_async
 
-        try:
-            await database_sync_to_async(topics.on_resync)(topic)
-        except Exception:
-            logger.exception("resync of %s failed", topic)
-            return
+        for attempt in range(attempts):
+            try:
+                await database_sync_to_async(topics.on_resync)(topic)
+                break
+            except Exception:
+                if attempt == attempts - 1:
+                    logger.exception("resync of %s failed", topic)
+                    return
+                await asyncio.sleep(0.5)
         for socket in list(self.sockets.get(topic, ())):
             await socket.send_snapshot()
 

@@ -66,6 +66,26 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_live_state():
+    """Live counters and frame numbers are keyed by consultation id, and ids come back
+    after a rollback: start each test clean, and let its pending tally frames go out
+    before the database is closed to it."""
+    from consultation import live
+    from realtime import broadcast
+    from realtime.hub import hub
+
+    live._memory.__init__()
+    hub._seq.clear()
+    if settings.REDIS_URL:
+        client = broadcast.redis_client()
+        keys = [*client.scan_iter("agora:live:*"), *client.scan_iter("agora:rt:seq:*")]
+        if keys:
+            client.delete(*keys)
+    yield
+    live.wait_for_pending_tallies()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     # allauth's rate limits and TOTP replay guards live in the cache.
     cache.clear()

@@ -13,6 +13,7 @@ OPERATIONS = {
     ("get", "/consultations/{slug}/items"),
     ("get", "/consultations/{slug}/items/{item_id}"),
     ("get", "/consultations/{slug}/results"),
+    ("get", "/consultations/{slug}/live"),
     ("get", "/consultations/{slug}/me"),
     ("put", "/items/{item_id}/vote"),
     ("delete", "/items/{item_id}/vote"),

@@ -190,7 +190,7 @@ def test_debate_shows_replies_edits_and_placeholders(client_for, citizen, make_u
     gone = comments.post_comment(other, item, "À effacer")
     comments.delete_comment(other, gone)
     orphan = comments.post_comment(other, item, "Compte supprimé")
-    comments.erase_comment(orphan)
+    comments.erase_comment(orphan, reason="account_deleted")
     Comment.objects.filter(pk=orphan.pk).update(author=None)
     client = client_for(citizen)
     client.cookies["django_language"] = "en"

@@ -1,32 +1,10 @@
 import asyncio
 import json
 
-import pytest
 from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 
 from config.asgi import application
-
-
-@pytest.fixture(autouse=True)
-def _fresh_live_state():
-    """Counters and sequence numbers are per consultation id; start each test clean."""
-    from django.conf import settings
-
-    from consultation import live
-    from realtime import broadcast
-
-    live._memory.__init__()
-    from realtime.hub import hub
-
-    hub._seq.clear()
-    if settings.REDIS_URL:
-        client = broadcast.redis_client()
-        for pattern in ("agora:live:*", "agora:rt:seq:*"):
-            keys = list(client.scan_iter(pattern))
-            if keys:
-                client.delete(*keys)
-    yield
 
 
 class Socket:

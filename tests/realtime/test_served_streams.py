@@ -271,7 +271,12 @@ def test_votes_survive_a_redis_outage_and_clients_resync_within_five_seconds(
                     "abstain": 0,
                 }
 
-        run(scenario())
+        try:
+            run(scenario())
+        except AssertionError:
+            server.stop()
+            print(server.process.stdout.read().decode()[-4000:])
+            raise
     finally:
         redis_process.terminate()
         redis_process.wait(timeout=10)

@@ -1,0 +1,71 @@
+"""GET /consultations/{slug}/live: the websocket snapshot, for clients without websockets."""
+
+import pytest
+
+from consultation import comments, voting
+from consultation.models import Consultation
+from tests.api.conftest import ApiClient, items_of
+from tests.consultation.factories import make_consultation
+
+pytestmark = pytest.mark.django_db
+Status = Consultation.Status
+
+
+def test_live_returns_the_snapshot_frame(api_as, consultation, citizen, make_user):
+    first, second, _third = items_of(consultation)
+    voting.cast_vote(citizen, first, "for")
+    voting.cast_vote(make_user(), first, "against")
+    voting.grade_item(citizen, second, 5)
+    comments.post_comment(citizen, second, "Un avis.", "for")
+
+    response = api_as().get(f"/consultations/{consultation.slug}/live")
+
+    assert response.status_code == 200
+    frame = response.json()
+    assert frame["type"] == "snapshot"
+    assert frame["stream"] == "public"
+    assert isinstance(frame["seq"], int)
+    snapshot = frame["consultation"]
+    assert snapshot["slug"] == consultation.slug
+    assert snapshot["status"] == "open"
+    assert snapshot["results_visible"] is True
+    assert snapshot["participation"] == {
+        "participants": 2,
+        "votes": 2,
+        "grades": 1,
+        "ballots": 0,
+        "comments": 1,
+    }
+    assert snapshot["items"][str(first.pk)]["votes"] == {"for": 1, "against": 1, "abstain": 0}
+    assert snapshot["items"][str(second.pk)]["grades"] == [0, 0, 0, 0, 0, 1, 0]
+    assert snapshot["items"][str(second.pk)]["comments"] == 1
+    assert len(snapshot["items"][str(second.pk)]["ranks"]) == consultation.ranking_size
+
+
+def test_live_hides_per_item_results_until_close_under_the_after_close_policy(api_as, citizen):
+    consultation = make_consultation(results_visibility=Consultation.ResultsVisibility.AFTER_CLOSE)
+    item = items_of(consultation)[0]
+    voting.cast_vote(citizen, item, "for")
+    comments.post_comment(citizen, item, "Un avis.")
+
+    snapshot = api_as().get(f"/consultations/{consultation.slug}/live").json()["consultation"]
+
+    assert snapshot["results_visible"] is False
+    assert snapshot["participation"]["votes"] == 1  # participation is public at every phase
+    assert snapshot["items"][str(item.pk)] == {"comments": 1}
+    for entry in snapshot["items"].values():
+        assert set(entry) == {"comments"}
+
+
+def test_live_is_not_found_for_drafts_even_for_their_organiser(api_as, organiser):
+    draft = make_consultation(status=Status.DRAFT, organiser=organiser)
+    for client in (api_as(), api_as(organiser)):
+        response = client.get(f"/consultations/{draft.slug}/live")
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+    assert api_as().get("/consultations/no-such-thing/live").status_code == 404
+
+
+def test_live_refuses_a_wrong_token_like_every_read(consultation):
+    response = ApiClient("agora_not-a-real-token").get(f"/consultations/{consultation.slug}/live")
+    assert response.status_code == 401
