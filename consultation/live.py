@@ -474,13 +474,44 @@ def _moderation_snapshot(name: str) -> dict:
     }
 
 
+RESYNC_SETTLE_SECONDS = 2.0
+
+
+def _resync(name: str) -> None:
+    """After an outage: rebuild from the database now, and check again shortly.
+
+    Changes committed while the rebuild reads the database can be overwritten by
+    it; the second look, a moment later, repairs them (and says so in the log).
+    """
+    consultation = _consultation_from_topic(name)
+    rebuild(consultation)
+    timer = threading.Timer(RESYNC_SETTLE_SECONDS, _settle, args=(consultation.pk,))
+    timer.daemon = True
+    _timers.add(timer)
+    timer.start()
+
+
+def _settle(consultation_id: int) -> None:
+    from django.db import connection
+
+    try:
+        consultation = Consultation.objects.filter(pk=consultation_id).first()
+        if consultation is not None:
+            reconcile(consultation)
+    except Exception:
+        logger.exception("settling the counters of consultation %s failed", consultation_id)
+    finally:
+        connection.close()
+        _timers.discard(threading.current_thread())
+
+
 def register_providers() -> None:
     register(
         "consultation",
         Provider(
             resolve=_resolve_public,
             snapshot=lambda name: snapshot_frame(_consultation_from_topic(name)),
-            resync=lambda name: rebuild(_consultation_from_topic(name)),
+            resync=_resync,
         ),
     )
     register("moderation", Provider(resolve=_resolve_moderation, snapshot=_moderation_snapshot))

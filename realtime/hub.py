@@ -40,13 +40,25 @@ class Hub:
     # --- sockets ---------------------------------------------------------------------
 
     async def join(self, topic: str, socket, user_id: int | None) -> None:
-        self.loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:
+            self._adopt(loop)
         self.sockets[topic].add(socket)
         if user_id:
             self.by_user[user_id].add(socket)
         if broadcast.uses_redis():
             self._ensure_listener()
             await self._subscribe(topic)
+
+    def _adopt(self, loop) -> None:
+        """A new event loop (a restarted server, or the next test): nothing from the old
+        one survives, neither its sockets nor its Redis connection."""
+        self.loop = loop
+        self.sockets.clear()
+        self.by_user.clear()
+        self._listener = None
+        self._pubsub = None
+        self._subscribed = set()
 
     async def leave(self, topic: str, socket, user_id: int | None) -> None:
         self.sockets[topic].discard(socket)
