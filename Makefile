@@ -60,7 +60,7 @@ lock: install
 	  --generate-hashes --quiet -o requirements/base.lock
 
 bench: install
-	@echo "No benchmarks yet."
+	$(PY) bench/fanout.py --asgi-floor
 
 clean:
 	rm -rf $(VENV) var/staticfiles
