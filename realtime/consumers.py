@@ -6,6 +6,7 @@ the process hub fans frames out (see hub.py), and every database read runs off
 the event loop through ``database_sync_to_async``.
 """
 
+import asyncio
 import json
 import time
 from collections import deque
@@ -13,7 +14,7 @@ from collections import deque
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import topics
+from realtime import topics, transport
 from realtime.hub import hub
 
 MAX_FRAME_BYTES = 4096
@@ -34,8 +35,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.topic = None
         self.ready = False
-        self.pending: list[str] = []
-        self.recent = deque()
+        self.pending: list[str] | None = None  # frames that arrive while a snapshot is built
+        self.recent: deque | None = None  # created on the first client message
+        self.resyncing: asyncio.Task | None = None
+        # The hub writes frames straight to the server (see realtime/transport.py).
+        self.transport_send = self.scope.get(transport.SCOPE_KEY) or self.base_send
+        self.writable = transport.flow_control(self.transport_send)
         user = self.scope.get("user")
         self.user_id = user.pk if user is not None and user.is_authenticated else None
         access = await database_sync_to_async(topics.provider(self.kind).resolve)(
@@ -50,6 +55,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
         await self.send_snapshot()
 
     async def disconnect(self, code):
+        if self.resyncing is not None:
+            self.resyncing.cancel()
         if self.topic is not None:
             await hub.leave(self.topic, self, self.user_id)
             self.topic = None
@@ -57,22 +64,32 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def send_snapshot(self):
         """Send a snapshot, then whatever arrived meanwhile and is newer than it."""
         self.ready = False
-        frame = await database_sync_to_async(topics.snapshot)(self.topic)
-        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
-        pending, self.pending = self.pending, []
+        self.pending = []
+        seq, text = await hub.snapshot(self.topic)
+        await self.send(text_data=text)
+        pending, self.pending = self.pending, None
         self.ready = True
-        for text in pending:
-            if _seq_of(text) > frame["seq"]:
-                await self.send(text_data=text)
+        for frame in pending:
+            if _seq_of(frame) > seq:
+                await self.send(text_data=frame)
 
-    async def push(self, text: str) -> None:
-        """Called by the hub with a frame already serialised for every socket."""
+    def hold(self, text: str) -> None:
+        """The hub has a frame for us while we are not ready for it."""
+        if self.pending is not None and len(self.pending) < MAX_PENDING:
+            self.pending.append(text)
+
+    def fell_behind(self) -> None:
+        """Our client stopped reading: skip frames until it drains, then resync it."""
+        self.ready = False
+        if self.resyncing is None or self.resyncing.done():
+            self.resyncing = asyncio.get_running_loop().create_task(self._catch_up())
+
+    async def _catch_up(self) -> None:
         try:
-            if self.ready:
-                await self.base_send({"type": "websocket.send", "text": text})
-            elif len(self.pending) < MAX_PENDING:
-                self.pending.append(text)
-        except Exception:  # a socket closing under us must not stop the fan-out
+            await self.writable.wait()  # set again when it drains, or when it is lost
+            if self.topic is not None:
+                await self.send_snapshot()
+        except Exception:  # closed meanwhile: disconnect() cleans up
             self.ready = False
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -105,6 +122,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     def _flooding(self) -> bool:
         now = time.monotonic()
+        if self.recent is None:
+            self.recent = deque()
         self.recent.append(now)
         while self.recent and now - self.recent[0] > FLOOD_SECONDS:
             self.recent.popleft()

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from realtime import broadcast, topics
 
 logger = logging.getLogger(__name__)
 RECONNECT_SECONDS = 1.0
+SNAPSHOT_TTL_SECONDS = 1.0
 
 
 class Hub:
@@ -36,6 +38,10 @@ class Hub:
         self._pubsub = None
         self._subscribed: set[str] = set()
         self.redis_up = True
+        # topic -> (expiry, (seq, text)); see snapshot()
+        self._snapshots: dict[str, tuple[float, tuple[int, str]]] = {}
+        self._building: dict[str, asyncio.Task] = {}
+        self._generation: dict[str, int] = defaultdict(int)
 
     # --- sockets ---------------------------------------------------------------------
 
@@ -59,6 +65,8 @@ class Hub:
         self._listener = None
         self._pubsub = None
         self._subscribed = set()
+        self._snapshots.clear()
+        self._building.clear()
 
     async def leave(self, topic: str, socket, user_id: int | None) -> None:
         self.sockets[topic].discard(socket)
@@ -68,12 +76,70 @@ class Hub:
                 del self.by_user[user_id]
         if not self.sockets[topic]:
             del self.sockets[topic]
+            self._snapshots.pop(topic, None)
+            self._generation.pop(topic, None)
             if broadcast.uses_redis():
                 await self._unsubscribe(topic)
 
     async def deliver(self, topic: str, text: str) -> None:
-        for socket in list(self.sockets.get(topic, ())):
-            await socket.push(text)
+        """Write one pre-serialised frame to every local socket of ``topic``.
+
+        The hot loop of the fan-out: no per-socket serialisation, no middleware,
+        and no waiting on a socket whose client stopped reading (it is skipped and
+        resynchronised once it drains), so one slow client never delays the rest.
+        """
+        sockets = self.sockets.get(topic)
+        if not sockets:
+            return
+        self._snapshots.pop(topic, None)
+        self._generation[topic] += 1
+        message = {"type": "websocket.send", "text": text}
+        for socket in list(sockets):
+            if not socket.ready:
+                socket.hold(text)
+            elif socket.writable is not None and not socket.writable.is_set():
+                socket.fell_behind()
+            else:
+                try:
+                    await socket.transport_send(message)
+                except Exception:  # closing under us: its disconnect() cleans up
+                    socket.ready = False
+
+    async def snapshot(self, topic: str) -> tuple[int, str]:
+        """The topic's current snapshot as ``(seq, text)``, shared by every socket.
+
+        Snapshots are the same for every socket allowed on a topic, so a connect
+        storm builds one, not thousands: concurrent callers wait for the build in
+        flight, and the result serves until the topic's next frame (or for
+        ``SNAPSHOT_TTL_SECONDS``). A build that saw a frame arrive meanwhile is
+        still correct for its callers (they drop held frames up to its seq) but is
+        not kept.
+        """
+        cached = self._snapshots.get(topic)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        building = self._building.get(topic)
+        if building is None:
+            building = asyncio.get_running_loop().create_task(self._build_snapshot(topic))
+            self._building[topic] = building
+            building.add_done_callback(lambda _task: self._building.pop(topic, None))
+        return await asyncio.shield(building)
+
+    async def _build_snapshot(self, topic: str) -> tuple[int, str]:
+        from channels.db import database_sync_to_async
+
+        generation = self._generation[topic]
+        frame = await database_sync_to_async(topics.snapshot)(topic)
+        result = frame["seq"], json.dumps(frame, ensure_ascii=False)
+        if self._generation[topic] == generation and topic in self.sockets:
+            self._snapshots[topic] = (time.monotonic() + SNAPSHOT_TTL_SECONDS, result)
+        return result
+
+    def forget_snapshots(self) -> None:
+        """Drop every shared snapshot (tests reuse consultation ids after a rollback)."""
+        self._snapshots.clear()
+        for topic in list(self._generation):
+            self._generation[topic] += 1
 
     # --- the embedded default: publishing within this process ---------------------------
 
@@ -219,6 +285,8 @@ class Hub:
                     logger.exception("resync of %s failed", topic)
                     return
                 await asyncio.sleep(0.5)
+        self._snapshots.pop(topic, None)
+        self._generation[topic] += 1
         for socket in list(self.sockets.get(topic, ())):
             await socket.send_snapshot()
 

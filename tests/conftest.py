@@ -76,6 +76,7 @@ def _fresh_live_state():
 
     live._memory.__init__()
     hub._seq.clear()
+    hub.forget_snapshots()
     if settings.REDIS_URL:
         client = broadcast.redis_client()
         keys = [*client.scan_iter("agora:live:*"), *client.scan_iter("agora:rt:seq:*")]
