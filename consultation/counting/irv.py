@@ -1,0 +1,147 @@
+"""Instant-runoff voting (alternative vote) on top-K ballots.
+
+Rule: each round, every ballot counts for its highest-ranked item still in the race; a
+ballot whose ranked items are all eliminated is exhausted. The item with the fewest votes is
+eliminated; a tie for fewest is broken by the previous rounds' counts (fewest in the latest
+round where they differ), then by display order (the later item goes). Rounds go on until one
+item remains, so every item gets a place: the winner, then the items in reverse order of
+elimination. An item that has a majority of the continuing ballots is never eliminated, so
+stopping early would name the same winner. Two neighbours in the order are tied when only the
+display-order rule separated them.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from consultation.counting.profiles import RankingProfile
+from consultation.counting.result import Result
+
+
+def irv_rounds(ballots: np.ndarray, m: int) -> list[dict]:
+    """The rounds: each ``{"votes": (m,) counts, "eliminated": index, "tie_break": rule}``.
+
+    Each ballot keeps a pointer to its current choice; a round only moves the ballots of the
+    eliminated item, so the work is one pass over the ballots per round plus the transfers.
+    """
+    b = np.where(ballots < 0, m, ballots).astype(np.intp)
+    n, k = b.shape
+    alive = np.ones(m + 1, dtype=bool)
+    alive[m] = False  # the "exhausted" sentinel
+    pos = np.zeros(n, dtype=np.intp)
+    top = b[:, 0].copy() if n else np.zeros(0, dtype=np.intp)
+    votes = np.bincount(top, minlength=m + 1)[:m].astype(np.int64)
+    rounds: list[dict] = []
+    history: list[np.ndarray] = []
+    while alive[:m].sum() > 1:
+        history.append(votes.copy())
+        loser, rule, tied = _loser(history, alive[:m])
+        rounds.append(
+            {
+                "votes": votes.copy(),
+                "continuing": np.flatnonzero(alive[:m]),
+                "eliminated": loser,
+                "tie_break": rule,
+                "tied": tied,
+            }
+        )
+        alive[loser] = False
+        moved = np.flatnonzero(top == loser)
+        top[moved] = _next_choice(b, pos, moved, alive, k)
+        votes[loser] = 0
+        votes += np.bincount(top[moved], minlength=m + 1)[:m]
+    rounds.append(
+        {
+            "votes": votes.copy(),
+            "continuing": np.flatnonzero(alive[:m]),
+            "eliminated": None,
+            "tie_break": None,
+            "tied": [],
+        }
+    )
+    return rounds
+
+
+def _next_choice(
+    b: np.ndarray, pos: np.ndarray, moved: np.ndarray, alive: np.ndarray, k: int
+) -> np.ndarray:
+    """Advance the moved ballots to their next continuing item (m when exhausted)."""
+    m = len(alive) - 1
+    result = np.full(len(moved), m, dtype=np.intp)
+    rows, where = moved, np.arange(len(moved))
+    p = pos[moved] + 1
+    while len(rows):
+        inside = p < k
+        rows, where, p = rows[inside], where[inside], p[inside]
+        choice = b[rows, p]
+        found = alive[choice]
+        result[where[found]] = choice[found]
+        pos[rows[found]] = p[found]
+        rows, where, p = rows[~found], where[~found], p[~found] + 1
+    return result
+
+
+def _loser(history: list[np.ndarray], alive: np.ndarray) -> tuple[int, str | None, list[int]]:
+    """The item to eliminate, the tie-break rule used (None: no tie) and the items that were
+    still tied when the display order had to decide."""
+    tied = np.flatnonzero(alive)
+    current = history[-1][tied]
+    tied = tied[current == current.min()]
+    if len(tied) == 1:
+        return int(tied[0]), None, []
+    for past in reversed(history[:-1]):
+        counts = past[tied]
+        tied = tied[counts == counts.min()]
+        if len(tied) == 1:
+            return int(tied[0]), "previous_rounds", []
+    return int(tied[-1]), "display_order", [int(i) for i in tied]
+
+
+def instant_runoff(profile: RankingProfile) -> Result:
+    ids, m = profile.candidates, len(profile.candidates)
+    rounds = irv_rounds(profile.ballots, m)
+    eliminated = [r["eliminated"] for r in rounds[:-1]]
+    survivor = next(i for i in range(m) if i not in set(eliminated))
+    order_idx = [survivor, *reversed(eliminated)]
+    order = tuple(ids[i] for i in order_idx)
+    tiers = _tiers(order_idx, rounds, ids)
+    place = {i: r for r, i in enumerate(eliminated, start=1)}
+    scores = {
+        ids[i]: {
+            "eliminated_round": place.get(i),
+            "first_round_votes": int(rounds[0]["votes"][i]),
+            "last_round_votes": int(rounds[place.get(i, len(rounds)) - 1]["votes"][i]),
+        }
+        for i in range(m)
+    }
+    numbered = enumerate(rounds, start=1)
+    details = {"rounds": [_round_dict(r, number, ids, profile.n_ballots) for number, r in numbered]}
+    return Result("instant_runoff", ids, order, tiers, scores, details, profile.n_ballots)
+
+
+def _round_dict(r: dict, number: int, ids: tuple[int, ...], n: int) -> dict:
+    votes = {ids[i]: int(r["votes"][i]) for i in r["continuing"]}
+    loser = r["eliminated"]
+    return {
+        "round": number,
+        "votes": votes,
+        "exhausted": n - sum(votes.values()),
+        "eliminated": None if loser is None else ids[loser],
+        "tie_break": r["tie_break"],
+        "tied": [ids[i] for i in r["tied"]],
+    }
+
+
+def _tiers(order_idx: list[int], rounds: list[dict], ids: tuple[int, ...]) -> tuple:
+    """Neighbours are tied when the later one lost on display order against the earlier one,
+    in the round just before the earlier one was eliminated (or won)."""
+    tiers = [[ids[order_idx[0]]]]
+    for before, after in itertools.pairwise(order_idx):
+        lost = next(r for r in rounds if r["eliminated"] == after)
+        if before in lost["tied"]:
+            tiers[-1].append(ids[after])
+        else:
+            tiers.append([ids[after]])
+    return tuple(tuple(t) for t in tiers)

@@ -1,0 +1,176 @@
+"""Majority judgment (Balinski and Laraki), each item judged on the grades it received.
+
+Rule, comparing two items A and B:
+1. The majority grade is the lower median of an item's grades (with n grades, sorted from
+   worst, the ceil(n/2)-th). Higher majority grade first.
+2. Same majority grade g: the majority gauge. p = share of the item's grades above g, q =
+   share below g. An item with p > q ("g+") is before one with p <= q ("g-"); between two
+   "g+", larger p first; between two "g-", smaller q first.
+3. Same grade and same gauge: remove one majority grade from each item and compare again. For
+   items with the same number of grades this is Balinski and Laraki's majority ranking; it is
+   computed as their *majority values*: the successive majority grades obtained by removing
+   the majority grade one at a time, compared from the first, the higher grade wins.
+4. Nothing separates them (same shares, or one item runs out of grades first with no
+   difference): tied, and display order breaks the tie.
+Items with no grade at all come last. Shares (not counts) are compared, because citizens
+grade the items they choose to, so items have different numbers of grades.
+"""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+from functools import cmp_to_key
+from typing import Any
+
+import numpy as np
+
+from consultation.counting.profiles import GradeProfile
+from consultation.counting.result import Result
+
+LABELS_FR = ("À rejeter", "Insuffisant", "Passable", "Assez bien", "Bien", "Très bien", "Excellent")
+LABELS_EN = (
+    "To reject",
+    "Insufficient",
+    "Passable",
+    "Fairly good",
+    "Good",
+    "Very good",
+    "Excellent",
+)
+
+
+def labels(scale: int, lang: str = "fr") -> list[str]:
+    """Grade labels from worst to best."""
+    return list((LABELS_EN if lang == "en" else LABELS_FR)[:scale])
+
+
+def majority_grades(counts: np.ndarray) -> np.ndarray:
+    """Lower median grade of each row of an (m, scale) count array (-1: no grade)."""
+    n = counts.sum(axis=1)
+    cumulative = counts.cumsum(axis=1)
+    needed = (n + 1) // 2
+    grade = (cumulative < needed[:, None]).sum(axis=1)
+    return np.where(n > 0, grade, -1)
+
+
+def gauge(row: np.ndarray) -> dict[str, Any]:
+    """Majority grade, counts above and below it, and the gauge's sign and share."""
+    n = int(row.sum())
+    if n == 0:
+        return {"median": None, "grades": 0, "above": 0, "below": 0, "sign": None, "share": None}
+    g = int(majority_grades(row[None, :])[0])
+    above, below = int(row[g + 1 :].sum()), int(row[:g].sum())
+    plus = above > below
+    return {
+        "median": g,
+        "grades": n,
+        "above": above,
+        "below": below,
+        "sign": "+" if plus else "-",
+        "share": Fraction(above if plus else below, n),
+    }
+
+
+def _gauge_key(gg: dict[str, Any]) -> tuple:
+    """Smaller is better."""
+    if gg["median"] is None:
+        return (1, 0, 0, 0)
+    signed = gg["share"] if gg["sign"] == "+" else -gg["share"]
+    return (0, -gg["median"], 0 if gg["sign"] == "+" else 1, -signed)
+
+
+def majority_values(row: np.ndarray, length: int) -> np.ndarray:
+    """The first ``length`` majority values: the successive lower medians obtained by removing
+    the current majority grade, read off the sorted grades centre-out."""
+    n = int(row.sum())
+    grades = np.repeat(np.arange(len(row)), row)
+    t = np.arange(length)
+    j = (t + 1) // 2
+    if n % 2:
+        h = n // 2
+        idx = np.where(t % 2 == 1, h - j, h + j)
+    else:
+        h = n // 2 - 1
+        idx = np.where(t % 2 == 1, h + j, h - j)
+    return grades[idx]
+
+
+def compare(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """Compare two items' grade counts: ``{"sign": -1 (x first) | 0 | 1, "decided_by": ...}``."""
+    gx, gy = gauge(x), gauge(y)
+    kx, ky = _gauge_key(gx), _gauge_key(gy)
+    if kx != ky:
+        by = "median" if gx["median"] != gy["median"] else "gauge"
+        return {"sign": -1 if kx < ky else 1, "decided_by": by, "removed": 0}
+    nx, ny = gx["grades"], gy["grades"]
+    if nx == 0 or (x * ny == y * nx).all():
+        return {"sign": 0, "decided_by": "tie", "removed": 0}
+    length = min(nx, ny)
+    vx, vy = majority_values(x, length), majority_values(y, length)
+    differ = np.flatnonzero(vx != vy)
+    if not len(differ):
+        return {"sign": 0, "decided_by": "tie", "removed": length}
+    t = int(differ[0])
+    return {
+        "sign": -1 if vx[t] > vy[t] else 1,
+        "decided_by": "majority_value",
+        "removed": t,
+        "values": [int(vx[t]), int(vy[t])],
+    }
+
+
+def majority_judgment(profile: GradeProfile) -> Result:
+    ids, counts = profile.candidates, profile.counts
+    m = len(ids)
+
+    def cmp(i: int, j: int) -> int:
+        return compare(counts[i], counts[j])["sign"]
+
+    indices = sorted(range(m), key=cmp_to_key(cmp))  # stable: display order breaks ties
+    comparisons = [
+        compare(counts[i], counts[j]) | {"first": ids[i], "second": ids[j]}
+        for i, j in itertools.pairwise(indices)
+    ]
+    tiers: list[list[int]] = [[ids[indices[0]]]]
+    for i, comparison in zip(indices[1:], comparisons, strict=True):
+        if comparison["sign"] == 0:
+            tiers[-1].append(ids[i])
+        else:
+            tiers.append([ids[i]])
+    for comparison in comparisons:
+        comparison.pop("sign")
+    scores = {ids[i]: _item_scores(counts[i], profile.scale) for i in range(m)}
+    n = profile.n_ballots
+    if n is None:
+        n = int(counts.sum(axis=1).max()) if m else 0
+    details = {
+        "scale": profile.scale,
+        "labels": labels(profile.scale, "fr"),
+        "labels_en": labels(profile.scale, "en"),
+        "median": "lower",
+        "compared_on": "shares of each item's own grades",
+        "comparisons": comparisons,
+    }
+    order = tuple(ids[i] for i in indices)
+    return Result(
+        "majority_judgment", ids, order, tuple(tuple(t) for t in tiers), scores, details, n
+    )
+
+
+def _item_scores(row: np.ndarray, scale: int) -> dict[str, Any]:
+    gg = gauge(row)
+    n = gg["grades"]
+    median = gg["median"]
+    return {
+        "median": median,
+        "median_label": None if median is None else LABELS_FR[median],
+        "median_label_en": None if median is None else LABELS_EN[median],
+        "grades": n,
+        "profile": [int(v) for v in row],
+        "shares": [int(v) / n if n else 0.0 for v in row],
+        "above": gg["above"],
+        "below": gg["below"],
+        "gauge": gg["sign"],
+        "gauge_share": None if gg["share"] is None else float(gg["share"]),
+    }

@@ -1,0 +1,116 @@
+"""The plain result object every counting method returns."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+RESULT_FORMAT = "agora-result/1"
+# What the site publishes and what `recount --json` prints: json.dumps(to_dict(), **this).
+JSON_OPTIONS: dict[str, Any] = {"ensure_ascii": False, "indent": 2}
+
+
+@dataclass(frozen=True)
+class Result:
+    """Ordered items, per-item scores, ties and the method's details, all JSON-able.
+
+    ``order`` is a total order (best first) after the method's deterministic tie-break;
+    ``tiers`` groups the items the method itself cannot separate, best tier first.
+    """
+
+    method: str
+    candidates: tuple[int, ...]
+    order: tuple[int, ...]
+    tiers: tuple[tuple[int, ...], ...]
+    scores: dict[int, Any]
+    details: dict[str, Any]
+    n_ballots: int
+
+    @property
+    def winner(self) -> int | None:
+        """The first item of ``order`` (None when there are no candidates)."""
+        return self.order[0] if self.order else None
+
+    @property
+    def winners(self) -> tuple[int, ...]:
+        """The items of the first tier: more than one when the method ties for first."""
+        return self.tiers[0] if self.tiers else ()
+
+    def rank(self, item: int) -> int:
+        """1-based position of ``item`` in ``order``."""
+        return self.order.index(item) + 1
+
+    def tied(self, a: int, b: int) -> bool:
+        return any(a in tier and b in tier for tier in self.tiers)
+
+    def explain_data(self, a: int, b: int) -> dict[str, Any]:
+        """Why the earlier of ``a``/``b`` is before the other, as ``{"code": ..., params}``.
+
+        ``first`` and ``second`` in the answer name the items in result order (so asking
+        about a pair the wrong way round explains the real order).
+        """
+        from consultation.counting.explain import explain_data
+
+        return explain_data(self, a, b)
+
+    def explain(
+        self, a: int, b: int, lang: str = "fr", names: Mapping[int, str] | None = None
+    ) -> str:
+        """The same explanation as a sentence in French ("fr") or English ("en").
+
+        ``names`` maps item ids to titles; without it items are called by their id.
+        """
+        from consultation.counting.texts import render
+
+        return render(self.explain_data(a, b), lang, names)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able and deterministic: string keys, items in display order."""
+        return {
+            "format": RESULT_FORMAT,
+            "method": self.method,
+            "candidates": list(self.candidates),
+            "n_ballots": self.n_ballots,
+            "winner": self.winner,
+            "order": list(self.order),
+            "tiers": [list(t) for t in self.tiers],
+            "scores": {str(c): _plain(self.scores[c]) for c in self.candidates},
+            "details": _plain(self.details),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), **JSON_OPTIONS)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists, int keys to strings, numpy scalars to Python numbers."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def order_and_tiers(
+    candidates: Sequence[int], key: Callable[[int], Any]
+) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
+    """Sort candidate *indices* by ``key`` (smaller is better), display order breaking ties.
+
+    Returns the order and the tiers as item ids; items with equal keys share a tier.
+    """
+    indices = sorted(range(len(candidates)), key=lambda i: (key(i), i))
+    tiers: list[list[int]] = []
+    previous: Any = object()
+    for i in indices:
+        k = key(i)
+        if tiers and k == previous:
+            tiers[-1].append(candidates[i])
+        else:
+            tiers.append([candidates[i]])
+        previous = k
+    order = tuple(candidates[i] for i in indices)
+    return order, tuple(tuple(t) for t in tiers)
