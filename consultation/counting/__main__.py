@@ -1,0 +1,5 @@
+import sys
+
+from consultation.counting.cli import main
+
+sys.exit(main())

@@ -1,0 +1,201 @@
+"""``python -m consultation.counting``: recount open data without Django or a database.
+
+    python -m consultation.counting methods
+    python -m consultation.counting recount rankings.csv --method schulze [--json] [--lang en]
+    python -m consultation.counting recount rankings.csv --verify results.json
+
+Exit codes: 0 done (or verified OK), 1 verification MISMATCH, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from consultation.counting.methods import METHODS, compute, methods_for
+from consultation.counting.opendata import (
+    RESULTS_FORMAT,
+    item_titles,
+    load_profile,
+    profile_kind,
+    sha256_file,
+)
+from consultation.counting.profiles import Profile
+from consultation.counting.result import Result
+
+INPUT_ERRORS = (ValueError, KeyError, TypeError, OSError, UnicodeDecodeError, csv.Error)
+
+
+class InputError(Exception):
+    """A problem with the user's files or options: one line on stderr, exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "methods":
+            return _methods(args)
+        return _recount(args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except INPUT_ERRORS as error:
+        print(f"error: {_one_line(error)}", file=sys.stderr)
+        return 2
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error) if not isinstance(error, KeyError) else f"missing field {error}"
+    return " ".join(text.split()) or type(error).__name__
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m consultation.counting",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("methods", help="list the counting methods")
+    listing.add_argument("--lang", choices=("fr", "en"), default="fr")
+    recount = commands.add_parser("recount", help="recount an open-data ballots file")
+    recount.add_argument("file", type=Path, help="rankings/grades/votes file, CSV or JSON")
+    recount.add_argument(
+        "--method",
+        choices=sorted(METHODS),
+        help="default: the file's usual method (schulze, majority_judgment or votes)",
+    )
+    recount.add_argument("--json", action="store_true", help="print the result's exact JSON")
+    recount.add_argument("--lang", choices=("fr", "en"), default="fr")
+    recount.add_argument("--scale", type=int, choices=(6, 7), help="grade scale of a CSV")
+    recount.add_argument(
+        "--verify",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="compare with a published results.json (exit 0 OK, 1 MISMATCH)",
+    )
+    return parser
+
+
+def _methods(args: argparse.Namespace) -> int:
+    for method in METHODS.values():
+        title = method.title_en if args.lang == "en" else method.title_fr
+        print(f"{method.name:<18} {method.kind:<8} {title}")
+    return 0
+
+
+DEFAULT_METHOD = {"ranking": "schulze", "grades": "majority_judgment", "votes": "votes"}
+
+
+def _recount(args: argparse.Namespace) -> int:
+    profile = load_profile(args.file, scale=args.scale)
+    kind = profile_kind(profile)
+    if args.method and METHODS[args.method].kind != kind:
+        raise InputError(
+            f"{args.method} counts {METHODS[args.method].kind} ballots but {args.file.name} "
+            f"holds {kind} ballots (methods for it: {', '.join(methods_for(kind))})"
+        )
+    if args.verify:
+        return _verify(args, profile, kind)
+    result = compute(args.method or DEFAULT_METHOD[kind], profile)
+    if args.json:
+        print(result.to_json())
+    else:
+        print(readable(result, args.lang, item_titles(args.file, args.lang)))
+    return 0
+
+
+def readable(result: Result, lang: str = "fr", names: dict[int, str] | None = None) -> str:
+    """Order, ties, scores and the reason for each consecutive pair, as plain text."""
+    en = lang == "en"
+    title = METHODS[result.method].title_en if en else METHODS[result.method].title_fr
+    lines = [f"{title} — {result.n_ballots} " + ("ballots" if en else "bulletins"), ""]
+    for rank, tier in enumerate(result.tiers, start=1):
+        tie = (" (tied)" if en else " (ex æquo)") if len(tier) > 1 else ""
+        for item in tier:
+            name = f"{item} {names[item]}" if names and item in names else str(item)
+            lines.append(f"{rank:>3}. {name}{tie}  {_score_text(result.scores[item])}")
+    lines += ["", "Why:" if en else "Pourquoi :"]
+    for a, b in zip(result.order, result.order[1:], strict=False):
+        lines.append(f"  - {result.explain(a, b, lang, names)}")
+    return "\n".join(lines)
+
+
+def _score_text(score: dict[str, Any]) -> str:
+    shown = {k: v for k, v in score.items() if not isinstance(v, list | dict)}
+    return "  ".join(f"{k}={_short(v)}" for k, v in shown.items())
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _verify(args: argparse.Namespace, profile: Profile, kind: str) -> int:
+    try:
+        with open(args.verify, encoding="utf-8") as fp:
+            published = json.load(fp)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{args.verify.name}: not valid JSON ({error.msg})") from None
+    if not isinstance(published, dict) or published.get("format") != RESULTS_FORMAT:
+        raise InputError(f"{args.verify.name}: not an {RESULTS_FORMAT} file")
+    ok = _verify_hash(args.file, published.get("computed_from", {}))
+    names = (
+        [args.method]
+        if args.method
+        else [
+            name
+            for name in published.get("methods", {})
+            if METHODS.get(name, None) and METHODS[name].kind == kind
+        ]
+    )
+    if not names:
+        raise InputError(f"{args.verify.name} publishes no {kind} method to verify")
+    for name in names:
+        expected = published.get("methods", {}).get(name)
+        recounted = json.loads(compute(name, profile).to_json())
+        same = expected == recounted
+        ok &= same
+        print(
+            f"{'OK' if same else 'MISMATCH'}: {name}"
+            + ("" if same else _first_difference(expected, recounted))
+        )
+    print("OK" if ok else "MISMATCH")
+    return 0 if ok else 1
+
+
+def _verify_hash(path: Path, computed_from: dict[str, str]) -> bool:
+    expected = computed_from.get(path.name)
+    actual = sha256_file(path)
+    if expected is None:
+        print(f"MISMATCH: {path.name} is not listed in computed_from")
+        return False
+    if expected != actual:
+        print(f"MISMATCH: sha256 of {path.name} is {actual}, published {expected}")
+        return False
+    print(f"OK: sha256 of {path.name}")
+    return True
+
+
+def _first_difference(expected: Any, actual: Any, where: str = "") -> str:
+    if expected is None:
+        return " (not published)"
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        for key in list(expected) + [k for k in actual if k not in expected]:
+            if expected.get(key) != actual.get(key):
+                return _first_difference(expected.get(key), actual.get(key), f"{where}/{key}")
+    if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
+            if e != a:
+                return _first_difference(e, a, f"{where}/{i}")
+    return f" (at {where or '/'}: published {_clip(expected)}, recounted {_clip(actual)})"
+
+
+def _clip(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
