@@ -175,7 +175,14 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis redelivers a task a worker took but never acknowledged (killed mid-task) once
+# this many seconds have passed since delivery: longer than the longest task.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+if CELERY_VISIBILITY_TIMEOUT < 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be a positive number of seconds.")
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_DEFAULT_QUEUE = "agora"
 CELERY_TIMEZONE = "UTC"
 # Static schedule (django-celery-beat does not support Django 6.1 yet).
@@ -195,6 +202,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-unverified-accounts": {
         "task": "accounts.tasks.purge_unverified_accounts",
         "schedule": 3600.0,
+    },
+    "compute-provisional-results": {
+        "task": "consultation.tasks.compute_provisional_results",
+        "schedule": env.float("PROVISIONAL_RESULTS_SECONDS", default=300.0),
     },
 }
 
@@ -354,6 +365,20 @@ STORAGES = {
         else "servestatic.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# --- Uploaded and generated files (open-data exports) ------------------------
+
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Absolute address of the site, for links in e-mails sent by background jobs.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Small-group protection (docs/decisions/0012-open-data-and-publication.md): ballot-level
+# open data of a kind with fewer participants than this is withheld, and so is the
+# per-item breakdown of an item with fewer responses.
+OPEN_DATA_MIN_GROUP = env.int("OPEN_DATA_MIN_GROUP", default=10)
+if OPEN_DATA_MIN_GROUP < 1:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("OPEN_DATA_MIN_GROUP must be at least 1.")
 
 # --- Security -------------------------------------------------------------
 

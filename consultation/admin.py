@@ -1,4 +1,5 @@
-"""The admin shows consultations, their themes, items, team and comments.
+"""The admin shows consultations, their themes, items, team and comments, and (read-only)
+their computed results, publications and official responses.
 
 Never votes, grades or ranking ballots: nothing here may tell who voted how.
 Status and dates are read-only: they change only through ``consultation.lifecycle``
@@ -9,7 +10,16 @@ has opened, its settings and items are read-only here too, as in ``organising``.
 from django.contrib import admin
 
 from consultation import organising
-from consultation.models import Comment, Consultation, Item, Membership, Theme
+from consultation.models import (
+    Comment,
+    ComputedResult,
+    Consultation,
+    Item,
+    Membership,
+    OfficialResponse,
+    Publication,
+    Theme,
+)
 
 
 class ThemeInline(admin.TabularInline):
@@ -98,3 +108,52 @@ class CommentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by ``consultation.results``: the admin looks, never touches."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Publication)
+class PublicationAdmin(ReadOnlyAdmin):
+    """Published versions are frozen (a database trigger refuses changes as well)."""
+
+    list_display = ["consultation", "version", "published_by_name", "published_at"]
+    list_select_related = ["consultation"]
+    fields = [
+        "consultation",
+        "version",
+        "published_by",
+        "published_by_name",
+        "published_at",
+        "note",
+        "results_json",
+        "manifest_json",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(ComputedResult)
+class ComputedResultAdmin(ReadOnlyAdmin):
+    list_display = ["consultation", "kind", "computed_at"]
+    list_filter = ["kind"]
+    list_select_related = ["consultation"]
+    fields = ["consultation", "kind", "computed_at", "directory", "results_json", "manifest_json"]
+    readonly_fields = fields
+
+
+@admin.register(OfficialResponse)
+class OfficialResponseAdmin(ReadOnlyAdmin):
+    list_display = ["item", "updated_at"]
+    list_select_related = ["item"]
+    fields = ["item", "text", "text_en", "author", "updated_at"]
+    readonly_fields = fields

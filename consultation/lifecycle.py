@@ -1,11 +1,15 @@
 """The consultation lifecycle: draft → scheduled → open → closed → published.
 
 Every status change goes through ``transition`` (one module, one lock); the
-periodic job ``advance_due`` opens and closes consultations on time.
+periodic job ``advance_due`` opens and closes consultations on time. Closing
+queues the final results job after the commit; publishing is done by
+``consultation.results.publish``, which creates the first publication in the
+same transaction.
 """
 
 import contextlib
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
@@ -51,11 +55,23 @@ def transition(consultation_id: int, to: str, *, reason: str = "", now=None) -> 
             fields += ["closed_at", "closing_reason"]
         consultation.save(update_fields=fields)
         live.after_commit(live.status_changed, consultation.pk)
+        if to == Status.CLOSED:
+            # Every way of closing (organiser, periodic job) comes through here.
+            transaction.on_commit(partial(_queue_final_results, consultation.pk), robust=True)
     logger.info("consultation %s: %s", consultation.slug, to)
     return consultation
 
 
+def _queue_final_results(consultation_id: int) -> None:
+    from consultation.tasks import compute_final_results
+
+    compute_final_results.delay(consultation_id)
+
+
 def _check_ready(consultation, to, now) -> None:
+    if to == Status.PUBLISHED and not consultation.computed_results.filter(kind="final").exists():
+        # Only consultation.results.publish goes here, with the final results in hand.
+        raise Conflict("results_not_computed", _("The final results are not computed yet."))
     if to in (Status.SCHEDULED, Status.OPEN) and not consultation.items.exists():
         raise Conflict("no_items", _("Add at least one item before opening the consultation."))
     if to == Status.SCHEDULED:

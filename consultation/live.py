@@ -11,13 +11,18 @@ stands) or from the websocket providers, and publishes plain JSON through
 import logging
 import threading
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import partial
+from itertools import groupby
+from operator import itemgetter
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
 from consultation import permissions, queries
-from consultation.models import Ballot, Comment, Consultation, Grade, Vote
+from consultation.counting import RankingProfile, pairwise_update
+from consultation.models import Ballot, BallotEntry, Comment, Consultation, Grade, Vote
 from realtime import broadcast
 from realtime.topics import Access, Provider, register
 
@@ -181,6 +186,7 @@ def recount(consultation: Consultation) -> tuple[dict[str, int], set[int]]:
 def rebuild(consultation: Consultation):
     counts, people = recount(consultation)
     store().replace(consultation.pk, counts, people)
+    rebuild_pairwise(consultation)
     return counts, len(people)
 
 
@@ -212,6 +218,7 @@ def reconcile(consultation: Consultation) -> dict[str, tuple[int, int]]:
         store().replace(consultation.pk, truth, people)
         logger.warning("live counters of %s repaired: %s", consultation.slug, drift)
         publish_tally(consultation.pk)
+    reconcile_pairwise(consultation)
     return drift
 
 
@@ -367,6 +374,7 @@ def ballot_changed(cid: int, user_id: int, old: list[int] | None, new: list[int]
         deltas[f"r:{item_id}:{rank}"] += 1
     deltas["ballots"] += (new is not None) - (old is not None)
     _changed(cid, user_id, deltas, removed=new is None)
+    pairwise_changed(cid, old, new)
 
 
 def _comment_payload(comment: Comment) -> dict:
@@ -430,6 +438,167 @@ def status_changed(consultation_id: int) -> None:
     broadcast.publish(topic(consultation_id), frame)
     # Closing may reveal results that were hidden during the vote.
     publish_tally(consultation_id)
+
+
+# --- live pairwise matrix (ranking ballots) -----------------------------------------------
+# d[a][b] = ballots ranking item a above item b (a ranked item is above every unranked one),
+# kept up to date as ballots change so that provisional Schulze and Copeland results cost
+# one read (consultation.results). Same rules as the counters above: a derived view,
+# changed after commit and only once built, rebuilt from the database by ``rebuild`` and
+# checked by ``reconcile``. It never travels in a websocket frame.
+
+
+@dataclass(frozen=True)
+class LiveMatrix:
+    candidates: tuple[int, ...]  # item ids, display order
+    matrix: np.ndarray  # (m, m) int64, indexed like ``candidates``
+
+
+class PairwiseMemoryStore:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.matrices: dict[int, LiveMatrix] = {}
+
+    def apply(self, cid, old, new):
+        with self.lock:
+            found = self.matrices.get(cid)
+            if found is not None:
+                index = {item: i for i, item in enumerate(found.candidates)}
+                pairwise_update(found.matrix, _indices(index, old), _indices(index, new))
+
+    def read(self, cid):
+        with self.lock:
+            found = self.matrices.get(cid)
+            return None if found is None else LiveMatrix(found.candidates, found.matrix.copy())
+
+    def replace(self, cid, live_matrix):
+        with self.lock:
+            self.matrices[cid] = LiveMatrix(live_matrix.candidates, live_matrix.matrix.copy())
+
+
+class PairwiseRedisStore:
+    """A hash per consultation: "a:b" -> count (non-zero cells only), plus the item ids."""
+
+    CANDIDATES = "_candidates"
+
+    def _key(self, cid):
+        return f"agora:live:{cid}:pairs"
+
+    def apply(self, cid, old, new):
+        key = self._key(cid)
+
+        def work(client):
+            raw = client.hget(key, self.CANDIDATES)
+            if raw is None:
+                return  # not built: the next read rebuilds from the database
+            candidates = [int(i) for i in raw.decode().split(",")]
+            index = {item: i for i, item in enumerate(candidates)}
+            delta = np.zeros((len(candidates), len(candidates)), dtype=np.int64)
+            pairwise_update(delta, _indices(index, old), _indices(index, new))
+            pipe = client.pipeline(transaction=True)
+            for i, j in zip(*np.nonzero(delta), strict=True):
+                pipe.hincrby(key, f"{candidates[i]}:{candidates[j]}", int(delta[i, j]))
+            pipe.execute()
+
+        RedisStore()._run(work)
+
+    def read(self, cid):
+        raw = RedisStore()._run(lambda client: client.hgetall(self._key(cid)))
+        names = raw.pop(self.CANDIDATES.encode(), None) if raw else None
+        if names is None:
+            return None
+        candidates = tuple(int(i) for i in names.decode().split(","))
+        index = {item: i for i, item in enumerate(candidates)}
+        matrix = np.zeros((len(candidates), len(candidates)), dtype=np.int64)
+        for field, value in raw.items():
+            a, b = field.decode().split(":")
+            matrix[index[int(a)], index[int(b)]] = int(value)
+        return LiveMatrix(candidates, matrix)
+
+    def replace(self, cid, live_matrix):
+        key = self._key(cid)
+        c = live_matrix.candidates
+        cells = {
+            f"{c[i]}:{c[j]}": int(live_matrix.matrix[i, j])
+            for i, j in zip(*np.nonzero(live_matrix.matrix), strict=True)
+        }
+
+        def work(client):
+            pipe = client.pipeline(transaction=True)
+            pipe.delete(key)
+            pipe.hset(key, mapping={**cells, self.CANDIDATES: ",".join(map(str, c))})
+            pipe.execute()
+
+        RedisStore()._run(work)
+
+
+_pairwise_memory = PairwiseMemoryStore()
+
+
+def pairwise_store():
+    return PairwiseRedisStore() if broadcast.uses_redis() else _pairwise_memory
+
+
+def _indices(index: dict[int, int], item_ids):
+    if item_ids is None:
+        return None
+    return [index[item] for item in item_ids if item in index]
+
+
+def recount_pairwise(consultation: Consultation) -> LiveMatrix:
+    """The matrix from the database, ballots streamed in chunks (no model instances)."""
+    candidates = tuple(consultation.items.order_by("position", "id").values_list("pk", flat=True))
+    rows = (
+        BallotEntry.objects.filter(ballot__consultation=consultation)
+        .order_by("ballot_id", "rank")
+        .values_list("ballot_id", "item_id")
+        .iterator(chunk_size=5000)
+    )
+    rankings = ([item for _b, item in entries] for _ballot, entries in groupby(rows, itemgetter(0)))
+    profile = RankingProfile.from_rankings(candidates, rankings, consultation.ranking_size)
+    return LiveMatrix(candidates, np.array(profile.pairwise(), dtype=np.int64))
+
+
+def rebuild_pairwise(consultation: Consultation) -> LiveMatrix | None:
+    if not consultation.ranking_enabled:
+        return None
+    found = recount_pairwise(consultation)
+    pairwise_store().replace(consultation.pk, found)
+    return found
+
+
+def pairwise_matrix(consultation: Consultation) -> LiveMatrix | None:
+    """The live matrix (built from the database on first use); None when ranking is off
+    or Redis is unavailable (the caller then counts from the ballots)."""
+    if not consultation.ranking_enabled:
+        return None
+    try:
+        found = pairwise_store().read(consultation.pk)
+        if found is None or len(found.candidates) != consultation.items.count():
+            found = rebuild_pairwise(consultation)
+        return found
+    except Unavailable:
+        return None
+
+
+def reconcile_pairwise(consultation: Consultation) -> bool:
+    """Repair the live matrix if it drifted from the database; True if it did."""
+    if not consultation.ranking_enabled:
+        return False
+    found = pairwise_store().read(consultation.pk)
+    if found is None:
+        return False  # never built: nothing to repair
+    truth = recount_pairwise(consultation)
+    if found.candidates == truth.candidates and np.array_equal(found.matrix, truth.matrix):
+        return False
+    pairwise_store().replace(consultation.pk, truth)
+    logger.warning("live pairwise matrix of %s repaired", consultation.slug)
+    return True
+
+
+def pairwise_changed(cid: int, old: list[int] | None, new: list[int] | None) -> None:
+    """A ranking ballot went from ``old`` to ``new`` (item ids, best first; None: absent)."""
+    pairwise_store().apply(cid, old, new)
 
 
 # --- websocket providers ----------------------------------------------------------------

@@ -93,3 +93,24 @@ def can_change_comment(user, comment) -> bool:
         and not comment.is_deleted
         and comment.item.consultation.accepts_participation()
     )
+
+
+# --- Results (consultation.results) --------------------------------------------------------
+# Once the vote is closed, the consultation's organisers (or staff) review the computed
+# results, write an official response per item and publish; republishing stays open to
+# them after the first version.
+
+
+def can_review_results(user, consultation) -> bool:
+    """See the computed, not yet published, final results."""
+    return consultation.is_finished and can_manage(user, consultation)
+
+
+def can_publish(user, consultation) -> bool:
+    """Publish the results (closed), or a new version of them (published)."""
+    return consultation.is_finished and can_manage(user, consultation)
+
+
+def can_respond(user, consultation) -> bool:
+    """Write the official responses, which the next publication freezes."""
+    return consultation.is_finished and can_manage(user, consultation)

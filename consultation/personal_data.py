@@ -5,12 +5,25 @@ consultation is open (or not yet open) the person's votes, grades and ballot are
 removed, as if never cast; once it is closed they are kept as anonymous ballots
 (no link to anyone) so that published results stay recountable. Comments become
 "deleted account" placeholders.
+
+Official acts are kept on deletion (docs/decisions/0012-open-data-and-publication.md):
+results published and official responses written by an organiser stay, under the name
+frozen into the publication; only the link to the account goes (``SET_NULL``).
 """
 
 from django.db import transaction
 from django.db.models import Q
 
-from consultation.models import Ballot, Comment, CommentReaction, Consultation, Grade, Vote
+from consultation.models import (
+    Ballot,
+    Comment,
+    CommentReaction,
+    Consultation,
+    Grade,
+    OfficialResponse,
+    Publication,
+    Vote,
+)
 
 FINISHED = [Consultation.Status.CLOSED, Consultation.Status.PUBLISHED]
 
@@ -64,6 +77,31 @@ def export(user) -> dict:
         "useful_marks": list(
             CommentReaction.objects.filter(user=user).values_list("comment_id", flat=True)
         ),
+        "published_results": [
+            {
+                "consultation": p.consultation.slug,
+                "version": p.version,
+                "published_at": p.published_at.isoformat(),
+                "published_as": p.published_by_name,
+                "note": p.note,
+            }
+            for p in Publication.objects.filter(published_by=user)
+            .select_related("consultation")
+            .defer("results_json", "manifest_json")
+            .order_by("published_at")
+        ],
+        "official_responses": [
+            {
+                "consultation": r.item.consultation.slug,
+                "item": r.item_id,
+                "text": r.text,
+                "text_en": r.text_en,
+                "updated_at": r.updated_at.isoformat(),
+            }
+            for r in OfficialResponse.objects.filter(author=user).select_related(
+                "item__consultation"
+            )
+        ],
     }
 
 

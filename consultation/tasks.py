@@ -1,8 +1,25 @@
 """Consultation jobs: thin, take ids, call the domain."""
 
 from celery import shared_task
+from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
+from redis.exceptions import RedisError
 
-from consultation import lifecycle, live
+from consultation import lifecycle, live, results
+from consultation.errors import Refused
+
+# Worth another try: the database or Redis went away for a moment (or the disk is full).
+TRANSIENT = (OperationalError, InterfaceError, RedisError, OSError)
+RESULT_JOB = {
+    "acks_late": True,  # a worker killed mid-task leaves the message to be redelivered
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+# The periodic job queues a missing final computation at most this often.
+FINAL_REQUEUE_SECONDS = 3600
 
 
 @shared_task
@@ -15,3 +32,38 @@ def advance_due_consultations() -> dict:
 def reconcile_live_counters() -> dict:
     """Periodic: recount open consultations from the database and repair live counters."""
     return live.reconcile_all()
+
+
+def _computed(consultation_id: int, kind: str) -> dict:
+    try:
+        row = results.compute_results(consultation_id, kind)
+    except Refused as refusal:  # e.g. reopened? closed meanwhile? nothing to compute now
+        return {"consultation": consultation_id, "skipped": refusal.code}
+    if row is None:
+        return {"consultation": consultation_id, "skipped": "gone"}
+    return {"consultation": consultation_id, "kind": kind, "changed": row.changed}
+
+
+@shared_task(**RESULT_JOB)
+def compute_final_results(consultation_id: int) -> dict:
+    """On close: build the open-data files, count every enabled method from them, store,
+    and e-mail the organisers a link to review (only when the stored results changed)."""
+    return _computed(consultation_id, results.FINAL)
+
+
+@shared_task(**RESULT_JOB)
+def compute_provisional_results_of(consultation_id: int) -> dict:
+    return _computed(consultation_id, results.PROVISIONAL)
+
+
+@shared_task
+def compute_provisional_results() -> dict:
+    """Periodic: queue provisional results for open live-results consultations, and the
+    final results of finished ones that have none (their job at closing was lost)."""
+    due = results.due_computations()
+    for pk in due["provisional"]:
+        compute_provisional_results_of.delay(pk)
+    for pk in due["final"]:
+        if cache.add(f"agora:results:final-queued:{pk}", 1, timeout=FINAL_REQUEUE_SECONDS):
+            compute_final_results.delay(pk)
+    return due

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consultation.views import participation, public
+from consultation.views import open_data, participation, public
 
 app_name = "consultation"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("consultations/", public.consultation_list, name="list"),
     path("consultations/<slug:slug>/", public.consultation_detail, name="detail"),
     path("consultations/<slug:slug>/classement/", participation.ranking, name="ranking"),
+    path(
+        "consultations/<slug:slug>/donnees/<int:version>/<str:filename>",
+        open_data.download,
+        name="open_data",
+    ),
     path(ITEM, public.item_detail, name="item"),
     path(ITEM + "vote/", participation.vote, name="vote"),
     path(ITEM + "note/", participation.grade, name="grade"),

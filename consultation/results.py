@@ -1,0 +1,560 @@
+"""Results: compute them, let the organisers review and answer, publish versions.
+
+The one module that writes ``ComputedResult``, ``Publication`` and ``OfficialResponse``.
+Every interface (the organiser's pages, the API, the Celery tasks) calls these functions.
+
+- ``compute_results(consultation_id, kind)``: *final* results (once closed) are computed
+  from the open-data files, never from the database directly: the export is written
+  first (``consultation.opendata``), hashed, then each enabled counting method reads the
+  ballot file back through ``consultation.counting.opendata.load_profile``. So the numbers
+  on the site are, by construction, what anyone recounts from the download.
+  *Provisional* results (open, live-results consultations) come from the live counters
+  and the live pairwise matrix (``consultation.live``), plus one streamed read of the
+  rankings for Borda and instant-runoff; they are never exported nor published.
+- ``publish(consultation, user, note=...)``: freezes the final results, the official
+  responses and the manifest into version n + 1 (``closed → published`` the first time).
+- ``set_official_response(user, item, text, text_en)``: drafts the organisers' answer to
+  an item; the next publication freezes it (published versions never change).
+- Reads for the pages: ``published_results``, ``publication_versions``,
+  ``review_results``, ``provisional_results``, ``official_responses``, ``open_data_file``.
+
+The published document (``results.json``, format ``agora-results/1``) is described in
+docs/open-data.md; its ``methods`` entries are ``consultation.counting`` ``Result.to_dict()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from consultation import lifecycle, live, opendata, permissions
+from consultation.counting import (
+    JSON_OPTIONS,
+    METHODS,
+    GradeProfile,
+    RankingProfile,
+    VoteProfile,
+    copeland,
+    schulze,
+)
+from consultation.counting import opendata as formats
+from consultation.errors import Conflict, Invalid, NotAllowed
+from consultation.models import (
+    ComputedResult,
+    Consultation,
+    Item,
+    Membership,
+    OfficialResponse,
+    Publication,
+    Vote,
+)
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "agora-results/1"
+FINAL = ComputedResult.Kind.FINAL
+PROVISIONAL = ComputedResult.Kind.PROVISIONAL
+Status = Consultation.Status
+# counting-method kind -> open-data kind
+DATA_KIND = {"ranking": "rankings", "grades": "grades", "votes": "votes"}
+MATRIX_METHODS = {"schulze": schulze, "copeland": copeland}
+MAX_NOTE = 2000
+MAX_RESPONSE = 10_000
+# Test-only: seconds to sleep between the phases of a computation, so that a test can
+# kill a worker mid-task (tests/results/test_worker_killed.py). Unset in production.
+PAUSE_ENV = "AGORA_TEST_RESULTS_PAUSE"
+
+
+def dumps(document: dict) -> str:
+    """The canonical text of a JSON document we publish (``counting.opendata.dump_json``)."""
+    return json.dumps(document, **JSON_OPTIONS) + "\n"
+
+
+def enabled_methods(consultation: Consultation) -> list[str]:
+    """Names of the counting methods that apply to the consultation's enabled modes."""
+    kinds = set(opendata.enabled_kinds(consultation))
+    return [name for name, method in METHODS.items() if DATA_KIND[method.kind] in kinds]
+
+
+def _pause(phase: str) -> None:
+    delay = os.environ.get(PAUSE_ENV)
+    if delay:
+        logger.warning("test pause after %s (%s s)", phase, delay)
+        time.sleep(float(delay))
+
+
+# --- computing ---------------------------------------------------------------------------
+
+
+def compute_results(consultation_id: int, kind: str) -> ComputedResult | None:
+    """Compute and store the consultation's results of ``kind`` ("final" or "provisional").
+
+    Idempotent: one row per (consultation, kind), updated in place, and left untouched
+    (``computed_at`` included) when nothing changed; the returned row carries
+    ``.changed``. Final results need a closed (or published) consultation, provisional
+    ones an open one: otherwise ``Conflict``. None if the consultation no longer exists.
+    Storing new final results e-mails the organisers a link to review them.
+    """
+    consultation = Consultation.objects.filter(pk=consultation_id).first()
+    if consultation is None:
+        return None
+    if kind == FINAL:
+        if not consultation.is_finished:
+            raise Conflict("not_closed", _("Final results are computed once the vote is closed."))
+        document, manifest, directory = _compute_final(consultation)
+        return _store(consultation, FINAL, document, manifest, directory)
+    if kind == PROVISIONAL:
+        if consultation.status != Status.OPEN:
+            raise Conflict("not_open", _("Provisional results are computed while the vote runs."))
+        return _store(consultation, PROVISIONAL, _compute_provisional(consultation), None, "")
+    raise Invalid("invalid_kind", _("Unknown kind of results."))
+
+
+def _compute_final(consultation: Consultation) -> tuple[dict, dict, str]:
+    scratch = opendata.fresh_directory(consultation)
+    try:
+        export = opendata.build(consultation, scratch)
+        _pause("export")
+        methods: dict[str, Any] = {}
+        profiles: dict[str, Any] = {}
+        for name in enabled_methods(consultation):
+            data_kind = DATA_KIND[METHODS[name].kind]
+            if data_kind not in export.totals:
+                continue  # withheld: fewer ballots than the small-group threshold
+            if data_kind not in profiles:
+                path = scratch / export.ballot_files[data_kind]
+                profiles[data_kind] = formats.load_profile(path)
+            methods[name] = METHODS[name].compute(profiles[data_kind]).to_dict()
+        _pause("count")
+        document = {
+            "format": FORMAT,
+            "consultation": consultation.slug,
+            "kind": str(FINAL),
+            "computed_from": {
+                export.ballot_files[k]: export.hashes[export.ballot_files[k]]
+                for k in export.ballot_files
+            },
+            "totals": export.totals,
+            "withheld": export.withheld,
+            "methods": methods,
+        }
+        manifest = {"files": {name: export.hashes[name] for name in sorted(export.hashes)}}
+        digest = hashlib.sha256(dumps({"manifest": manifest, "results": document}).encode())
+        target = opendata.consultation_dir(consultation) / "computed" / digest.hexdigest()[:20]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        opendata.settle(scratch, target)
+    except BaseException:
+        opendata.discard(scratch)
+        raise
+    return document, manifest, str(target.relative_to(settings.MEDIA_ROOT))
+
+
+def _compute_provisional(consultation: Consultation) -> dict:
+    candidates = [item.pk for item in opendata.items_of(consultation)]
+    counts, _participants = live.current_counts(consultation)
+    methods: dict[str, Any] = {}
+    rankings = None
+    for name in enabled_methods(consultation):
+        kind = METHODS[name].kind
+        if kind == "votes":
+            profile: Any = VoteProfile(
+                candidates,
+                [[counts.get(f"v:{i}:{c}", 0) for c in Vote.Choice.values] for i in candidates],
+            )
+        elif kind == "grades":
+            profile = GradeProfile(
+                candidates,
+                consultation.grade_scale,
+                [
+                    [counts.get(f"g:{i}:{g}", 0) for g in range(consultation.grade_scale)]
+                    for i in candidates
+                ],
+            )
+        elif name in MATRIX_METHODS and (matrix := live.pairwise_matrix(consultation)):
+            # One read of the live matrix instead of every ballot.
+            methods[name] = MATRIX_METHODS[name](
+                matrix.matrix, matrix.candidates, counts.get("ballots", 0)
+            ).to_dict()
+            continue
+        else:
+            if rankings is None:
+                rankings = RankingProfile.from_rankings(
+                    candidates,
+                    (items for _id, items in opendata.ranking_rows(consultation)),
+                    ranking_size=consultation.ranking_size,
+                )
+            profile = rankings
+        methods[name] = METHODS[name].compute(profile).to_dict()
+    return {
+        "format": FORMAT,
+        "consultation": consultation.slug,
+        "kind": str(PROVISIONAL),
+        "methods": methods,
+    }
+
+
+def _store(
+    consultation: Consultation, kind: str, document: dict, manifest: dict | None, directory: str
+) -> ComputedResult:
+    text = dumps(document)
+    manifest_text = dumps(manifest) if manifest is not None else ""
+    with transaction.atomic():
+        # Serialises with publish(), which copies the final files under the same lock.
+        Consultation.objects.select_for_update().filter(pk=consultation.pk).first()
+        row = (
+            ComputedResult.objects.select_for_update()
+            .filter(consultation=consultation, kind=kind)
+            .first()
+        )
+        previous_directory = row.directory if row else ""
+        if row is None:
+            row = ComputedResult.objects.create(
+                consultation=consultation,
+                kind=kind,
+                results_json=text,
+                manifest_json=manifest_text,
+                directory=directory,
+            )
+            changed = True
+        else:
+            changed = (row.results_json, row.manifest_json, row.directory) != (
+                text,
+                manifest_text,
+                directory,
+            )
+            if changed:
+                row.results_json, row.manifest_json, row.directory = text, manifest_text, directory
+                row.computed_at = timezone.now()
+                row.save(
+                    update_fields=["results_json", "manifest_json", "directory", "computed_at"]
+                )
+        if kind == FINAL:
+            ComputedResult.objects.filter(consultation=consultation, kind=PROVISIONAL).delete()
+            if changed:
+                _notify_organisers(consultation)
+        if previous_directory and previous_directory != directory:
+            old = Path(settings.MEDIA_ROOT) / previous_directory
+            transaction.on_commit(lambda: opendata.discard(old))
+    row.changed = changed  # type: ignore[attr-defined]
+    return row
+
+
+def _notify_organisers(consultation: Consultation) -> None:
+    """Queue one e-mail per organiser (in their language) once the transaction commits."""
+    from django.core.mail import EmailMessage
+
+    from accounts import emails
+
+    link = settings.SITE_URL + reverse("organiser:manage", kwargs={"slug": consultation.slug})
+    organisers = (
+        Membership.objects.filter(
+            consultation=consultation, role=Membership.Role.ORGANISER, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user_id")
+    )
+    for membership in organisers:
+        user = membership.user
+        with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
+            context = {
+                "consultation": consultation,
+                "user": user,
+                "link": link,
+                "SITE_NAME": settings.SITE_NAME,
+            }
+            subject = _("Results of “%(title)s” are ready for your review") % {
+                "title": consultation.display_title
+            }
+            body = render_to_string("consultation/emails/results_ready.txt", context)
+        message = EmailMessage(
+            f"[{settings.SITE_NAME}] {subject}", body, settings.DEFAULT_FROM_EMAIL, [user.email]
+        )
+        emails.send_later(message)
+
+
+def due_computations() -> dict[str, list[int]]:
+    """Consultation ids needing a computation: provisional (open with live results) and
+    final (closed or published, final results missing: the job queued at closing was lost)."""
+    provisional = Consultation.objects.open().filter(
+        results_visibility=Consultation.ResultsVisibility.LIVE
+    )
+    missing = Consultation.objects.finished().exclude(computed_results__kind=FINAL)
+    return {
+        "provisional": list(provisional.values_list("pk", flat=True)),
+        "final": list(missing.values_list("pk", flat=True)),
+    }
+
+
+# --- official responses ------------------------------------------------------------------
+
+
+def set_official_response(
+    user, item: Item, text: str, text_en: str = ""
+) -> OfficialResponse | None:
+    """Write (or, with an empty ``text``, remove) the organisers' response to ``item``.
+
+    Allowed once the vote is closed: while ``closed`` (before the first publication) and
+    while ``published`` (between versions). A published version keeps the text it froze;
+    a change shows in the next version only. French is required, English optional.
+    """
+    consultation = item.consultation
+    _refuse_unless_organiser(user, consultation)
+    if not permissions.can_respond(user, consultation):
+        raise Conflict("not_closed", _("Official responses are written once the vote is closed."))
+    text, text_en = (text or "").strip(), (text_en or "").strip()
+    if len(text) > MAX_RESPONSE or len(text_en) > MAX_RESPONSE:
+        raise Invalid(
+            "too_long", _("A response has at most %(n)d characters.") % {"n": MAX_RESPONSE}
+        )
+    if text_en and not text:
+        raise Invalid("french_required", _("Write the response in French; English is optional."))
+    with transaction.atomic():
+        if not text:
+            OfficialResponse.objects.filter(item=item).delete()
+            return None
+        response, _created = OfficialResponse.objects.update_or_create(
+            item=item,
+            defaults={
+                "text": text,
+                "text_en": text_en,
+                "author": user,
+                "updated_at": timezone.now(),
+            },
+        )
+    return response
+
+
+def official_responses(consultation: Consultation) -> dict[int, OfficialResponse]:
+    """The current (draft) responses, by item id: what the next publication will freeze."""
+    responses = OfficialResponse.objects.filter(item__consultation=consultation).select_related(
+        "author"
+    )
+    return {response.item_id: response for response in responses}
+
+
+def _frozen_responses(consultation: Consultation) -> dict[str, dict]:
+    responses = official_responses(consultation)
+    return {
+        str(item.pk): {
+            "text": responses[item.pk].text,
+            "text_en": responses[item.pk].text_en,
+            "author": responses[item.pk].author.display_name if responses[item.pk].author else "",
+            "updated_at": responses[item.pk].updated_at.isoformat(),
+        }
+        for item in opendata.items_of(consultation)
+        if item.pk in responses
+    }
+
+
+# --- publishing --------------------------------------------------------------------------
+
+
+def _refuse_unless_organiser(user, consultation: Consultation) -> None:
+    if not permissions.can_manage(user, consultation):
+        raise NotAllowed(
+            "not_organiser", _("Only the organisers of this consultation may do this.")
+        )
+
+
+def publish(consultation: Consultation, user, *, note: str = "") -> Publication:
+    """Publish the final results as a new version; return it.
+
+    The first publication moves the consultation from ``closed`` to ``published``
+    (through ``lifecycle.transition``); each later one is version n + 1 and needs a
+    ``note`` saying why. The files (ballots, items, ``results.json``, ``manifest.json``)
+    go to ``MEDIA_ROOT/opendata/<slug>/v<n>/``; the publication row keeps a frozen copy of
+    ``results.json`` and ``manifest.json`` and is never changed afterwards.
+    """
+    _refuse_unless_organiser(user, consultation)
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise Invalid("too_long", _("The note has at most %(n)d characters.") % {"n": MAX_NOTE})
+    with transaction.atomic():
+        # The lock makes version numbers sequential and keeps a recomputation from
+        # replacing the final files while they are copied.
+        locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if not permissions.can_publish(user, locked):
+            raise Conflict("not_closed", _("Results are published once the vote is closed."))
+        computed = ComputedResult.objects.filter(consultation=locked, kind=FINAL).first()
+        if computed is None:
+            raise Conflict("results_not_computed", _("The final results are not computed yet."))
+        latest = Publication.objects.filter(consultation=locked).latest_first().first()
+        if latest is not None and not note:
+            raise Invalid("note_required", _("Say why you publish a new version of the results."))
+        version = latest.version + 1 if latest else 1
+        published_at = timezone.now()
+        document = {
+            **{k: v for k, v in computed.results.items() if k in ("format", "consultation")},
+            "version": version,
+            "published_at": published_at.isoformat(),
+            "note": note,
+            **{k: v for k, v in computed.results.items() if k not in ("format", "consultation")},
+            "official_responses": _frozen_responses(locked),
+        }
+        results_text, manifest_text = _write_version(locked, computed, version, document)
+        if locked.status == Status.CLOSED:
+            lifecycle.transition(locked.pk, Status.PUBLISHED)
+        publication = Publication.objects.create(
+            consultation=locked,
+            version=version,
+            published_by=user,
+            published_by_name=user.display_name or "",
+            published_at=published_at,
+            note=note,
+            results_json=results_text,
+            manifest_json=manifest_text,
+        )
+    logger.info("consultation %s: results v%d published", locked.slug, version)
+    return publication
+
+
+def _write_version(
+    consultation: Consultation, computed: ComputedResult, version: int, document: dict
+) -> tuple[str, str]:
+    """Write ``v<version>/`` (scratch, then rename) and return results and manifest texts."""
+    source = Path(settings.MEDIA_ROOT) / computed.directory
+    scratch = opendata.fresh_directory(consultation)
+    target = opendata.version_dir(consultation, version)
+    try:
+        shutil.copytree(source, scratch)
+        results_text = dumps(document)
+        (scratch / "results.json").write_text(results_text, encoding="utf-8")
+        names = sorted(p.name for p in scratch.iterdir())
+        manifest = {
+            **formats.build_manifest(scratch, names),
+            "consultation": consultation.slug,
+            "version": version,
+            "withheld": _withheld_for_manifest(document["withheld"]),
+        }
+        manifest_text = dumps(manifest)
+        (scratch / "manifest.json").write_text(manifest_text, encoding="utf-8")
+        # No publication row has this number yet (we hold the lock): anything already
+        # there is left over from a publication that rolled back.
+        if target.exists():
+            shutil.rmtree(target)
+        scratch.rename(target)
+    except BaseException:
+        opendata.discard(scratch)
+        raise
+    return results_text, manifest_text
+
+
+WITHHELD_DETAIL = {
+    "kind": "fewer than {threshold} participants: ballot file withheld, only the total "
+    "is published",
+    "items": "items with fewer than {threshold} responses are not broken down: their "
+    "responses are left out of the ballot file, only their totals are published",
+}
+
+
+def _withheld_for_manifest(withheld: dict) -> dict:
+    """The small-group decisions, with a sentence for people reading the manifest."""
+    out = {}
+    for kind, decision in withheld.items():
+        which = "items" if "items" in decision else "kind"
+        files = opendata.KINDS[kind][0]
+        out[kind] = {
+            **decision,
+            "files": [] if which == "items" else list(files),
+            "detail": WITHHELD_DETAIL[which].format(threshold=decision["threshold"]),
+        }
+    return out
+
+
+# --- reads for the pages and the API -----------------------------------------------------
+
+
+def published_results(consultation: Consultation, version: int | None = None) -> Publication | None:
+    """The latest publication (or ``version``), or None: never published, no such version.
+
+    ``publication.results`` is the published ``results.json`` (docs/open-data.md),
+    ``publication.manifest`` its ``manifest.json``.
+    """
+    publications = Publication.objects.filter(consultation=consultation)
+    if version is not None:
+        return publications.filter(version=version).first()
+    return publications.latest_first().first()
+
+
+def publication_versions(consultation: Consultation) -> list[Publication]:
+    """Every published version, newest first, without the (large) frozen documents."""
+    return list(
+        Publication.objects.filter(consultation=consultation)
+        .latest_first()
+        .defer("results_json", "manifest_json")
+    )
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the organiser sees before publishing (``review_results``)."""
+
+    consultation: Consultation
+    computed: ComputedResult | None  # None: the final computation has not finished yet
+    responses: dict[int, OfficialResponse]  # drafts, by item id
+    latest: Publication | None
+    can_publish: bool
+
+    @property
+    def results(self) -> dict | None:
+        """The results document that ``publish`` would freeze (without responses)."""
+        return self.computed.results if self.computed else None
+
+    @property
+    def changed_since_latest(self) -> bool:
+        """Whether publishing now would publish different numbers than the latest version."""
+        if self.latest is None or self.computed is None:
+            return self.computed is not None
+        published = self.latest.results
+        return any(published.get(k) != v for k, v in self.computed.results.items() if k != "kind")
+
+
+def review_results(user, consultation: Consultation) -> Review:
+    """The computed-but-unpublished final results, for the consultation's organisers."""
+    _refuse_unless_organiser(user, consultation)
+    if not permissions.can_review_results(user, consultation):
+        raise Conflict("not_closed", _("Results are reviewed once the vote is closed."))
+    return Review(
+        consultation=consultation,
+        computed=ComputedResult.objects.filter(consultation=consultation, kind=FINAL).first(),
+        responses=official_responses(consultation),
+        latest=published_results(consultation),
+        can_publish=permissions.can_publish(user, consultation),
+    )
+
+
+def provisional_results(consultation: Consultation) -> dict | None:
+    """The latest provisional results document while the vote runs, if any.
+
+    Callers check ``permissions.can_see_results`` first, as for the live tallies.
+    """
+    if consultation.status != Status.OPEN:
+        return None
+    row = ComputedResult.objects.filter(consultation=consultation, kind=PROVISIONAL).first()
+    return row.results if row else None
+
+
+def open_data_file(consultation: Consultation, version: int, name: str) -> Path | None:
+    """The path of a published file (listed in that version's manifest), or None."""
+    publication = published_results(consultation, version)
+    if publication is None:
+        return None
+    listed = {entry["name"] for entry in publication.manifest["files"]} | {"manifest.json"}
+    if name not in listed:
+        return None
+    path = opendata.version_dir(consultation, version) / name
+    return path if path.is_file() else None

@@ -1,0 +1,40 @@
+"""Downloads of published open data: /consultations/<slug>/donnees/<version>/<file>.
+
+Only files listed in a published version's manifest (and the manifest itself) are
+served; anything else, and any version not published, is a 404.
+"""
+
+from django.http import FileResponse, Http404
+from django.views.decorators.http import require_safe
+
+from consultation import opendata, results
+from consultation.views.public import get_consultation
+
+CONTENT_TYPES = {
+    ".csv": "text/csv; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+}
+
+
+@require_safe
+def download(request, slug, version, filename):
+    consultation = get_consultation(request, slug)
+    if filename == "manifest.json":
+        if results.published_results(consultation, version) is None:
+            raise Http404
+        path = opendata.version_dir(consultation, version) / filename
+        path = path if path.is_file() else None
+    else:
+        path = results.open_data_file(consultation, version, filename)
+    if path is None:
+        raise Http404
+    suffix = path.suffix
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"{consultation.slug}-v{version}-{filename}",
+        content_type=CONTENT_TYPES.get(suffix, "application/octet-stream"),
+    )
+    # Published versions never change: let caches keep them.
+    response["Cache-Control"] = "public, max-age=86400, immutable"
+    return response
