@@ -4,10 +4,11 @@ from typing import Literal
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Status
 
-from consultation import comments, grades, live, permissions, queries, voting
+from consultation import comments, grades, live, permissions, queries, results, voting
 from consultation.api import errors
 from consultation.api.auth import AUTH, caller
 from consultation.api.errors import AgoraAPI, ApiError
@@ -26,17 +27,21 @@ from consultation.api.schemas import (
     GradeOut,
     ItemOut,
     MyParticipationOut,
+    OpenDataOut,
     PathId,
+    PublicationOut,
+    PublishedResultsOut,
     ResultsOut,
     SearchWords,
     Slug,
     ThemeSlug,
     UsefulOut,
+    VersionQuery,
     VoteIn,
     VoteOut,
 )
 from consultation.comments import DISPLAY_DEPTH
-from consultation.models import Comment, Consultation, Item
+from consultation.models import Comment, Consultation, Item, Publication
 
 api = AgoraAPI(
     title="Agora API",
@@ -236,6 +241,92 @@ def get_results(request, slug: Path[Slug]):
         "final": c.status == Consultation.Status.PUBLISHED,
         "participation": _participation(c),
         "items": [{"item": pk, **tally} for pk, tally in tallies.items()],
+    }
+
+
+def _publication(c: Consultation, version: int | None) -> Publication:
+    publication = results.published_results(c, version)
+    if publication is not None:
+        return publication
+    if version is not None and results.published_results(c) is not None:
+        raise ApiError(
+            404,
+            "version_not_found",
+            _("There is no version %(version)d of these results.") % {"version": version},
+        )
+    raise ApiError(404, "not_published", _("The results of this consultation are not published."))
+
+
+def _publication_out(p: Publication) -> dict:
+    return {
+        "version": p.version,
+        "published_at": p.published_at,
+        "published_by": p.published_by_name,
+        "note": p.note,
+    }
+
+
+def _files_out(c: Consultation, p: Publication) -> list[dict]:
+    return [
+        {**entry, "url": _file_url(c, p.version, entry["name"])} for entry in p.manifest["files"]
+    ]
+
+
+def _file_url(c: Consultation, version: int, name: str) -> str:
+    return reverse(
+        "consultation:open_data", kwargs={"slug": c.slug, "version": version, "filename": name}
+    )
+
+
+@api.get(
+    "/consultations/{slug}/results/published",
+    response={200: PublishedResultsOut, **ERRORS},
+    tags=["results"],
+)
+def get_published_results(request, slug: Path[Slug], version: VersionQuery = None):
+    """The published results (latest version, or ``?version=n``): frozen, recountable from
+    the files listed. 404 ``not_published`` before publication, ``version_not_found``."""
+    caller(request)
+    c = _consultation(slug)
+    publication = _publication(c, version)
+    latest = results.published_results(c)
+    return {
+        **_publication_out(publication),
+        "consultation": c.slug,
+        "latest_version": latest.version,
+        "results": publication.results,
+        "files": _files_out(c, publication),
+        "manifest_url": _file_url(c, publication.version, "manifest.json"),
+    }
+
+
+@api.get(
+    "/consultations/{slug}/results/versions",
+    response={200: list[PublicationOut], **ERRORS},
+    tags=["results"],
+)
+def list_result_versions(request, slug: Path[Slug]):
+    """Every published version, newest first (empty before the first publication)."""
+    caller(request)
+    return [_publication_out(p) for p in results.publication_versions(_consultation(slug))]
+
+
+@api.get(
+    "/consultations/{slug}/open-data",
+    response={200: OpenDataOut, **ERRORS},
+    tags=["results"],
+)
+def get_open_data(request, slug: Path[Slug], version: VersionQuery = None):
+    """The open-data manifest of a published version (latest by default)."""
+    caller(request)
+    c = _consultation(slug)
+    publication = _publication(c, version)
+    return {
+        "consultation": c.slug,
+        "version": publication.version,
+        "manifest": publication.manifest,
+        "manifest_url": _file_url(c, publication.version, "manifest.json"),
+        "files": _files_out(c, publication),
     }
 
 

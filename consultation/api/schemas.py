@@ -114,6 +114,43 @@ class ResultsOut(Schema):
     items: list[ItemTallyOut]
 
 
+class OpenDataFileOut(Schema):
+    name: str
+    bytes: int
+    sha256: str
+    url: str = Field(description="Download address (CSV or JSON).")
+
+
+class PublicationOut(Schema):
+    version: int
+    published_at: datetime
+    published_by: str = Field(description="The organiser's public name, as published.")
+    note: str = Field(description="Why this version was published (empty for the first).")
+
+
+class PublishedResultsOut(PublicationOut):
+    consultation: str
+    latest_version: int
+    results: dict = Field(
+        description="The published results.json (format agora-results/1, docs/open-data.md)."
+    )
+    files: list[OpenDataFileOut]
+    manifest_url: str
+
+
+class OpenDataOut(Schema):
+    consultation: str
+    version: int
+    manifest: dict = Field(description="manifest.json: every file with its SHA-256.")
+    manifest_url: str
+    files: list[OpenDataFileOut]
+
+
+VersionQuery = Annotated[
+    int | None, Query(None, ge=1, le=2**31 - 1, description="A published version (default: latest)")
+]
+
+
 class VoteIn(Input):
     choice: Literal["for", "against", "abstain"]
 
