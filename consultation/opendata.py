@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import shutil
+import time
 import uuid
 from array import array
 from collections import defaultdict
@@ -358,8 +359,18 @@ class _open_pair:
 
 
 def fresh_directory(consultation: Consultation) -> Path:
-    """A new scratch directory for one computation (never shared by two runs)."""
-    return consultation_dir(consultation) / f".tmp-{uuid.uuid4().hex}"
+    """A new scratch directory for one computation (never shared by two runs).
+
+    Scratch directories older than the task time limit belong to runs that died (a
+    worker killed mid-task): they are removed here.
+    """
+    parent = consultation_dir(consultation)
+    if parent.is_dir():
+        too_old = time.time() - settings.CELERY_TASK_TIME_LIMIT
+        for stale in parent.glob(".tmp-*"):
+            if stale.stat().st_mtime < too_old:
+                discard(stale)
+    return parent / f".tmp-{uuid.uuid4().hex}"
 
 
 def settle(scratch: Path, target: Path) -> Path:

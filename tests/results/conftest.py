@@ -17,6 +17,7 @@ from consultation.models import Consultation, Membership
 from tests.consultation.factories import add_member, make_consultation
 
 MEDIA_ROOT = Path(os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="agora-media-")))
+MIN_GROUP = int(os.environ.setdefault("OPEN_DATA_MIN_GROUP", "3"))
 CHOICES = ("for", "against", "abstain")
 
 
@@ -28,7 +29,7 @@ def pytest_sessionfinish(session):
 @pytest.fixture(autouse=True)
 def _media_root(settings):
     settings.MEDIA_ROOT = MEDIA_ROOT
-    settings.OPEN_DATA_MIN_GROUP = 3
+    settings.OPEN_DATA_MIN_GROUP = MIN_GROUP
     live._pairwise_memory.__init__()  # ids come back after a rollback: no stale matrix
     yield
 
