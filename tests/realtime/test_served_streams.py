@@ -280,3 +280,89 @@ def test_votes_survive_a_redis_outage_and_clients_resync_within_five_seconds(
     finally:
         redis_process.terminate()
         redis_process.wait(timeout=10)
+
+
+class StalledClient:
+    """A websocket client that shakes hands, then stops reading (a frozen tab, a dead
+    phone link): its socket buffers fill up and the server must stop writing to it."""
+
+    def __init__(self, server, slug):
+        from websockets.client import ClientProtocol
+        from websockets.uri import parse_uri
+
+        self.protocol = ClientProtocol(
+            parse_uri(server.base.replace("http", "ws") + f"/ws/consultations/{slug}/"),
+            origin=server.base,
+            max_size=None,
+        )
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect(("127.0.0.1", server.port))
+        self.protocol.send_request(self.protocol.connect())
+        self.sock.sendall(b"".join(self.protocol.data_to_send()))
+
+    def read_frames(self, until, timeout=10.0):
+        """Read (now) until ``until(frames)`` holds; return the JSON frames seen."""
+        frames = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not until(frames):
+            self.sock.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(1 << 16)
+            except TimeoutError:
+                continue
+            if not data:
+                break
+            self.protocol.receive_data(data)
+            frames += [json.loads(event.data) for event in self.protocol.events_received()
+                       if getattr(event, "opcode", None) is not None and event.data]  # fmt: skip
+            self.sock.sendall(b"".join(self.protocol.data_to_send()))  # pongs
+        return frames
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="frames from the test reach a server via Redis")
+def test_a_client_that_stops_reading_does_not_hold_up_the_others(servers):
+    """The hub never waits on one socket's flow control: before it checked, a stalled
+    client blocked the fan-out to every other socket of the process until its
+    keepalive gave up (about 40 s)."""
+    from consultation import live
+    from realtime import broadcast
+
+    server = servers()
+    consultation = make_consultation()
+    stalled = StalledClient(server, consultation.slug)
+    frames = 1000
+    body = "x" * 8000  # 8 MB in all: more than the stalled socket's buffers can take
+
+    async def scenario():
+        async with Client(server, consultation.slug) as reader:
+            first = (await reader.frame())["seq"]
+            assert stalled.read_frames(lambda seen: seen)[0]["type"] == "snapshot"
+            started = time.monotonic()
+            for n in range(frames):
+                frame = {"type": "comment.posted", "stream": "public", "comment": {"id": n}}
+                await asyncio.to_thread(
+                    broadcast.publish, live.topic(consultation.pk), {**frame, "body": body}
+                )
+            seqs = []
+            while len(seqs) < frames:
+                seqs.append((await reader.frame(timeout=10))["seq"])
+            assert seqs == list(range(first + 1, first + frames + 1))  # nothing lost
+            assert time.monotonic() - started < 10
+            return seqs[-1]
+
+    try:
+        last = run(scenario())
+        # The stalled client then reads again: it was skipped, not fed everything,
+        # and it catches up with a fresh snapshot as soon as its buffer drains.
+        caught_up = stalled.read_frames(
+            lambda seen: any(f["type"] == "snapshot" for f in seen), timeout=15
+        )
+        snapshot = next(f for f in caught_up if f["type"] == "snapshot")
+        assert snapshot["seq"] >= last
+        assert len([f for f in caught_up if f["type"] == "comment.posted"]) < frames
+    finally:
+        stalled.close()
