@@ -59,6 +59,14 @@ SEES_LIVE_RESULTS = {
     S.CLOSED: set(PERSONAS),
     S.PUBLISHED: set(PERSONAS),
 }
+# Reviewing, answering and publishing results: the organisers, once the vote is closed.
+MANAGES_RESULTS = {
+    S.DRAFT: set(),
+    S.SCHEDULED: set(),
+    S.OPEN: set(),
+    S.CLOSED: {"organiser_here", "staff"},
+    S.PUBLISHED: {"organiser_here", "staff"},
+}
 SEES_AFTER_CLOSE_RESULTS = {
     S.DRAFT: set(),
     S.SCHEDULED: set(),
@@ -113,6 +121,29 @@ def test_matrix_of_results_visibility(people, phase):
     after = build(people, phase, results_visibility="after_close")
     assert allowed(permissions.can_see_results, people, live) == SEES_LIVE_RESULTS[phase]
     assert allowed(permissions.can_see_results, people, after) == SEES_AFTER_CLOSE_RESULTS[phase]
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_matrix_of_reviewing_answering_and_publishing_results(people, phase):
+    from consultation import results
+    from consultation.errors import Refused
+
+    consultation = build(people, phase)
+    for predicate in (
+        permissions.can_review_results,
+        permissions.can_respond,
+        permissions.can_publish,
+    ):
+        assert allowed(predicate, people, consultation) == MANAGES_RESULTS[phase]
+    item = consultation.items.first()
+    for name, user in people.items():
+        if name in MANAGES_RESULTS[phase]:
+            results.set_official_response(user, item, f"Réponse de {name}.")
+        else:
+            with pytest.raises(Refused):
+                results.set_official_response(user, item, "Non.")
+            with pytest.raises(Refused):
+                results.publish(consultation, user)
 
 
 ACTIONS = {
