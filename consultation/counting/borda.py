@@ -10,28 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from consultation.counting.profiles import RankingProfile
+from consultation.counting.profiles import RankingProfile, position_counts
 from consultation.counting.result import Result, order_and_tiers
 
 
-def borda_points(ballots: np.ndarray, m: int) -> np.ndarray:
-    """(m,) int64 totals; one bincount per rank position, no loop over ballots."""
-    k = ballots.shape[1]
-    points = np.zeros(m + 1, dtype=np.int64)
-    for r in range(k):
-        column = np.where(ballots[:, r] < 0, m, ballots[:, r]).astype(np.intp)
-        points += (k - r) * np.bincount(column, minlength=m + 1)
-    return points[:m]
+def borda_points(positions: np.ndarray) -> np.ndarray:
+    """(m,) int64 totals from the (K, m) count of each item at each rank."""
+    k = positions.shape[0]
+    return np.arange(k, 0, -1, dtype=np.int64) @ positions
 
 
 def borda(profile: RankingProfile) -> Result:
-    m = len(profile.candidates)
-    points = borda_points(profile.ballots, m)
-    first = np.bincount(profile.ballots[:, 0].astype(np.intp), minlength=m)[:m]
-    ranked = np.bincount(profile.ballots[profile.ballots >= 0].astype(np.intp), minlength=m)[:m]
-    order, tiers = order_and_tiers(profile.candidates, lambda i: -int(points[i]))
+    positions = position_counts(profile.ballots, len(profile.candidates))
+    points = borda_points(positions).tolist()
+    first, ranked = positions[0].tolist(), positions.sum(axis=0).tolist()
+    order, tiers = order_and_tiers(profile.candidates, lambda i: -points[i])
     scores = {
-        c: {"points": int(points[i]), "first": int(first[i]), "ranked": int(ranked[i])}
+        c: {"points": points[i], "first": first[i], "ranked": ranked[i]}
         for i, c in enumerate(profile.candidates)
     }
     k = profile.ranking_size

@@ -28,6 +28,7 @@ def irv_rounds(ballots: np.ndarray, m: int) -> list[dict]:
     """
     b = np.where(ballots < 0, m, ballots).astype(np.intp)
     n, k = b.shape
+    flat = b.ravel()
     alive = np.ones(m + 1, dtype=bool)
     alive[m] = False  # the "exhausted" sentinel
     pos = np.zeros(n, dtype=np.intp)
@@ -49,7 +50,7 @@ def irv_rounds(ballots: np.ndarray, m: int) -> list[dict]:
         )
         alive[loser] = False
         moved = np.flatnonzero(top == loser)
-        top[moved] = _next_choice(b, pos, moved, alive, k)
+        top[moved] = _next_choice(flat, pos, moved, alive, k)
         votes[loser] = 0
         votes += np.bincount(top[moved], minlength=m + 1)[:m]
     rounds.append(
@@ -65,21 +66,26 @@ def irv_rounds(ballots: np.ndarray, m: int) -> list[dict]:
 
 
 def _next_choice(
-    b: np.ndarray, pos: np.ndarray, moved: np.ndarray, alive: np.ndarray, k: int
+    flat: np.ndarray, pos: np.ndarray, moved: np.ndarray, alive: np.ndarray, k: int
 ) -> np.ndarray:
-    """Advance the moved ballots to their next continuing item (m when exhausted)."""
+    """Advance the moved ballots to their next continuing item (m when exhausted).
+
+    ``flat`` is the (n * K) ballot array: one-dimensional indexing is much cheaper than
+    indexing rows and columns."""
     m = len(alive) - 1
     result = np.full(len(moved), m, dtype=np.intp)
     rows, where = moved, np.arange(len(moved))
     p = pos[moved] + 1
     while len(rows):
         inside = p < k
-        rows, where, p = rows[inside], where[inside], p[inside]
-        choice = b[rows, p]
+        if not inside.all():
+            rows, where, p = rows[inside], where[inside], p[inside]
+        choice = flat[rows * k + p]
         found = alive[choice]
         result[where[found]] = choice[found]
         pos[rows[found]] = p[found]
-        rows, where, p = rows[~found], where[~found], p[~found] + 1
+        lost = ~found
+        rows, where, p = rows[lost], where[lost], p[lost] + 1
     return result
 
 

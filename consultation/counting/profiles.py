@@ -183,6 +183,19 @@ def pairwise_matrix(ballots: np.ndarray, m: int) -> np.ndarray:
     return d
 
 
+def position_counts(ballots: np.ndarray, m: int) -> np.ndarray:
+    """(K, m) int64: ``c[r, i]`` = ballots ranking item i at rank r + 1. One bincount.
+
+    Each cell is coded r * (m + 1) + index + 1, so an empty rank (-1) lands in column 0,
+    which is dropped.
+    """
+    k = ballots.shape[1]
+    codes = ballots.astype(np.intp)
+    codes += np.arange(1, k * (m + 1), m + 1, dtype=np.intp)
+    counts = np.bincount(codes.ravel(), minlength=k * (m + 1)).reshape(k, m + 1)
+    return counts[:, 1:].astype(np.int64)
+
+
 def pairwise_update(
     matrix: np.ndarray, old: Sequence[int] | None, new: Sequence[int] | None
 ) -> np.ndarray:
@@ -268,10 +281,18 @@ class GradeProfile:
             raise ValueError(f"grades must have shape (n, {len(ids)})")
         if grades.size and (grades.min() < -1 or grades.max() >= scale):
             raise ValueError(f"grades must be between 0 and {scale - 1} (or -1: not graded)")
+        # One bincount per item over a contiguous copy; read as uint8, "not graded" (-1) is
+        # 255 and falls outside the grades, with no arithmetic on the big array.
+        columns = np.ascontiguousarray(grades.T, dtype=np.int8).view(np.uint8)
         counts = np.empty((len(ids), scale), dtype=np.int64)
+        ungraded = 0
         for j in range(len(ids)):
-            counts[j] = np.bincount(grades[:, j] + 1, minlength=scale + 1)[1:]
-        graded = int((grades >= 0).any(axis=1).sum()) if grades.size else 0
+            bins = np.bincount(columns[j], minlength=256)
+            counts[j] = bins[:scale]
+            ungraded += int(bins[255])
+        graded = grades.shape[0]
+        if ungraded:
+            graded = int((grades >= 0).any(axis=1).sum())
         return cls(ids, scale, counts, graded)
 
 

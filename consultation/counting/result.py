@@ -102,11 +102,12 @@ def order_and_tiers(
 
     Returns the order and the tiers as item ids; items with equal keys share a tier.
     """
-    indices = sorted(range(len(candidates)), key=lambda i: (key(i), i))
+    keys = [key(i) for i in range(len(candidates))]
+    indices = sorted(range(len(candidates)), key=lambda i: (keys[i], i))
     tiers: list[list[int]] = []
     previous: Any = object()
     for i in indices:
-        k = key(i)
+        k = keys[i]
         if tiers and k == previous:
             tiers[-1].append(candidates[i])
         else:
