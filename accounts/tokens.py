@@ -36,6 +36,18 @@ def authenticate(secret: str):
     return token.user
 
 
+def owner_id(secret: str) -> int | None:
+    """The id of the active account owning this token, or None: one indexed read, no write
+    (the rate limiter asks before the request reaches the API)."""
+    if not secret or not secret.startswith(PREFIX) or len(secret) > 200:
+        return None
+    return (
+        ApiToken.objects.filter(digest=_digest(secret), user__is_active=True)
+        .values_list("user_id", flat=True)
+        .first()
+    )
+
+
 def revoke(user, token_id: int) -> bool:
     deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
     return bool(deleted)

@@ -1,17 +1,38 @@
-"""Rate limits on writes: every unsafe request to the participation pages and the API.
+"""Rate limits on writes: every unsafe request to the pages and the API.
 
 One middleware rather than a decorator per view, so that no interface (page, API,
-a future one) can forget it. allauth limits its own flows (login, sign-up, reset).
-Counters live in the cache: Redis in production, so they hold across processes.
+a future one) can forget it. allauth limits its own flows (login, sign-up, reset)
+as well. Counters live in the cache: Redis in production, so they hold across
+processes.
+
+The key is the account: the session's user, or the owner of the API token the
+request carries (a script with a token is limited like its owner in a browser, and
+two scripts behind one address do not share an allowance). Anything else is keyed
+by IP address, wrong tokens included.
 """
 
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import _get_ip, is_ratelimited
+
+from accounts import tokens
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def account_or_ip(group, request) -> str:
+    """ "user:<id>" for a logged-in session or a valid API token, else "ip:<address>"."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    scheme, _space, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        owner = tokens.owner_id(secret.strip())
+        if owner is not None:
+            return f"user:{owner}"
+    return f"ip:{_get_ip(request)}"
 
 
 class WriteRateLimitMiddleware:
@@ -21,19 +42,30 @@ class WriteRateLimitMiddleware:
     def __call__(self, request):
         path = request.path_info
         if request.method in UNSAFE and path.startswith(settings.RATE_LIMITED_PREFIXES):
-            limited = is_ratelimited(
-                request,
-                group="writes",
-                key="user_or_ip",
-                rate=settings.WRITE_RATE_LIMIT,
-                increment=True,
-            )
-            if limited:
-                return self.refuse(request)
+            # Every limit counts the request, so a strict one is not dodged by a general one.
+            strict = settings.STRICT_RATE_LIMITS.get(path)
+            over_strict = bool(strict) and self.limited(request, f"strict:{path}", strict)
+            over_general = self.limited(request, "writes", settings.WRITE_RATE_LIMIT)
+            if over_strict:
+                return self.refuse(
+                    request,
+                    _(
+                        "Too many attempts in a short time. "
+                        "Please wait a few minutes and try again."
+                    ),
+                )
+            if over_general:
+                return self.refuse(
+                    request,
+                    _("Too many actions in a short time. Please wait a minute and try again."),
+                )
         return self.get_response(request)
 
-    def refuse(self, request):
-        message = _("Too many actions in a short time. Please wait a minute and try again.")
+    @staticmethod
+    def limited(request, group, rate) -> bool:
+        return is_ratelimited(request, group=group, key=account_or_ip, rate=rate, increment=True)
+
+    def refuse(self, request, message):
         if request.path_info.startswith("/api/"):
             return JsonResponse({"code": "rate_limited", "detail": message}, status=429)
         return render(request, "429.html", {"message": message}, status=429)

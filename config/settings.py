@@ -9,6 +9,7 @@ the README. Readers are typed and fail loudly: ``DEBUG=maybe`` is an error.
 """
 
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,6 +21,30 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = Env(eager=True)
+
+
+def _refuse(message: str):
+    """Stop at start-up with ``message``: a nonsense value must never half-work."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(message)
+
+
+# django-ratelimit's rate syntax, matched whole: a count, "/", an optional multiplier
+# and a period (s, m, h, d). django-ratelimit itself only matches a prefix, and fails
+# on every request (a 500) when nothing matches.
+_RATE = re.compile(r"([1-9][0-9]*)/([1-9][0-9]*)?([smhd])")
+
+
+def _rate(name: str, default: str) -> str:
+    value = env.str(name, default=default).strip()
+    if not _RATE.fullmatch(value):
+        _refuse(
+            f"{name}={value!r} is not a rate: write a count per period, "
+            'such as "120/m", "1000/h" or "5/15m" (periods: s, m, h, d).'
+        )
+    return value
+
 
 # --- Core -----------------------------------------------------------------
 
@@ -78,10 +103,21 @@ MIDDLEWARE = [
     "accounts.middleware.RequireMFAMiddleware",
     "config.ratelimit.WriteRateLimitMiddleware",
 ]
-# Writes (votes, grades, rankings, comments, organiser actions) per account, or per IP
-# address for anonymous requests.
-WRITE_RATE_LIMIT = env.str("WRITE_RATE_LIMIT", default="120/m")
-RATE_LIMITED_PREFIXES = ("/consultations/", "/api/", "/organisation/", "/ma-participation/")
+# Writes (votes, grades, rankings, comments, organiser actions, account pages) per
+# account (a session's or an API token's), or per IP address for anonymous requests.
+WRITE_RATE_LIMIT = _rate("WRITE_RATE_LIMIT", "120/m")
+RATE_LIMITED_PREFIXES = (
+    "/consultations/",
+    "/api/",
+    "/organisation/",
+    "/ma-participation/",
+    "/moderation/",
+    "/compte/",
+    "/i18n/",
+)
+# Tighter limits on top, per path: confirming an account deletion takes a password or a
+# TOTP code, so guessing either must be slow.
+STRICT_RATE_LIMITS = {"/compte/supprimer/": "5/15m"}
 RATELIMIT_USE_CACHE = "default"
 
 ROOT_URLCONF = "config.urls"
@@ -135,6 +171,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: channel layer, cache, Celery --------------------------------------
 
 REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    _redis = urlsplit(REDIS_URL)
+    if _redis.scheme not in {"redis", "rediss", "unix"} or not (_redis.hostname or _redis.path):
+        _refuse(
+            f"REDIS_URL={REDIS_URL!r} is not a Redis address: write redis://host:6379/0, "
+            "rediss://host:6380/0 (TLS) or unix:///path/to/redis.sock."
+        )
+    if _redis.scheme != "unix" and not _redis.hostname:
+        _refuse(f"REDIS_URL={REDIS_URL!r} names no host: write redis://host:6379/0.")
 # Explicit pool size: a connect storm of thousands of sockets must queue for a
 # connection, not fail with "Too many connections".
 REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=200)
@@ -314,6 +359,14 @@ OIDC_NAME = env.str("OIDC_NAME", default="FranceConnect")
 OIDC_SCOPES = env.list("OIDC_SCOPES", default=["openid", "email", "given_name", "family_name"])
 OIDC_ACR_VALUES = env.str("OIDC_ACR_VALUES", default="")
 OIDC_VERIFIES_IDENTITY = env.bool("OIDC_VERIFIES_IDENTITY", default=True)
+# How the client secret reaches the token endpoint (allauth knows these two).
+OIDC_TOKEN_AUTH_METHODS = ("client_secret_post", "client_secret_basic")
+OIDC_TOKEN_AUTH_METHOD = env.str("OIDC_TOKEN_AUTH_METHOD", default="client_secret_post")
+if OIDC_TOKEN_AUTH_METHOD not in OIDC_TOKEN_AUTH_METHODS:
+    _refuse(
+        f"OIDC_TOKEN_AUTH_METHOD={OIDC_TOKEN_AUTH_METHOD!r} is not supported: "
+        f"use {' or '.join(OIDC_TOKEN_AUTH_METHODS)}."
+    )
 SOCIALACCOUNT_PROVIDERS = {}
 if OIDC_ISSUER:
     if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
@@ -333,9 +386,7 @@ if OIDC_ISSUER:
                     "server_url": OIDC_ISSUER,
                     "scope": OIDC_SCOPES,
                     "auth_params": {"acr_values": OIDC_ACR_VALUES} if OIDC_ACR_VALUES else {},
-                    "token_auth_method": env.str(
-                        "OIDC_TOKEN_AUTH_METHOD", default="client_secret_post"
-                    ),
+                    "token_auth_method": OIDC_TOKEN_AUTH_METHOD,
                 },
             }
         ]

@@ -108,3 +108,48 @@ def test_csp_forbids_inline_scripts_and_third_party_hosts(client, db):
     assert "unsafe-inline" not in policy
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_a_rate_that_is_not_a_rate_refuses_to_start():
+    for nonsense in ("lots", "120", "120/week", "0/m", "/m", "120/m extra"):
+        result = manage("check", env={**PRODUCTION_ENV, "WRITE_RATE_LIMIT": nonsense})
+        assert result.returncode != 0, nonsense
+        assert "ImproperlyConfigured" in result.stderr, nonsense
+        assert "WRITE_RATE_LIMIT" in result.stderr and "is not a rate" in result.stderr
+
+
+def test_rates_with_a_multiplier_are_accepted():
+    code = "from django.conf import settings as s; print(s.WRITE_RATE_LIMIT)"
+    result = manage(
+        "shell", "--no-imports", "-c", code, env={**PRODUCTION_ENV, "WRITE_RATE_LIMIT": "500/15m"}
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "500/15m"
+
+
+def test_an_unknown_oidc_token_auth_method_refuses_to_start():
+    env = {
+        **PRODUCTION_ENV,
+        "OIDC_ISSUER": "https://idp.example.org",
+        "OIDC_CLIENT_ID": "agora",
+        "OIDC_CLIENT_SECRET": "s3cret",
+        "OIDC_TOKEN_AUTH_METHOD": "banana",
+    }
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "OIDC_TOKEN_AUTH_METHOD='banana' is not supported" in result.stderr
+    assert "client_secret_basic" in result.stderr
+    result = manage("check", env={**env, "OIDC_TOKEN_AUTH_METHOD": "client_secret_basic"})
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_redis_url_that_is_not_one_refuses_to_start():
+    for nonsense in ("notaurl", "http://cache.example.org:6379/0", "redis://", "redis:///0"):
+        result = manage("check", env={**PRODUCTION_ENV, "REDIS_URL": nonsense})
+        assert result.returncode != 0, nonsense
+        assert "ImproperlyConfigured" in result.stderr, nonsense
+        assert "REDIS_URL" in result.stderr, nonsense
+    for fine in ("rediss://:pw@cache.example.org:6380/1", "unix:///run/redis/redis.sock"):
+        result = manage("check", env={**PRODUCTION_ENV, "REDIS_URL": fine})
+        assert result.returncode == 0, (fine, result.stderr)
