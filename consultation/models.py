@@ -322,6 +322,11 @@ class BallotEntry(models.Model):
             models.UniqueConstraint(fields=["ballot", "rank"], name="ballot_entry_unique_rank"),
             models.UniqueConstraint(fields=["ballot", "item"], name="ballot_entry_unique_item"),
             models.CheckConstraint(condition=Q(rank__gte=1), name="ballot_entry_rank_positive"),
+            # No ballot ranks more than the largest K (ranking_size ≤ 20) allows; the K of
+            # its own consultation is another table's: the domain checks that one.
+            models.CheckConstraint(
+                condition=Q(rank__lte=20), name="ballot_entry_rank_within_largest_k"
+            ),
         ]
 
     def __str__(self):

@@ -114,16 +114,34 @@ def withdraw_grade(user, item: Item) -> bool:
     return _withdraw(Grade, "g", item=item, user=user, field="grade")
 
 
+def _as_item_id(value) -> int | None:
+    """An item id as a whole number, or None: ints and ASCII digit strings (from a form)
+    only. ``1.9`` is not item 1, ``True`` is not item 1, ``"١"`` is not item 1."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 def validate_ranking(consultation: Consultation, item_ids) -> list[int]:
-    """Return the ranking as a list of item ids, or refuse it with a clear reason."""
-    if not isinstance(item_ids, (list, tuple)) or not item_ids:
+    """Return the ranking as a list of item ids, or refuse it with a clear reason.
+
+    The database enforces what it can on its own rows (one ballot per citizen, each rank
+    and item once per ballot, ranks 1..20); "items of this consultation" and "at most K"
+    span tables and are checked here (docs/decisions/0013-ballot-rules-in-the-domain.md).
+    """
+    if not isinstance(item_ids, (list, tuple)):
+        raise Invalid("not_a_list", _("A ranking is a list of item ids, your first choice first."))
+    if not item_ids:
         raise Invalid("empty_ballot", _("Rank at least one item."))
-    try:
-        ids = [int(i) for i in item_ids if not isinstance(i, bool)]
-    except (TypeError, ValueError):
-        raise Invalid("unknown_item", _("The ranking names an item that does not exist.")) from None
-    if len(ids) != len(item_ids):
-        raise Invalid("unknown_item", _("The ranking names an item that does not exist."))
+    ids = [_as_item_id(value) for value in item_ids]
+    if None in ids:
+        raise Invalid(
+            "not_an_item_id", _("Each entry of a ranking must be an item id (a whole number).")
+        )
     if len(ids) > consultation.ranking_size:
         raise Invalid(
             "too_many_items",
@@ -144,7 +162,6 @@ def validate_ranking(consultation: Consultation, item_ids) -> list[int]:
 def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
     """Record (or replace) the citizen's ranking: ``item_ids[0]`` is their first choice."""
     refuse_unless(permissions.can_rank(user, consultation), user, consultation)
-    ids = validate_ranking(consultation, item_ids)
     now = timezone.now()
     for _attempt in range(3):
         try:
@@ -156,6 +173,11 @@ def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
                     .filter(consultation=consultation, user=user)
                     .first()
                 )
+                # Checked in the transaction that writes, under that lock. The rules it
+                # reads cannot move meanwhile: items and K are frozen from opening on
+                # (organising.refuse_unless_preparing; an open consultation never goes
+                # back to draft), and ranking needs it open.
+                ids = validate_ranking(consultation, item_ids)
                 old = None if ballot is None else ballot.ranked_item_ids()
                 if ballot is None:
                     ballot = Ballot.objects.create(

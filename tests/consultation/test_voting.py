@@ -76,14 +76,22 @@ def bad_ballots(consultation, other):
     foreign = other.items.first()
     return {
         "empty": ([], "empty_ballot"),
-        "not a list": ("1,2", "empty_ballot"),
+        "not a list": ("1,2", "not_a_list"),
+        "a mapping": ({"1": a.pk}, "not_a_list"),
+        "a bare id": (a.pk, "not_a_list"),
         "duplicates": ([a.pk, b.pk, a.pk], "duplicate_item"),
         "more than K": ([a.pk, b.pk, c.pk, d.pk], "too_many_items"),
         "item of another consultation": ([a.pk, foreign.pk], "unknown_item"),
         "unknown item": ([a.pk, 999_999], "unknown_item"),
-        "not a number": ([a.pk, "abc"], "unknown_item"),
-        "null": ([None], "unknown_item"),
-        "boolean": ([True], "unknown_item"),
+        "not a number": ([a.pk, "abc"], "not_an_item_id"),
+        "null": ([None], "not_an_item_id"),
+        "boolean": ([True], "not_an_item_id"),
+        "a fraction": ([a.pk + 0.9], "not_an_item_id"),
+        "a whole float": ([float(a.pk)], "not_an_item_id"),
+        "a decimal string": ([f"{a.pk}.0"], "not_an_item_id"),
+        "a negative string": ([f"-{a.pk}"], "not_an_item_id"),
+        "non-ASCII digits": (["\u0661"], "not_an_item_id"),
+        "a nested list": ([[a.pk]], "not_an_item_id"),
     }
 
 
@@ -92,6 +100,8 @@ def bad_ballots(consultation, other):
     [
         "empty",
         "not a list",
+        "a mapping",
+        "a bare id",
         "duplicates",
         "more than K",
         "item of another consultation",
@@ -99,6 +109,12 @@ def bad_ballots(consultation, other):
         "not a number",
         "null",
         "boolean",
+        "a fraction",
+        "a whole float",
+        "a decimal string",
+        "a negative string",
+        "non-ASCII digits",
+        "a nested list",
     ],
 )
 def test_every_bad_ballot_shape_is_refused_with_a_clear_reason(citizen, consultation, shape):
@@ -107,7 +123,15 @@ def test_every_bad_ballot_shape_is_refused_with_a_clear_reason(citizen, consulta
         voting.submit_ballot(citizen, consultation, ballot)
     assert refusal.value.code == code
     assert str(refusal.value.message)
+    if code != "empty_ballot":
+        assert str(refusal.value.message) != "Rank at least one item."
     assert not Ballot.objects.exists()
+
+
+def test_digit_strings_from_a_form_are_item_ids(citizen, consultation):
+    a, b, *_ = consultation.items.all()
+    voting.submit_ballot(citizen, consultation, [str(b.pk), a.pk])
+    assert Ballot.objects.get().ranked_item_ids() == [b.pk, a.pk]
 
 
 def test_a_refused_replacement_keeps_the_previous_ballot(citizen, consultation):
@@ -116,3 +140,13 @@ def test_a_refused_replacement_keeps_the_previous_ballot(citizen, consultation):
     with pytest.raises(Invalid):
         voting.submit_ballot(citizen, consultation, [b.pk, b.pk])
     assert Ballot.objects.get().ranked_item_ids() == [a.pk, b.pk]
+
+
+def test_the_database_refuses_a_rank_beyond_the_largest_k(citizen, consultation):
+    from django.db import IntegrityError, transaction
+
+    ballot = Ballot.objects.create(consultation=consultation, user=citizen)
+    item = consultation.items.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BallotEntry.objects.create(ballot=ballot, item=item, rank=21)
+    BallotEntry.objects.create(ballot=ballot, item=item, rank=20)
