@@ -4,9 +4,10 @@ Aggregates only: nothing here tells anyone how a given person voted, except
 ``my_participation``, which answers that person alone.
 """
 
+import unicodedata
 from collections import Counter, defaultdict
 
-from django.db.models import Count, Q
+from django.db.models import Count
 
 from consultation.comments import DISPLAY_DEPTH
 from consultation.models import Ballot, BallotEntry, Comment, Consultation, Grade, Item, Vote
@@ -146,19 +147,39 @@ def stance_counts(item: Item) -> dict[str, int]:
     return {stance: counts.get(stance, 0) for stance in ("for", "neutral", "against")}
 
 
-def search_items(consultation: Consultation, *, query: str = "", theme: str = ""):
+# Letters that NFKD leaves whole but a French reader expects to match their spelling out.
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+MAX_SEARCH_WORDS = 8
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, ligatures spelled out: "NUMÉRIQUE", "Numérique" and
+    "numerique" all fold to "numerique", "Œuvre" to "oeuvre"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def search_items(consultation: Consultation, *, query: str = "", theme: str = "") -> list[Item]:
+    """The consultation's items (of ``theme``) that contain every word of ``query``, in
+    their title, summary (French or English) or body, ignoring case and accents.
+
+    Folding is done here, in Python, so that both databases agree: SQLite's LIKE folds
+    ASCII letters only and neither folds accents. A consultation has tens to a few
+    hundred items, so reading them all is cheap, and it needs no index to maintain.
+    """
     items = consultation.items.select_related("theme")
     if theme:
         items = items.filter(theme__slug=theme)
-    for word in query.split()[:8]:
-        items = items.filter(
-            Q(title__icontains=word)
-            | Q(title_en__icontains=word)
-            | Q(summary__icontains=word)
-            | Q(summary_en__icontains=word)
-            | Q(body__icontains=word)
-        )
-    return items
+    words = [fold(word) for word in query.split()[:MAX_SEARCH_WORDS]]
+    if not words:
+        return list(items)
+
+    found = []
+    for item in items:
+        text = fold(" ".join((item.title, item.title_en, item.summary, item.summary_en, item.body)))
+        if all(word in text for word in words):
+            found.append(item)
+    return found
 
 
 def my_participation(user) -> list[dict]:

@@ -2,8 +2,9 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.http import urlencode
 
-from consultation import comments, voting
+from consultation import comments, queries, voting
 from consultation.models import Comment, Consultation, Membership, Theme
 from tests.consultation.factories import make_consultation, make_item
 from tests.support.html import problems
@@ -98,6 +99,26 @@ def test_consultation_page_filters_items_by_theme_and_search(client):
     assert "Cantines bio" in content and "Vélos partout" not in content
     content = get_sound(client, url).content.decode()
     assert "Cantines bio" in content and "Vélos partout" in content
+
+
+def test_search_ignores_case_and_accents_on_every_database(client):
+    consultation = make_consultation(items=0)
+    make_item(consultation, title="Le numérique en commun", summary="Un résumé.")
+    make_item(consultation, title="Mise en œuvre", summary_en="Putting it into PRACTICE")
+    make_item(consultation, title="Cantines bio", body="Des ÉCOLES mieux nourries.")
+    url = consultation.get_absolute_url()
+
+    def found(query):
+        return [item.title for item in queries.search_items(consultation, query=query)]
+
+    for query in ("NUMÉRIQUE", "numerique", "Numérique", "NUMERIQUE en"):
+        assert found(query) == ["Le numérique en commun"], query
+        content = get_sound(client, url + "?" + urlencode({"q": query})).content.decode()
+        assert "Le numérique en commun" in content and "Cantines bio" not in content
+    assert found("oeuvre") == found("ŒUVRE") == ["Mise en œuvre"]
+    assert found("practice") == ["Mise en œuvre"]
+    assert found("écoles bio") == found("ecoles") == ["Cantines bio"]
+    assert found("numérique cantines") == []
 
 
 def test_consultation_page_shows_comment_counts_and_participation(client, citizen):
