@@ -54,13 +54,18 @@ def majority_grades(counts: np.ndarray) -> np.ndarray:
     return np.where(n > 0, grade, -1)
 
 
-def gauge(row: np.ndarray) -> dict[str, Any]:
+def gauge(row: np.ndarray | list[int]) -> dict[str, Any]:
     """Majority grade, counts above and below it, and the gauge's sign and share."""
-    n = int(row.sum())
+    counts = [int(v) for v in row]
+    n = sum(counts)
     if n == 0:
         return {"median": None, "grades": 0, "above": 0, "below": 0, "sign": None, "share": None}
-    g = int(majority_grades(row[None, :])[0])
-    above, below = int(row[g + 1 :].sum()), int(row[:g].sum())
+    needed, seen, g = (n + 1) // 2, 0, 0
+    for g, count in enumerate(counts):  # noqa: B007 - g is the answer after the break
+        seen += count
+        if seen >= needed:
+            break
+    above, below = sum(counts[g + 1 :]), sum(counts[:g])
     plus = above > below
     return {
         "median": g,
@@ -80,12 +85,13 @@ def _gauge_key(gg: dict[str, Any]) -> tuple:
     return (0, -gg["median"], 0 if gg["sign"] == "+" else 1, -signed)
 
 
-def majority_values(row: np.ndarray, length: int) -> np.ndarray:
-    """The first ``length`` majority values: the successive lower medians obtained by removing
-    the current majority grade, read off the sorted grades centre-out."""
+def majority_values(row: np.ndarray, length: int, start: int = 0) -> np.ndarray:
+    """Majority values ``start`` to ``length - 1``: the successive lower medians obtained by
+    removing the current majority grade, read off the sorted grades centre-out (the grade at
+    a sorted position comes from the cumulative counts, without expanding the grades)."""
     n = int(row.sum())
-    grades = np.repeat(np.arange(len(row)), row)
-    t = np.arange(length)
+    cumulative = np.cumsum(row)
+    t = np.arange(start, length)
     j = (t + 1) // 2
     if n % 2:
         h = n // 2
@@ -93,12 +99,31 @@ def majority_values(row: np.ndarray, length: int) -> np.ndarray:
     else:
         h = n // 2 - 1
         idx = np.where(t % 2 == 1, h + j, h - j)
-    return grades[idx]
+    return np.searchsorted(cumulative, idx, side="right")
 
 
-def compare(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-    """Compare two items' grade counts: ``{"sign": -1 (x first) | 0 | 1, "decided_by": ...}``."""
-    gx, gy = gauge(x), gauge(y)
+def _first_difference(x: np.ndarray, y: np.ndarray, length: int) -> tuple[int, int, int] | None:
+    """First step where the majority values differ, looking in doubling blocks (they almost
+    always differ early), with both values there; None if they never do."""
+    start, size = 0, 64
+    while start < length:
+        stop = min(length, start + size)
+        vx, vy = majority_values(x, stop, start), majority_values(y, stop, start)
+        differ = np.flatnonzero(vx != vy)
+        if len(differ):
+            t = int(differ[0])
+            return start + t, int(vx[t]), int(vy[t])
+        start, size = stop, size * 8
+    return None
+
+
+def compare(
+    x: np.ndarray, y: np.ndarray, gx: dict | None = None, gy: dict | None = None
+) -> dict[str, Any]:
+    """Compare two items' grade counts: ``{"sign": -1 (x first) | 0 | 1, "decided_by": ...}``.
+
+    ``gx``/``gy``: their gauges, when already computed."""
+    gx, gy = gx or gauge(x), gy or gauge(y)
     kx, ky = _gauge_key(gx), _gauge_key(gy)
     if kx != ky:
         by = "median" if gx["median"] != gy["median"] else "gauge"
@@ -107,16 +132,15 @@ def compare(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     if nx == 0 or (x * ny == y * nx).all():
         return {"sign": 0, "decided_by": "tie", "removed": 0}
     length = min(nx, ny)
-    vx, vy = majority_values(x, length), majority_values(y, length)
-    differ = np.flatnonzero(vx != vy)
-    if not len(differ):
+    found = _first_difference(x, y, length)
+    if found is None:
         return {"sign": 0, "decided_by": "tie", "removed": length}
-    t = int(differ[0])
+    t, value_x, value_y = found
     return {
-        "sign": -1 if vx[t] > vy[t] else 1,
+        "sign": -1 if value_x > value_y else 1,
         "decided_by": "majority_value",
         "removed": t,
-        "values": [int(vx[t]), int(vy[t])],
+        "values": [value_x, value_y],
     }
 
 
@@ -124,12 +148,17 @@ def majority_judgment(profile: GradeProfile) -> Result:
     ids, counts = profile.candidates, profile.counts
     m = len(ids)
 
+    gauges = [gauge(row) for row in counts.tolist()]
+    keys = [_gauge_key(g) for g in gauges]
+
     def cmp(i: int, j: int) -> int:
-        return compare(counts[i], counts[j])["sign"]
+        if keys[i] != keys[j]:  # the common case: no need to look further
+            return -1 if keys[i] < keys[j] else 1
+        return compare(counts[i], counts[j], gauges[i], gauges[j])["sign"]
 
     indices = sorted(range(m), key=cmp_to_key(cmp))  # stable: display order breaks ties
     comparisons = [
-        compare(counts[i], counts[j]) | {"first": ids[i], "second": ids[j]}
+        compare(counts[i], counts[j], gauges[i], gauges[j]) | {"first": ids[i], "second": ids[j]}
         for i, j in itertools.pairwise(indices)
     ]
     tiers: list[list[int]] = [[ids[indices[0]]]]
@@ -140,7 +169,7 @@ def majority_judgment(profile: GradeProfile) -> Result:
             tiers.append([ids[i]])
     for comparison in comparisons:
         comparison.pop("sign")
-    scores = {ids[i]: _item_scores(counts[i], profile.scale) for i in range(m)}
+    scores = {ids[i]: _item_scores(counts[i], gauges[i]) for i in range(m)}
     n = profile.n_ballots
     if n is None:
         n = int(counts.sum(axis=1).max()) if m else 0
@@ -158,8 +187,7 @@ def majority_judgment(profile: GradeProfile) -> Result:
     )
 
 
-def _item_scores(row: np.ndarray, scale: int) -> dict[str, Any]:
-    gg = gauge(row)
+def _item_scores(row: np.ndarray, gg: dict[str, Any]) -> dict[str, Any]:
     n = gg["grades"]
     median = gg["median"]
     return {

@@ -103,10 +103,11 @@ class RankingProfile:
         ``ranking_size`` (when given; otherwise K is the longest ballot).
         """
         ids = _candidates(candidates)
-        if ranking_size is not None and not 1 <= ranking_size <= MAX_RANKING_SIZE:
-            raise ValueError(f"ranking_size must be between 1 and {MAX_RANKING_SIZE}")
+        limit = max(MAX_RANKING_SIZE, len(ids))  # K <= 20 on the site; full rankings here
+        if ranking_size is not None and not 1 <= ranking_size <= limit:
+            raise ValueError(f"ranking_size must be between 1 and {limit}")
         index = {c: i for i, c in enumerate(ids)}
-        limit = ranking_size or MAX_RANKING_SIZE
+        limit = ranking_size or limit
         dtype = ballot_dtype(len(ids))
         parts: list[np.ndarray] = []
         seen = 0
@@ -145,8 +146,9 @@ def _ranking_chunk(
 def _check_ballot_array(ballots: np.ndarray, m: int) -> None:
     if ballots.ndim != 2:
         raise ValueError("ballots must be a 2-D array (n ballots x K ranks)")
-    if not 1 <= ballots.shape[1] <= MAX_RANKING_SIZE:
-        raise ValueError(f"ranking size must be between 1 and {MAX_RANKING_SIZE}")
+    limit = max(MAX_RANKING_SIZE, m)
+    if not 1 <= ballots.shape[1] <= limit:
+        raise ValueError(f"ranking size must be between 1 and {limit}")
     if ballots.shape[0] == 0:
         return
     if ballots.min() < -1 or ballots.max() >= m:
@@ -164,23 +166,66 @@ def _check_ballot_array(ballots: np.ndarray, m: int) -> None:
 def pairwise_matrix(ballots: np.ndarray, m: int) -> np.ndarray:
     """``d[i, j]`` = number of ballots ranking i above j, from an (n, K) index array.
 
-    d[i, j] = (ballots ranking i but not j) + (ballots ranking both, i first). Both terms come
-    from bincounts over the K(K-1)/2 pairs of positions, so the cost is O(n K^2) in numpy and
-    there is no Python loop over ballots.
+    Two exact strategies, chosen by their cost; both read the ballots in chunks, so the
+    temporary memory stays a few tens of MB whatever n is, and neither loops over ballots:
+    - short ballots (K(K-1)/2 small next to m(m-1)/2): bincounts over the pairs of rank
+      positions, O(n K^2);
+    - long ballots (full rankings): each chunk becomes an (m, chunk) matrix of ranks, and
+      every pair of items is one vectorised comparison, O(n m^2) in cheap byte compares.
     """
-    _n, k = ballots.shape
+    _, k = ballots.shape
+    full = k == m and bool((ballots[:, -1] >= 0).all())
+    directions = 1 if full else 2
+    by_ranks = k * (k - 1) * 20 > m * (m - 1) * directions
+    d = np.zeros((m, m), dtype=np.int64)
+    for start in range(0, ballots.shape[0], PAIRWISE_CHUNK):
+        chunk = ballots[start : start + PAIRWISE_CHUNK]
+        if by_ranks:
+            _add_by_ranks(d, chunk, m, full)
+        else:
+            _add_by_positions(d, chunk, m)
+    if full:  # every ballot orders every pair: the lower triangle is the complement
+        lower = np.tril_indices(m, -1)
+        d[lower] = ballots.shape[0] - d.T[lower]
+    np.fill_diagonal(d, 0)
+    return d
+
+
+PAIRWISE_CHUNK = 1 << 17
+
+
+def _add_by_positions(d: np.ndarray, ballots: np.ndarray, m: int) -> None:
+    """d[i, j] += (ballots ranking i but not j) + (ballots ranking both, i first)."""
+    k = ballots.shape[1]
     side = m + 1  # index m stands for "nothing ranked here"
-    b = np.where(ballots < 0, m, ballots).astype(np.intp)
-    ranked = np.bincount(b.ravel(), minlength=side)[:m].astype(np.int64)
+    b = ballots.astype(np.intp)
+    b[b < 0] = m
+    ranked = np.bincount(b.ravel(), minlength=side)[:m]
     before = np.zeros(side * side, dtype=np.int64)
     for r in range(k - 1):
         codes = (b[:, r : r + 1] * side + b[:, r + 1 :]).ravel()
         before += np.bincount(codes, minlength=side * side)
     before = before.reshape(side, side)[:m, :m]
-    both = before + before.T
-    d = ranked[:, None] - both + before
-    np.fill_diagonal(d, 0)
-    return d
+    d += ranked[:, None] - (before + before.T) + before
+
+
+def _add_by_ranks(d: np.ndarray, ballots: np.ndarray, m: int, full: bool) -> None:
+    """Upper triangle (and, unless every ballot is a full ranking, the lower one) by
+    comparing rank vectors: ranks[i, b] = rank of item i on ballot b, K if unranked."""
+    c, k = ballots.shape
+    ranks = np.full(c * m + 1, k, dtype=np.int8)  # the last cell absorbs empty ranks
+    cells = ballots.astype(np.intp)
+    cells += (np.arange(c, dtype=np.intp) * m)[:, None]
+    if not full:
+        cells[ballots < 0] = c * m
+    ranks[cells] = np.arange(k, dtype=np.int8)
+    ranks = np.ascontiguousarray(ranks[:-1].reshape(c, m).T)
+    flags = np.empty(c, dtype=bool)
+    for i in range(m - 1):
+        for j in range(i + 1, m):
+            d[i, j] += np.count_nonzero(np.less(ranks[i], ranks[j], out=flags))
+            if not full:
+                d[j, i] += np.count_nonzero(np.greater(ranks[i], ranks[j], out=flags))
 
 
 def position_counts(ballots: np.ndarray, m: int) -> np.ndarray:
