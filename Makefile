@@ -59,8 +59,15 @@ lock: install
 	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 \
 	  --generate-hashes --quiet -o requirements/base.lock
 
+# The bench extra (pref_voting and its ~700 MB of dependencies) is installed here only, never
+# by `make test`. requirements/bench.lock is dev.lock's pins plus the extra: regenerate it with
+#   cp requirements/dev.lock requirements/bench.lock && $(VENV)/bin/uv pip compile pyproject.toml \
+#     --extra dev --extra bench --universal --python-version 3.12 --generate-hashes \
+#     -o requirements/bench.lock
 bench: install
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/bench.lock
 	$(PY) bench/fanout.py --asgi-floor
+	$(PY) bench/aggregate.py
 
 clean:
 	rm -rf $(VENV) var/staticfiles
