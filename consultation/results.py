@@ -209,12 +209,15 @@ def _compute_provisional(consultation: Consultation) -> dict:
 
 def _store(
     consultation: Consultation, kind: str, document: dict, manifest: dict | None, directory: str
-) -> ComputedResult:
+) -> ComputedResult | None:
     text = dumps(document)
     manifest_text = dumps(manifest) if manifest is not None else ""
     with transaction.atomic():
         # Serialises with publish(), which copies the final files under the same lock.
-        Consultation.objects.select_for_update().filter(pk=consultation.pk).first()
+        if Consultation.objects.select_for_update().filter(pk=consultation.pk).first() is None:
+            if directory:
+                opendata.discard(Path(settings.MEDIA_ROOT) / directory)
+            return None  # deleted while we counted
         row = (
             ComputedResult.objects.select_for_update()
             .filter(consultation=consultation, kind=kind)
