@@ -121,6 +121,8 @@ STRICT_RATE_LIMITS = {"/compte/supprimer/": "5/15m"}
 RATELIMIT_USE_CACHE = "default"
 
 ROOT_URLCONF = "config.urls"
+# Django's renderer, minus echoing control characters (NUL…) back into pages.
+FORM_RENDERER = "config.forms.FormRenderer"
 WSGI_APPLICATION = None
 ASGI_APPLICATION = "config.asgi.application"
 

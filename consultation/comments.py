@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultation import live, permissions
-from consultation.errors import Invalid, NotAllowed
+from consultation.errors import Conflict, Invalid, NotAllowed
 from consultation.models import Comment, CommentReaction, CommentRevision, Item
 from consultation.voting import refuse_unless
 
@@ -28,12 +28,24 @@ def _clean(body, stance) -> tuple[str, str]:
     return body, stance
 
 
+def refuse_reply_unless_allowed(user, parent: Comment) -> None:
+    """Replies go to a visible comment of a consultation the person may comment on."""
+    consultation = parent.item.consultation
+    refuse_unless(permissions.can_comment(user, consultation), user, consultation)
+    if parent.is_deleted:
+        raise Conflict(
+            "deleted_parent", _("This comment was deleted: you can no longer reply to it.")
+        )
+
+
 def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=None) -> Comment:
     consultation = item.consultation
     refuse_unless(permissions.can_comment(user, consultation), user, consultation)
-    body, stance = _clean(body, stance)
     if parent is not None and (parent.item_id != item.pk):
         raise Invalid("foreign_parent", _("You can only reply to a comment on the same item."))
+    if parent is not None:
+        refuse_reply_unless_allowed(user, parent)
+    body, stance = _clean(body, stance)
     with transaction.atomic():
         comment = Comment.objects.create(
             item=item, author=user, body=body, stance=stance, parent=parent
@@ -42,11 +54,15 @@ def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=N
     return comment
 
 
-def edit_comment(user, comment: Comment, body, stance=None) -> Comment:
+def refuse_edit_unless_allowed(user, comment: Comment) -> None:
     if not permissions.can_change_comment(user, comment):
         raise NotAllowed(
             "not_yours", _("You can only edit your own comments while the vote is open.")
         )
+
+
+def edit_comment(user, comment: Comment, body, stance=None) -> Comment:
+    refuse_edit_unless_allowed(user, comment)
     body, stance = _clean(body, stance or comment.stance)
     if body == comment.body and stance == comment.stance:
         return comment

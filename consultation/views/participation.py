@@ -24,6 +24,12 @@ def _back(item, anchor: str):
     return redirect(f"{item.get_absolute_url()}#{anchor}")
 
 
+def _invalid(request, consultation, item, *, key, form):
+    """The form did not parse (a NUL character, a wrong value): its errors go next to
+    its fields, with a 422, as the domain's own refusals do."""
+    return public.render_item(request, consultation, item, bound={key: form}, status=422)
+
+
 def _refused(request, consultation, item, refusal: Refused, *, key=None, form=None):
     """Re-render the item page with the refusal next to its field, or as a message."""
     bound = {}
@@ -44,7 +50,11 @@ def vote(request, slug, item_id):
             voting.withdraw_vote(request.user, item)
             messages.success(request, _("Your vote has been withdrawn."))
         else:
-            form.is_valid()
+            refuse_unless(
+                permissions.can_vote(request.user, consultation), request.user, consultation
+            )
+            if not form.is_valid():
+                return _invalid(request, consultation, item, key="vote", form=form)
             voting.cast_vote(request.user, item, form.cleaned_data["choice"])
             messages.success(request, _("Your vote has been recorded."))
     except Refused as refusal:
@@ -61,7 +71,11 @@ def grade(request, slug, item_id):
             voting.withdraw_grade(request.user, item)
             messages.success(request, _("Your grade has been withdrawn."))
         else:
-            form.is_valid()
+            refuse_unless(
+                permissions.can_grade(request.user, consultation), request.user, consultation
+            )
+            if not form.is_valid():
+                return _invalid(request, consultation, item, key="grade", form=form)
             voting.grade_item(request.user, item, form.cleaned_data["grade"])
             messages.success(request, _("Your grade has been recorded."))
     except Refused as refusal:
@@ -73,8 +87,12 @@ def grade(request, slug, item_id):
 def comment_post(request, slug, item_id):
     consultation, item = public.get_item(request, slug, item_id)
     form = CommentForm(request.POST)
-    form.is_valid()
     try:
+        refuse_unless(
+            permissions.can_comment(request.user, consultation), request.user, consultation
+        )
+        if not form.is_valid():
+            return _invalid(request, consultation, item, key="comment", form=form)
         comment = comments.post_comment(
             request.user, item, form.cleaned_data["body"], form.cleaned_data["stance"]
         )
@@ -93,8 +111,10 @@ def comment_reply(request, slug, item_id, comment_id):
     consultation, item = public.get_item(request, slug, item_id)
     parent = _comment(item, comment_id)
     form = CommentForm(request.POST, auto_id=f"reply{parent.pk}_%s", body_label=_("Your reply"))
-    form.is_valid()
     try:
+        comments.refuse_reply_unless_allowed(request.user, parent)
+        if not form.is_valid():
+            return _invalid(request, consultation, item, key=("reply", parent.pk), form=form)
         comment = comments.post_comment(
             request.user,
             item,
@@ -103,7 +123,9 @@ def comment_reply(request, slug, item_id, comment_id):
             parent=parent,
         )
     except Refused as refusal:
-        return _refused(request, consultation, item, refusal, key=("reply", parent.pk), form=form)
+        # A deleted comment shows no reply form to put the refusal next to.
+        shown = None if parent.is_deleted else form
+        return _refused(request, consultation, item, refusal, key=("reply", parent.pk), form=shown)
     messages.success(request, _("Your reply has been published."))
     return _back(item, f"comment-{comment.pk}")
 
@@ -113,8 +135,10 @@ def comment_edit(request, slug, item_id, comment_id):
     consultation, item = public.get_item(request, slug, item_id)
     comment = _comment(item, comment_id)
     form = CommentForm(request.POST, auto_id=f"edit{comment.pk}_%s")
-    form.is_valid()
     try:
+        comments.refuse_edit_unless_allowed(request.user, comment)
+        if not form.is_valid():
+            return _invalid(request, consultation, item, key=("edit", comment.pk), form=form)
         comments.edit_comment(
             request.user, comment, form.cleaned_data["body"], form.cleaned_data["stance"] or None
         )

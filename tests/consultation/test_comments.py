@@ -4,7 +4,7 @@ import pytest
 
 from consultation import comments, queries
 from consultation.errors import Invalid, NotAllowed
-from consultation.models import CommentReaction
+from consultation.models import Comment, CommentReaction
 from tests.consultation.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +85,14 @@ def test_useful_marks_toggle_and_sort_the_debate(citizen, make_user, item):
     with pytest.raises(Invalid):
         comments.toggle_useful(citizen, a)  # not on one's own comment
     assert CommentReaction.objects.count() == 2
+
+
+def test_a_deleted_comment_takes_no_reply(citizen, make_user, item):
+    from consultation.errors import Conflict
+
+    comment = comments.post_comment(citizen, item, "Texte", "for")
+    comments.delete_comment(citizen, comment)
+    with pytest.raises(Conflict) as refusal:
+        comments.post_comment(make_user(), item, "Réponse", "neutral", comment)
+    assert refusal.value.code == "deleted_parent"
+    assert Comment.objects.filter(parent=comment).count() == 0

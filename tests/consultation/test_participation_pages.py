@@ -390,3 +390,48 @@ def test_every_participation_is_three_steps_from_the_consultation_page(camille):
     assert item.get_absolute_url() in content  # step 1: the item (vote, grade, debate)
     assert ranking_url(consultation) in content  # step 1: the ranking
     assert reverse("consultation:my_participation") in content
+
+
+def test_a_nul_character_is_an_error_next_to_its_field_not_a_crash(
+    camille, citizen, make_user, item
+):
+    own = comments.post_comment(citizen, item, "Mon avis.", "for")
+    posts = [
+        (url("vote", item), {"choice": "fo\x00r"}, "vote_choice_error"),
+        (url("grade", item), {"grade": "\x00"}, "grade_grade_error"),
+        (url("comment", item), {"body": "a\x00b", "stance": "for"}, "comment_body_error"),
+        (url("comment", item), {"body": "ab", "stance": "\x00"}, "comment_stance_error"),
+        (
+            url("comment_reply", item, comment_id=own.pk),
+            {"body": "a\x00b", "stance": "for"},
+            f"reply{own.pk}_body_error",
+        ),
+        (
+            url("comment_edit", item, comment_id=own.pk),
+            {"body": "a\x00b", "stance": "for"},
+            f"edit{own.pk}_body_error",
+        ),
+    ]
+    for address, data, error_id in posts:
+        response = camille.post(address, data, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 422, address
+        content = response.content.decode()
+        assert f'id="{error_id}"' in content, address
+        assert "Null characters are not allowed." in content
+        assert problems(response.content) == []
+    assert not Vote.objects.exists() and not Grade.objects.exists()
+    assert Comment.objects.get().body == "Mon avis."
+
+
+def test_a_reply_to_a_deleted_comment_is_refused_with_a_message(camille, make_user, item):
+    other = make_user()
+    comment = comments.post_comment(other, item, "Texte", "for")
+    comments.delete_comment(other, comment)
+    response = camille.post(
+        url("comment_reply", item, comment_id=comment.pk),
+        {"body": "Réponse", "stance": "for"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 409
+    assert "This comment was deleted: you can no longer reply to it." in response.content.decode()
+    assert Comment.objects.count() == 1
