@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import islice
 from typing import Any
 
@@ -155,12 +155,27 @@ def _check_ballot_array(ballots: np.ndarray, m: int) -> None:
         raise ValueError("ballots hold a candidate index out of range")
     if (ballots[:, 0] < 0).any():
         raise ValueError("every ballot must rank at least one item")
-    padded = ballots < 0
-    if (padded[:, :-1] & ~padded[:, 1:]).any():
-        raise ValueError("a ballot has a ranked item after an empty rank")
-    ranked = np.sort(np.where(padded, -1 - np.arange(ballots.shape[1]), ballots), axis=1)
-    if (ranked[:, 1:] == ranked[:, :-1]).any():
-        raise ValueError("a ballot ranks an item twice")
+    # In chunks and in small dtypes: checking must not cost more memory than counting.
+    for start in range(0, ballots.shape[0], PAIRWISE_CHUNK):
+        chunk = ballots[start : start + PAIRWISE_CHUNK]
+        padded = chunk < 0
+        if (padded[:, :-1] & ~padded[:, 1:]).any():
+            raise ValueError("a ballot has a ranked item after an empty rank")
+        if _has_duplicates(chunk, padded, m):
+            raise ValueError("a ballot ranks an item twice")
+
+
+def _has_duplicates(chunk: np.ndarray, padded: np.ndarray, m: int) -> bool:
+    if m <= 64:
+        # One bit per item: the sum of a row's bits equals their OR iff no bit repeats.
+        bits = np.left_shift(np.uint64(1), chunk.astype(np.uint64))
+        bits[padded] = 0
+        total = bits.sum(axis=1, dtype=np.uint64)
+        return bool((total != np.bitwise_or.reduce(bits, axis=1)).any())
+    k = chunk.shape[1]
+    fillers = np.arange(-1, -1 - k, -1, dtype=chunk.dtype)  # distinct, never an index
+    ranked = np.sort(np.where(padded, fillers, chunk), axis=1)
+    return bool((ranked[:, 1:] == ranked[:, :-1]).any())
 
 
 def pairwise_matrix(ballots: np.ndarray, m: int) -> np.ndarray:
@@ -256,14 +271,22 @@ def pairwise_update(
     return matrix
 
 
+@lru_cache(maxsize=64)
+def _lower_triangle(k: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.tril_indices(k)
+
+
 def _add_ballot(matrix: np.ndarray, ballot: list[int], sign: int) -> None:
+    """Row ``ballot[r]`` gains ``sign`` for every item not ranked at or before r."""
     m = matrix.shape[0]
     if len(set(ballot)) != len(ballot) or min(ballot) < 0 or max(ballot) >= m:
         raise ValueError(f"invalid ballot {ballot} for {m} candidates")
-    below = np.ones(m, dtype=matrix.dtype)
-    for i in ballot:
-        below[i] = 0
-        matrix[i] += sign * below
+    k = len(ballot)
+    items = np.array(ballot, dtype=np.intp)
+    below = np.full((k, m), sign, dtype=matrix.dtype)
+    rank, earlier = _lower_triangle(k)
+    below[rank, items[earlier]] = 0
+    matrix[items] += below  # the rows are distinct, so a fancy-indexed += is exact
 
 
 # ----------------------------------------------------------------------------- grades

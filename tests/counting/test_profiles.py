@@ -152,3 +152,28 @@ def test_grade_profile_refuses_an_unknown_scale():
 def test_vote_profile_refuses_an_unknown_choice():
     with pytest.raises(ValueError, match="maybe"):
         VoteProfile.from_votes([1], [(1, "maybe")])
+
+
+@pytest.mark.parametrize("m", [5, 64, 65, 130])
+def test_duplicates_are_found_below_and_above_64_candidates(m):
+    ballots = np.array([[0, 1, -1], [2, 3, 4]])
+    RankingProfile(tuple(range(m)), ballots)  # no duplicate: accepted
+    with pytest.raises(ValueError, match="twice"):
+        RankingProfile(tuple(range(m)), np.array([[0, 1, -1], [4, 3, 4]]))
+
+
+@pytest.mark.parametrize(("m", "k"), [(12, 3), (12, 12), (40, 10), (9, 9)])
+def test_both_pairwise_strategies_count_the_same(m, k):
+    rng = np.random.default_rng(m * k)
+    ballots = np.array([rng.permutation(m)[:k] for _ in range(3000)], dtype=np.int8)
+    if k < m or m == 9:
+        ballots[rng.random(3000) < 0.3, k // 2 :] = -1  # truncated ballots
+    by_positions = np.zeros((m, m), dtype=np.int64)
+    profiles_module._add_by_positions(by_positions, ballots, m)
+    by_ranks = np.zeros((m, m), dtype=np.int64)
+    profiles_module._add_by_ranks(by_ranks, ballots, m, full=False)
+    np.fill_diagonal(by_positions, 0)
+    np.fill_diagonal(by_ranks, 0)
+    rankings = [[int(i) for i in row if i >= 0] for row in ballots]
+    assert (by_positions == by_ranks).all()
+    assert (profiles_module.pairwise_matrix(ballots, m) == brute_pairwise(rankings, m)).all()
