@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from config.forms import printable
 from consultation import organising
 from consultation.models import Consultation, Item, Theme
 
@@ -149,7 +150,9 @@ def _read_json(text: str) -> list[Row]:
             continue
         unknown = sorted(set(entry) - set(COLUMNS))
         if unknown:
-            row.problems.append(_("unknown fields: %(names)s") % {"names": ", ".join(unknown)})
+            row.problems.append(
+                _("unknown fields: %(names)s") % {"names": ", ".join(map(printable, unknown))}
+            )
         for key in COLUMNS:
             value = entry.get(key)
             if value is None:
@@ -177,7 +180,7 @@ def _read_csv(text: str) -> list[Row]:
         if unknown:
             raise FileRefused(
                 _("Unknown columns: %(names)s. The columns are: %(columns)s.")
-                % {"names": ", ".join(unknown), "columns": ", ".join(COLUMNS)}
+                % {"names": ", ".join(map(printable, unknown)), "columns": ", ".join(COLUMNS)}
             )
         if "title" not in header:
             raise FileRefused(_("The “title” column is missing."))
@@ -225,6 +228,12 @@ def _validate(consultation, rows: list[Row]) -> None:
         title = values["title"]
         if not title:
             row.problems.append(_("the title is missing"))
+        for name in COLUMNS:
+            if "\x00" in values[name]:
+                # PostgreSQL cannot store it in a text column; nobody means to type it.
+                row.problems.append(
+                    _("“%(field)s” contains a NUL character (code 0): remove it") % {"field": name}
+                )
         for name in ITEM_FIELDS:
             limit = Item._meta.get_field(name).max_length
             if limit and len(values[name]) > limit:

@@ -240,3 +240,40 @@ def test_the_import_page_refuses_a_file_over_the_limit_next_to_the_field(odile_c
     assert response.status_code == 422 and problems(response.content) == []
     content = response.content.decode()
     assert 'id="id_file_error"' in content and "too large" in content
+
+
+def test_a_nul_character_in_any_cell_rejects_its_row(draft):
+    """PostgreSQL cannot store NUL in text: without this check the import was a 500 there,
+    and on SQLite the character went in."""
+    csv_report = run(
+        draft,
+        "nul.csv",
+        b"title,summary,theme\nBonne,ok,\nA\x00B,,\nPropre,r\x00sum\xc3\xa9,\nTh\xc3\xa8me,,t\x00\n",
+    )
+    json_report = run(
+        draft,
+        "nul.json",
+        json.dumps([{"title": "Bonne"}, {"title": "A\u0000B"}, {"title": "C", "body": "\u0000"}]),
+    )
+    assert not csv_report.ok and not json_report.ok
+    assert reasons(csv_report) == {
+        "line 3": ["“title” contains a NUL character (code 0): remove it"],
+        "line 4": ["“summary” contains a NUL character (code 0): remove it"],
+        "line 5": ["“theme” contains a NUL character (code 0): remove it"],
+    }
+    assert reasons(json_report) == {
+        "item 2": ["“title” contains a NUL character (code 0): remove it"],
+        "item 3": ["“body” contains a NUL character (code 0): remove it"],
+    }
+    assert titles(draft) == ["Mesure existante"]
+
+
+def test_the_import_page_reports_nul_characters_in_valid_html(odile_client, draft):
+    response = upload(
+        odile_client, draft, "m.json", '[{"title": "A\\u0000B", "ti\\u0000tle": "x"}]', "en"
+    )
+    assert response.status_code == 422
+    assert problems(response.content) == []
+    assert "contains a NUL character" in response.content.decode()
+    assert "unknown fields: ti\ufffdtle" in response.content.decode()
+    assert titles(draft) == ["Mesure existante"]
