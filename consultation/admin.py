@@ -7,9 +7,12 @@ Status and dates are read-only: they change only through ``consultation.lifecycl
 has opened, its settings and items are read-only here too, as in ``organising``.
 """
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 from consultation import organising
+from consultation.errors import Refused
 from consultation.models import (
     Comment,
     ComputedResult,
@@ -22,10 +25,27 @@ from consultation.models import (
 )
 
 
+def _preparing(consultation) -> bool:
+    """A new consultation (no row yet) is being prepared too."""
+    return consultation is None or organising.is_preparing(consultation)
+
+
 class ThemeInline(admin.TabularInline):
+    """Themes are fixed once the consultation opens (``organising.update_consultation``
+    refuses to change them): the inline is read-only then."""
+
     model = Theme
     extra = 0
     fields = ["name", "name_en", "slug", "position"]
+
+    def has_add_permission(self, request, obj=None):
+        return _preparing(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return _preparing(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return _preparing(obj) and super().has_delete_permission(request, obj)
 
 
 class MembershipInline(admin.TabularInline):
@@ -60,20 +80,26 @@ class ConsultationAdmin(admin.ModelAdmin):
         return fields
 
 
-@admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
-    list_display = ["name", "consultation", "position"]
-    list_select_related = ["consultation"]
-    search_fields = ["name", "name_en"]
+class PreparingOnlyForm(forms.ModelForm):
+    """The consultation chosen for an item or a theme must still be in preparation: the
+    admin asks ``organising`` the same question as the organiser pages."""
+
+    def clean(self):
+        cleaned = super().clean()
+        consultation = cleaned.get("consultation")
+        if consultation is not None:
+            try:
+                organising.refuse_unless_preparing(consultation)
+            except Refused as refusal:
+                self.add_error("consultation", refusal.message)
+        return cleaned
 
 
-@admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
-    list_display = ["title", "consultation", "theme", "position"]
-    list_filter = ["consultation"]
-    list_select_related = ["consultation", "theme"]
-    search_fields = ["title", "title_en", "source_reference"]
-    raw_id_fields = ["consultation", "theme"]
+class PreparingOnlyAdmin(admin.ModelAdmin):
+    """Rows (items, themes) of a consultation that has opened are read-only: they cannot
+    be added, changed or deleted here, as through ``organising``."""
+
+    form = PreparingOnlyForm
 
     def has_change_permission(self, request, obj=None):
         fixed = obj is not None and not organising.is_preparing(obj.consultation)
@@ -82,6 +108,48 @@ class ItemAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         fixed = obj is not None and not organising.is_preparing(obj.consultation)
         return not fixed and super().has_delete_permission(request, obj)
+
+
+@admin.register(Theme)
+class ThemeAdmin(PreparingOnlyAdmin):
+    list_display = ["name", "consultation", "position"]
+    list_select_related = ["consultation"]
+    search_fields = ["name", "name_en"]
+    raw_id_fields = ["consultation"]
+
+
+@admin.register(Item)
+class ItemAdmin(PreparingOnlyAdmin):
+    list_display = ["title", "consultation", "theme", "position"]
+    list_filter = ["consultation"]
+    list_select_related = ["consultation", "theme"]
+    search_fields = ["title", "title_en", "source_reference"]
+    raw_id_fields = ["consultation", "theme"]
+
+    def save_model(self, request, obj, form, change):
+        """Through ``organising``, which locks the consultation and asks again: an item
+        cannot slip in while the consultation is being opened."""
+        fields = {name: getattr(obj, name) for name in form.cleaned_data if name != "consultation"}
+        try:
+            if change:
+                organising.update_item(obj, fields)
+            else:
+                fields.pop("position", None)  # the domain puts a new item last
+                created = organising.add_item(obj.consultation, fields)
+                obj.pk, obj.position = created.pk, created.position
+                obj._state.adding, obj._state.db = False, created._state.db
+        except Refused as refusal:  # it opened between the form's check and now
+            raise PermissionDenied(refusal.message) from refusal
+
+    def delete_model(self, request, obj):
+        try:
+            organising.delete_item(obj)
+        except Refused as refusal:
+            raise PermissionDenied(refusal.message) from refusal
+
+    def delete_queryset(self, request, queryset):
+        for item in queryset.select_related("consultation"):
+            self.delete_model(request, item)
 
 
 @admin.register(Membership)

@@ -506,3 +506,53 @@ def test_the_admin_cannot_change_an_open_consultations_items(client_for, staff, 
     assert item.title != "Changée"
     delete = reverse("admin:consultation_item_delete", args=[item.pk])
     assert client.post(delete, {"post": "yes"}).status_code == 403
+
+
+def test_the_admin_adds_items_only_to_a_consultation_in_preparation(client_for, staff, odile):
+    enable_totp(staff)
+    client = client_for(staff)
+    client.cookies["django_language"] = "en"
+    add = reverse("admin:consultation_item_add")
+    opened = make_consultation(status=S.OPEN, organiser=odile, items=2)
+    draft = make_consultation(status=S.DRAFT, organiser=odile, items=2)
+    fields = {"title": "Glissée", "position": 0, "body": ""}
+    response = client.post(add, {**fields, "consultation": opened.pk})
+    assert response.status_code == 200
+    assert "Items can only be added, changed, removed or reordered" in response.content.decode()
+    assert not Item.objects.filter(title="Glissée").exists()
+    response = client.post(add, {**fields, "consultation": draft.pk})
+    assert response.status_code == 302
+    added = Item.objects.get(title="Glissée")
+    assert added.consultation == draft and added.position == 2  # last, as organisers add them
+    # Nor can an item of a draft be moved into the open consultation.
+    change = reverse("admin:consultation_item_change", args=[added.pk])
+    response = client.post(change, {**fields, "consultation": opened.pk})
+    assert response.status_code == 200
+    added.refresh_from_db()
+    assert added.consultation == draft
+
+
+def test_the_admin_shows_an_open_consultations_themes_read_only(client_for, staff, odile):
+    enable_totp(staff)
+    client = client_for(staff)
+    opened = make_consultation(status=S.OPEN, organiser=odile)
+    theme = opened.themes.get()
+    page = client.get(reverse("admin:consultation_consultation_change", args=[opened.pk]))
+    assert page.status_code == 200
+    assert 'name="themes-0-name"' not in page.content.decode()
+    change = reverse("admin:consultation_theme_change", args=[theme.pk])
+    response = client.post(change, {"name": "Renommé", "slug": "theme", "position": 0})
+    assert response.status_code == 403
+    assert (
+        client.post(
+            reverse("admin:consultation_theme_delete", args=[theme.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    add = reverse("admin:consultation_theme_add")
+    fields = {"name": "Nouveau", "slug": "nouveau", "position": 1, "consultation": opened.pk}
+    assert client.post(add, fields).status_code == 200
+    assert list(opened.themes.values_list("name", flat=True)) == ["Thème"]
+    draft = make_consultation(status=S.DRAFT, organiser=odile)
+    page = client.get(reverse("admin:consultation_consultation_change", args=[draft.pk]))
+    assert 'name="themes-0-name"' in page.content.decode()
