@@ -15,12 +15,23 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime import topics, transport
+from realtime import topics
 from realtime.hub import hub
 
 MAX_FRAME_BYTES = 4096
 FLOOD_MESSAGES, FLOOD_SECONDS = 20, 10.0
 MAX_PENDING = 200  # frames held while a snapshot is being built
+
+
+def _flow_control(send) -> asyncio.Event | None:
+    """The server's "may write" event for this socket, when it exposes one.
+
+    uvicorn's websocket protocols clear ``writable`` while the socket's write
+    buffer is above its high-water mark (a client that stopped reading). The hub
+    checks it so that one stalled socket never holds up the fan-out to the rest.
+    """
+    event = getattr(getattr(send, "__self__", None), "writable", None)
+    return event if isinstance(event, asyncio.Event) else None
 
 
 def _seq_of(text: str) -> int:
@@ -55,9 +66,9 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.pending: list[str] | None = None  # frames that arrive while a snapshot is built
         self.recent: deque | None = None  # created on the first client message
         self.resyncing: asyncio.Task | None = None
-        # The hub writes frames straight to the server (see realtime/transport.py).
-        self.transport_send = self.scope.get(transport.SCOPE_KEY) or self.base_send
-        self.writable = transport.flow_control(self.transport_send)
+        # No layer of ours wraps ``send`` (see realtime/middleware.py): the hub writes
+        # frames straight to the server's send, and watches its flow control.
+        self.writable = _flow_control(self.base_send)
         user = self.scope.get("user")
         self.user_id = user.pk if user is not None and user.is_authenticated else None
         access = await database_sync_to_async(topics.provider(self.kind).resolve)(

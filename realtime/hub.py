@@ -101,7 +101,7 @@ class Hub:
                 socket.fell_behind()
             else:
                 try:
-                    await socket.transport_send(message)
+                    await socket.base_send(message)
                 except Exception:  # closing under us: its disconnect() cleans up
                     socket.ready = False
 

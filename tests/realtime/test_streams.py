@@ -8,6 +8,7 @@ import pytest
 
 from consultation import comments, lifecycle, voting
 from consultation.models import Membership
+from tests.conftest import enable_totp
 from tests.consultation.factories import add_member, make_consultation
 from tests.realtime.conftest import Socket, in_thread, session_cookie
 
@@ -173,6 +174,7 @@ async def test_moderators_get_the_moderation_stream_and_citizens_do_not(client, 
     consultation = await in_thread(make_consultation)()
     moderator = await in_thread(make_user)()
     await in_thread(add_member)(consultation, moderator, Membership.Role.MODERATOR)
+    await in_thread(enable_totp)(moderator)  # a role's powers need MFA
     refused = await open_stream(
         consultation, await in_thread(session_cookie)(client, citizen), "moderation/"
     )
@@ -198,3 +200,26 @@ async def test_a_suspended_account_loses_its_open_sockets(client, citizen):
     await socket.frame()
     await in_thread(accounts_lifecycle.suspend_account)(citizen, reason="abus")
     assert await socket.close_code() == 4408
+
+
+async def test_a_session_from_before_a_password_change_is_anonymous_on_the_socket(
+    client, make_user
+):
+    """The socket checks the session as Django does: the password changed since that
+    login (say, on another device, after a theft), so the old cookie opens nothing."""
+    consultation = await in_thread(make_consultation)()
+    moderator = await in_thread(make_user)()
+    await in_thread(add_member)(consultation, moderator, Membership.Role.MODERATOR)
+    await in_thread(enable_totp)(moderator)  # a role's powers need MFA
+    cookie = await in_thread(session_cookie)(client, moderator)
+    allowed = await open_stream(consultation, cookie, "moderation/")
+    assert (await allowed.frame())["type"] == "moderation.snapshot"
+    await allowed.close()
+
+    def change_password():
+        moderator.set_password("another long passphrase")
+        moderator.save()
+
+    await in_thread(change_password)()
+    refused = await open_stream(consultation, cookie, "moderation/")
+    assert await refused.close_code() == 4403
