@@ -5,7 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultation import importing, organising
+from consultation import importing, organising, results
 from consultation.models import Consultation, Item, Membership, Theme
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -212,3 +212,43 @@ class ImportForm(forms.Form):
                 % {"size": upload.size // 1024, "max": importing.MAX_BYTES // 1024}
             )
         return upload
+
+
+class OfficialResponseForm(forms.Form):
+    """The organisers' answer to one item; written by ``results.set_official_response``."""
+
+    text = forms.CharField(
+        label=_("Official response (French)"),
+        required=False,
+        max_length=results.MAX_RESPONSE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What you will do with this item. Leave empty for no response."),
+    )
+    text_en = forms.CharField(
+        label=_("Official response in English (optional)"),
+        required=False,
+        max_length=results.MAX_RESPONSE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PublishForm(forms.Form):
+    """Publishing the results: a note is required from the second version on."""
+
+    note = forms.CharField(
+        required=False,
+        max_length=results.MAX_NOTE,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, new_version: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        note = self.fields["note"]
+        if new_version:
+            note.required = True
+            note.label = _("Why publish a new version?")
+            note.help_text = _("Shown to everyone with the new version, e.g. “Typo fixed”.")
+            note.error_messages["required"] = _("Say why you publish a new version of the results.")
+        else:
+            note.label = _("Note (optional)")
+            note.help_text = _("Shown to everyone with the results.")

@@ -3,7 +3,7 @@ requires MFA from role holders (accounts.middleware.RequireMFAMiddleware)."""
 
 from django.urls import path
 
-from consultation.views import organiser
+from consultation.views import organiser, results
 
 app_name = "organiser"
 urlpatterns = [
@@ -22,6 +22,14 @@ urlpatterns = [
     path("<slug:slug>/brouillon/", organiser.back_to_draft, name="back_to_draft"),
     path("<slug:slug>/cloturer/", organiser.close, name="close"),
     path("<slug:slug>/equipe/", organiser.team, name="team"),
+    path("<slug:slug>/resultats/", results.review, name="results"),
+    path("<slug:slug>/resultats/calculer/", results.compute_now, name="results_compute"),
+    path("<slug:slug>/resultats/publier/", results.publish, name="results_publish"),
+    path(
+        "<slug:slug>/resultats/reponses/<int:item_id>/",
+        results.respond,
+        name="results_respond",
+    ),
     path(
         "<slug:slug>/equipe/<int:membership_id>/retirer/",
         organiser.team_remove,

@@ -262,7 +262,7 @@ def _notify_organisers(consultation: Consultation) -> None:
 
     from accounts import emails
 
-    link = settings.SITE_URL + reverse("organiser:manage", kwargs={"slug": consultation.slug})
+    link = settings.SITE_URL + reverse("organiser:results", kwargs={"slug": consultation.slug})
     organisers = (
         Membership.objects.filter(
             consultation=consultation, role=Membership.Role.ORGANISER, user__is_active=True

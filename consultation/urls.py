@@ -1,11 +1,12 @@
 from django.urls import path
 
-from consultation.views import open_data, participation, public
+from consultation.views import open_data, participation, public, results
 
 app_name = "consultation"
 
 ITEM = "consultations/<slug:slug>/mesures/<int:item_id>/"
 COMMENT = ITEM + "commentaires/<int:comment_id>/"
+RESULTS = "consultations/<slug:slug>/resultats/"
 
 urlpatterns = [
     path("consultations/", public.consultation_list, name="list"),
@@ -16,6 +17,11 @@ urlpatterns = [
         open_data.download,
         name="open_data",
     ),
+    path(RESULTS, results.results_page, name="results"),
+    path(RESULTS + "v<int:version>/", results.results_page, name="results_version"),
+    path(RESULTS + "rapport/", results.report, name="report"),
+    path(RESULTS + "v<int:version>/rapport/", results.report, name="report_version"),
+    path("methodes/", results.methods, name="methods"),
     path(ITEM, public.item_detail, name="item"),
     path(ITEM + "vote/", participation.vote, name="vote"),
     path(ITEM + "note/", participation.grade, name="grade"),

@@ -83,6 +83,21 @@ class Result:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), **JSON_OPTIONS)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """The Result a ``to_dict()`` document describes (e.g. read from results.json), so
+        that published results explain themselves: ``from_dict(r.to_dict()).explain(a, b)``
+        is ``r.explain(a, b)``. Score keys become ints again; details stay as read."""
+        return cls(
+            method=data["method"],
+            candidates=tuple(data["candidates"]),
+            order=tuple(data["order"]),
+            tiers=tuple(tuple(tier) for tier in data["tiers"]),
+            scores={int(k): v for k, v in data["scores"].items()},
+            details=dict(data["details"]),
+            n_ballots=data["n_ballots"],
+        )
+
 
 def _plain(value: Any) -> Any:
     """Tuples to lists, int keys to strings, numpy scalars to Python numbers."""

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
-from consultation import grades, permissions, queries
+from consultation import grades, permissions, queries, results_display
 from consultation.errors import NotAllowed
 from consultation.forms import CommentForm, GradeForm, ItemFilterForm, ThreadOptionsForm, VoteForm
 from consultation.models import Consultation, Grade, Item, Vote
@@ -98,6 +98,9 @@ def consultation_detail(request, slug):
                 for item in items
             ],
             "item_total": consultation.items.count(),
+            "provisional": results_display.provisional(consultation)
+            if context["can_see_results"]
+            else None,
         }
     )
     return render(request, "consultation/public/detail.html", context)

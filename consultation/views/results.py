@@ -1,0 +1,242 @@
+"""Results pages: the published results (every version), their printable report, the
+counting methods' cards, and the organisers' review-and-publish page.
+
+The public pages render a ``Publication``'s frozen ``results.json`` only, never a
+recount (``consultation.results_display`` shapes it). The organiser pages call
+``consultation.results`` (which checks its own predicates) and never count in the
+request: "compute now" queues the job.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from accounts.decorators import mfa_required
+from consultation import permissions, results, results_display, tasks
+from consultation.counting import METHODS
+from consultation.errors import Refused
+from consultation.organiser_forms import OfficialResponseForm, PublishForm
+from consultation.views.organiser import _managed, _page
+from consultation.views.public import get_consultation
+
+TEMPLATES = "consultation/results/"
+# Domain refusals that concern one field of a form.
+RESPONSE_FIELD_OF = {"french_required": "text", "too_long": "text"}
+PUBLISH_FIELD_OF = {"note_required": "note", "too_long": "note"}
+
+
+# --- Public pages ----------------------------------------------------------------------
+
+
+def _published(request, consultation, version):
+    """The publication asked for, or 404; None sends organisers to their review page."""
+    if version is None and "version" in request.GET:
+        try:
+            version = int(request.GET["version"])
+        except ValueError:
+            raise Http404 from None
+    publication = results.published_results(consultation, version)
+    if publication is None:
+        if version is None and permissions.can_review_results(request.user, consultation):
+            return None
+        raise Http404
+    return publication
+
+
+def _public_context(request, consultation, publication) -> dict:
+    versions = results.publication_versions(consultation)
+    document = publication.results
+    return {
+        "consultation": consultation,
+        "publication": publication,
+        "versions": versions,
+        "latest": versions[0],
+        "is_latest": versions[0].version == publication.version,
+        "results": results_display.build(consultation, document),
+        "files": _files(request, consultation, publication),
+        "recounts": _recounts(document),
+    }
+
+
+def _files(request, consultation, publication) -> list[dict]:
+    files = [*publication.manifest.get("files", []), {"name": "manifest.json"}]
+    for entry in files:
+        url = reverse(
+            "consultation:open_data",
+            kwargs={
+                "slug": consultation.slug,
+                "version": publication.version,
+                "filename": entry["name"],
+            },
+        )
+        entry["url"], entry["absolute_url"] = url, request.build_absolute_uri(url)
+    return files
+
+
+def _recounts(document) -> list[dict]:
+    """The command that recounts each published method from its ballot file."""
+    published = document.get("computed_from", {})
+    return [
+        {
+            "method": name,
+            "title": results_display.method_title(name),
+            "command": results_display.recount_command(name),
+        }
+        for name in document.get("methods", {})
+        if name in METHODS and results_display.ballot_file(name) in published
+    ]
+
+
+@require_safe
+def results_page(request, slug, version=None):
+    consultation = get_consultation(request, slug)
+    publication = _published(request, consultation, version)
+    if publication is None:
+        return redirect("organiser:results", slug=consultation.slug)
+    context = _public_context(request, consultation, publication)
+    return render(request, TEMPLATES + "page.html", context)
+
+
+@require_safe
+def report(request, slug, version=None):
+    consultation = get_consultation(request, slug)
+    publication = _published(request, consultation, version)
+    if publication is None:
+        return redirect("organiser:results", slug=consultation.slug)
+    context = _public_context(request, consultation, publication)
+    context["report"] = True
+    context["page_url"] = request.build_absolute_uri(
+        reverse("consultation:results_version", args=[consultation.slug, publication.version])
+    )
+    return render(request, TEMPLATES + "report.html", context)
+
+
+@require_safe
+def methods(request):
+    cards = [
+        {
+            "name": name,
+            "title": results_display.method_title(name),
+            "recount": results_display.recount_command(name),
+        }
+        for name in METHODS
+    ]
+    return render(request, TEMPLATES + "methods.html", {"cards": cards})
+
+
+# --- Organiser pages -------------------------------------------------------------------
+
+
+def _review_page(request, consultation, *, status=200, error=None, bound=None, publish_form=None):
+    bound = bound or {}
+    try:
+        review = results.review_results(request.user, consultation)
+    except Refused as refusal:
+        return _page(
+            request, "results.html", consultation, status=refusal.status, error=refusal.message
+        )
+    drafts = {pk: {"text": r.text, "text_en": r.text_en} for pk, r in review.responses.items()}
+    display = (
+        results_display.build(consultation, review.results, prefix="review", responses=drafts)
+        if review.results
+        else None
+    )
+    forms = []
+    for item in consultation.items.order_by("position", "pk"):
+        response = review.responses.get(item.pk)
+        form = bound.get(item.pk) or OfficialResponseForm(
+            auto_id=f"response{item.pk}_%s",
+            initial={"text": response.text, "text_en": response.text_en} if response else None,
+        )
+        forms.append({"item": item, "response": response, "form": form})
+    new_version = review.latest is not None
+    return _page(
+        request,
+        "results.html",
+        consultation,
+        status=status,
+        error=error,
+        review=review,
+        results=display,
+        response_forms=forms,
+        publish_form=publish_form or PublishForm(new_version=new_version),
+        new_version=new_version,
+        versions=results.publication_versions(consultation),
+    )
+
+
+@login_required
+@mfa_required
+@require_safe
+def review(request, slug):
+    return _review_page(request, _managed(request, slug))
+
+
+@login_required
+@mfa_required
+@require_POST
+def compute_now(request, slug):
+    """Queue the final count (after the commit): the request never counts."""
+    consultation = _managed(request, slug)
+    if not permissions.can_review_results(request.user, consultation):
+        return _review_page(request, consultation)  # says why, with its status
+    consultation_id = consultation.pk
+    transaction.on_commit(lambda: tasks.compute_final_results.delay(consultation_id))
+    messages.success(
+        request, _("The count is queued. Reload this page in a moment to see the results.")
+    )
+    return redirect("organiser:results", slug=consultation.slug)
+
+
+@login_required
+@mfa_required
+@require_POST
+def respond(request, slug, item_id):
+    consultation = _managed(request, slug)
+    item = get_object_or_404(consultation.items, pk=item_id)
+    item.consultation = consultation
+    form = OfficialResponseForm(request.POST, auto_id=f"response{item.pk}_%s")
+    if not form.is_valid():
+        return _review_page(request, consultation, status=422, bound={item.pk: form})
+    try:
+        results.set_official_response(
+            request.user, item, form.cleaned_data["text"], form.cleaned_data["text_en"]
+        )
+    except Refused as refusal:
+        form.add_error(RESPONSE_FIELD_OF.get(refusal.code), refusal.message)
+        return _review_page(request, consultation, status=refusal.status, bound={item.pk: form})
+    messages.success(
+        request,
+        _("Response saved. It will be public with the next publication.")
+        if form.cleaned_data["text"]
+        else _("Response removed."),
+    )
+    url = reverse("organiser:results", kwargs={"slug": consultation.slug})
+    return redirect(f"{url}#response-{item.pk}")
+
+
+@login_required
+@mfa_required
+@require_POST
+def publish(request, slug):
+    consultation = _managed(request, slug)
+    new_version = results.published_results(consultation) is not None
+    form = PublishForm(request.POST, new_version=new_version)
+    if not form.is_valid():
+        return _review_page(request, consultation, status=422, publish_form=form)
+    try:
+        publication = results.publish(consultation, request.user, note=form.cleaned_data["note"])
+    except Refused as refusal:
+        field = PUBLISH_FIELD_OF.get(refusal.code)
+        form.add_error(field, refusal.message)
+        return _review_page(request, consultation, status=refusal.status, publish_form=form)
+    messages.success(
+        request,
+        _("Version %(version)d of the results is published.") % {"version": publication.version},
+    )
+    return redirect("organiser:results", slug=consultation.slug)
