@@ -60,6 +60,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--pv-timeout", type=float, default=400.0, help="seconds for pref_voting")
     parser.add_argument("--pv-ballots", type=int, help="run pref_voting at this n (extrapolate)")
     parser.add_argument("--skip-pref-voting", action="store_true")
+    parser.add_argument(
+        "--pv-truncated",
+        type=int,
+        default=5000,
+        help="ballots for pref_voting's truncated-ballot path (timed only)",
+    )
     parser.add_argument("--repeats", type=int, default=3, help="best of N for our timings")
     parser.add_argument("--json", type=Path, help="where to write the results as JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -162,6 +168,22 @@ def task_pref_voting_schulze(ballots, repeats):
     }
 
 
+def task_pref_voting_truncated(ballots, repeats):
+    """pref_voting's path for truncated ballots: ProfileWithTies with extended strict
+    preference (ranked above unranked, as ours). Timed only: it uses margins, which on
+    truncated ballots may differ from our winning votes."""
+    from pref_voting.margin_based_methods import beat_path
+    from pref_voting.profiles_with_ties import ProfileWithTies
+
+    m = 30
+    start = time.perf_counter()
+    rankings = [{int(c): r + 1 for r, c in enumerate(row) if c >= 0} for row in ballots]
+    profile = ProfileWithTies(rankings, candidates=list(range(m)))
+    profile.use_extended_strict_preference()
+    winners = beat_path(profile)
+    return {"seconds": time.perf_counter() - start, "winners": [int(w) for w in winners]}
+
+
 def task_matrix(ballots, repeats):
     from consultation.counting import RankingProfile, pairwise_update, schulze
 
@@ -244,6 +266,7 @@ def task_borda_irv(ballots, repeats):
 CHILD_TASKS = {
     "ours_schulze": task_ours_schulze,
     "pref_voting_schulze": task_pref_voting_schulze,
+    "pref_voting_truncated": task_pref_voting_truncated,
     "matrix": task_matrix,
     "mj": task_mj,
     "borda_irv": task_borda_irv,
@@ -313,6 +336,11 @@ def measure(args) -> dict:
             results[key] = run_child(task, data, args.repeats)
             print(f"  {key}: done")
         results["pref_voting"] = pref_voting_run(args, files, n, directory)
+        if not (args.quick or args.skip_pref_voting):
+            size = args.pv_truncated
+            data = subset(files["top5_30"], size, directory)
+            report = run_child("pref_voting_truncated", data, 1, args.pv_timeout)
+            results["pref_voting_truncated"] = report | {"measured_at": size}
     return results
 
 
@@ -430,6 +458,15 @@ def print_report(results: dict) -> None:
         )
     else:
         print(f"  pref_voting: {pv}")
+    truncated = results.get("pref_voting_truncated")
+    if truncated and "seconds" in truncated:
+        per_ballot = truncated["seconds"] / truncated["measured_at"]
+        ours = results["schulze_top5_30"]["seconds"]
+        print(
+            f"  pref_voting ProfileWithTies, top-5 x 30 at n={truncated['measured_at']:,}: "
+            f"{truncated['seconds']:.1f} s, i.e. ~{per_ballot * n:,.0f} s at n={n:,} "
+            f"(extrapolated), {per_ballot * n / ours:,.0f}x our top-5 Schulze"
+        )
     for key, label in (("schulze_top5_30", "top-5 x 30"), ("schulze_top5_100", "top-5 x 100")):
         r = results[key]
         print(f"  Schulze {label}: {r['seconds']:.3f} s, peak {r['peak_rss_kib'] * mib:.0f} MiB")

@@ -127,6 +127,8 @@ def _majority_judgment(result: Result, first: int, second: int) -> dict[str, Any
     if s2["median"] is None:
         return {"code": "mj.no_grades", **numbers}
     by = outcome["decided_by"]
+    if by == "tie":  # not neighbours, and equal to each other (ties need not be transitive)
+        return {"code": "tie.display_order"}
     if by == "majority_value":
         numbers |= {"removed": outcome["removed"], "values": outcome["values"]}
     return {"code": f"mj.{by}", **numbers}

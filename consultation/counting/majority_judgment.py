@@ -102,10 +102,19 @@ def majority_values(row: np.ndarray, length: int, start: int = 0) -> np.ndarray:
     return np.searchsorted(cumulative, idx, side="right")
 
 
-def _first_difference(x: np.ndarray, y: np.ndarray, length: int) -> tuple[int, int, int] | None:
-    """First step where the majority values differ, looking in doubling blocks (they almost
-    always differ early), with both values there; None if they never do."""
-    start, size = 0, 64
+def _steps_at_median(gg: dict[str, Any]) -> int:
+    """How many majority grades can be removed with the majority grade unchanged: after r
+    removals it is still g while r <= n - 2 * below - 1 and r <= n - 2 * above."""
+    n = gg["grades"]
+    return min(n - 2 * gg["below"] - 1, n - 2 * gg["above"])
+
+
+def _first_difference(
+    x: np.ndarray, y: np.ndarray, length: int, start: int = 0
+) -> tuple[int, int, int] | None:
+    """First step from ``start`` where the majority values differ, looking in growing blocks
+    (they almost always differ early), with both values there; None if they never do."""
+    size = 64
     while start < length:
         stop = min(length, start + size)
         vx, vy = majority_values(x, stop, start), majority_values(y, stop, start)
@@ -132,7 +141,9 @@ def compare(
     if nx == 0 or (x * ny == y * nx).all():
         return {"sign": 0, "decided_by": "tie", "removed": 0}
     length = min(nx, ny)
-    found = _first_difference(x, y, length)
+    # Both keep grade g as majority value while it stays their median: skip those steps.
+    start = min(_steps_at_median(gx), _steps_at_median(gy)) + 1
+    found = _first_difference(x, y, length, min(start, length))
     if found is None:
         return {"sign": 0, "decided_by": "tie", "removed": length}
     t, value_x, value_y = found
@@ -151,15 +162,21 @@ def majority_judgment(profile: GradeProfile) -> Result:
     gauges = [gauge(row) for row in counts.tolist()]
     keys = [_gauge_key(g) for g in gauges]
 
+    memo: dict[tuple[int, int], dict[str, Any]] = {}
+
+    def outcome(i: int, j: int) -> dict[str, Any]:
+        if (i, j) not in memo:
+            memo[i, j] = compare(counts[i], counts[j], gauges[i], gauges[j])
+        return memo[i, j]
+
     def cmp(i: int, j: int) -> int:
         if keys[i] != keys[j]:  # the common case: no need to look further
             return -1 if keys[i] < keys[j] else 1
-        return compare(counts[i], counts[j], gauges[i], gauges[j])["sign"]
+        return outcome(i, j)["sign"]
 
     indices = sorted(range(m), key=cmp_to_key(cmp))  # stable: display order breaks ties
     comparisons = [
-        compare(counts[i], counts[j], gauges[i], gauges[j]) | {"first": ids[i], "second": ids[j]}
-        for i, j in itertools.pairwise(indices)
+        outcome(i, j) | {"first": ids[i], "second": ids[j]} for i, j in itertools.pairwise(indices)
     ]
     tiers: list[list[int]] = [[ids[indices[0]]]]
     for i, comparison in zip(indices[1:], comparisons, strict=True):
