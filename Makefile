@@ -58,12 +58,13 @@ lock: install
 	  --generate-hashes --quiet -o requirements/dev.lock
 	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 \
 	  --generate-hashes --quiet -o requirements/base.lock
+	# bench.lock starts from dev.lock's pins, so the benchmark runs the tested versions.
+	cp requirements/dev.lock requirements/bench.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --universal \
+	  --python-version 3.12 --generate-hashes --quiet -o requirements/bench.lock
 
-# The bench extra (pref_voting and its ~700 MB of dependencies) is installed here only, never
-# by `make test`. requirements/bench.lock is dev.lock's pins plus the extra: regenerate it with
-#   cp requirements/dev.lock requirements/bench.lock && $(VENV)/bin/uv pip compile pyproject.toml \
-#     --extra dev --extra bench --universal --python-version 3.12 --generate-hashes \
-#     -o requirements/bench.lock
+# The bench extra (pref_voting and its ~630 MB of dependencies) is installed here only, never
+# by `make test`. `make lock` regenerates requirements/bench.lock with the others.
 bench: install
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/bench.lock
 	$(PY) bench/fanout.py --asgi-floor
