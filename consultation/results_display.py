@@ -365,7 +365,7 @@ def _withheld(document: dict, items: Items) -> list[dict]:
                 {
                     "kind": kinds.get(kind, kind),
                     "threshold": decision["threshold"],
-                    "items": [
+                    "listed": [
                         {"title": items.title(int(pk)), "count": n}
                         for pk, n in decision["items"].items()
                     ],
