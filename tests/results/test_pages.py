@@ -339,8 +339,10 @@ def test_the_printable_report_has_print_styles_and_full_addresses(client, publis
 def test_every_counting_method_has_a_card(client):
     """Adding a method to METHODS without writing its card fails here."""
     content = sound(client.get(reverse("consultation:methods")))
-    for name in METHODS:
+    for name, method in METHODS.items():
         get_template(f"consultation/results/cards/{name}.html")
+        if method.kind == "ranking":  # its table on the results page
+            get_template(f"consultation/results/methods/{name}.html")
         assert f'id="method-{name}"' in content
         assert f"--method {name} --verify results.json" in content
     client.cookies["django_language"] = "en"
