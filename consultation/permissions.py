@@ -2,6 +2,11 @@
 roles x phases x actions (tests/consultation/test_permissions.py).
 
 Every interface (pages, API, admin actions, websockets) asks these; none decides alone.
+
+A role's powers (staff, organiser, moderator: managing, moderating, reading drafts,
+previewing) hold only once the account has set up MFA (docs/decisions/0006-roles-and-mfa.md).
+Until then its holder is a citizen like any other everywhere, and the pages of their role
+send them to set MFA up (accounts.middleware).
 """
 
 from accounts import roles
@@ -13,15 +18,67 @@ Status = Consultation.Status
 def _has_role(user, consultation, role) -> bool:
     if not user.is_authenticated or consultation is None or consultation.pk is None:
         return False
-    return Membership.objects.filter(consultation=consultation, user=user, role=role).exists()
+    held = Membership.objects.filter(consultation=consultation, user=user, role=role).exists()
+    return held and roles.has_mfa(user)
+
+
+def _held_roles(user) -> set[str]:
+    """The roles ``user`` holds in any consultation, as Membership.Role values."""
+    return set(Membership.objects.filter(user=user).values_list("role", flat=True).distinct())
 
 
 def is_staff(user) -> bool:
-    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+    """Staff powers: an ``is_staff`` or superuser account with MFA set up."""
+    return bool(
+        user.is_authenticated and (user.is_staff or user.is_superuser) and roles.has_mfa(user)
+    )
 
 
 def can_create_consultation(user) -> bool:
-    return bool(user.is_authenticated and (user.is_organiser or is_staff(user)))
+    if not user.is_authenticated:
+        return False
+    return is_staff(user) or (user.is_organiser and roles.has_mfa(user))
+
+
+# --- The organiser and moderation spaces ---------------------------------------------
+# Who gets an "Organise" / "Moderate" entry in the menu and is let into the space (MFA is
+# asked on the way in, by the middleware); and which consultations the space lists.
+
+
+def has_organiser_space(user) -> bool:
+    """A global organiser, staff, or an organiser of at least one consultation."""
+    if not user.is_authenticated:
+        return False
+    if user.is_organiser or user.is_staff or user.is_superuser:
+        return True
+    return Membership.Role.ORGANISER in _held_roles(user)
+
+
+def has_moderation_space(user) -> bool:
+    """A global moderator, staff, or a moderator of at least one consultation."""
+    if not user.is_authenticated:
+        return False
+    if user.is_moderator or user.is_staff or user.is_superuser:
+        return True
+    return Membership.Role.MODERATOR in _held_roles(user)
+
+
+def _consultations_in_role(user, role):
+    if is_staff(user):
+        return Consultation.objects.all()
+    if not (user.is_authenticated and roles.has_mfa(user)):
+        return Consultation.objects.none()
+    return Consultation.objects.filter(memberships__user=user, memberships__role=role).distinct()
+
+
+def managed_consultations(user):
+    """The consultations ``user`` may manage (``can_manage``), as a QuerySet."""
+    return _consultations_in_role(user, Membership.Role.ORGANISER)
+
+
+def moderated_consultations(user):
+    """The consultations ``user`` may moderate (``can_moderate``), as a QuerySet."""
+    return _consultations_in_role(user, Membership.Role.MODERATOR)
 
 
 def can_manage(user, consultation) -> bool:
@@ -37,6 +94,14 @@ def can_view(user, consultation) -> bool:
     if consultation.status != Status.DRAFT:
         return True
     return can_manage(user, consultation)
+
+
+def can_preview(user, consultation) -> bool:
+    """See the consultation, before it opens, as citizens will once it does: its
+    participation forms shown but disabled. Its organisers (and staff), with MFA."""
+    return consultation.status in (Status.DRAFT, Status.SCHEDULED) and can_manage(
+        user, consultation
+    )
 
 
 def can_see_results(user, consultation) -> bool:
@@ -86,12 +151,12 @@ def can_react(user, consultation) -> bool:
 
 
 def can_change_comment(user, comment) -> bool:
-    """Its author may edit or delete it while the consultation is open."""
+    """Its author may edit or delete it while they may comment (open, eligible, comments on)."""
     return (
         user.is_authenticated
         and comment.author_id == user.pk
         and not comment.is_deleted
-        and comment.item.consultation.accepts_participation()
+        and can_comment(user, comment.item.consultation)
     )
 
 

@@ -175,28 +175,45 @@ def unverified(make_user):
     return make_user("ursula@example.org", display_name="Ursula", verified=False)
 
 
+# Role holders have MFA set up, as their roles require: without it their powers do not
+# hold (consultation.permissions). Tests about the missing MFA call ``remove_mfa``.
+
+
 @pytest.fixture
 def organiser(make_user):
-    return make_user("odile@example.org", display_name="Odile", is_organiser=True)
+    user = make_user("odile@example.org", display_name="Odile", is_organiser=True)
+    enable_totp(user)
+    return user
 
 
 @pytest.fixture
 def moderator(make_user):
-    return make_user("malik@example.org", display_name="Malik", is_moderator=True)
+    user = make_user("malik@example.org", display_name="Malik", is_moderator=True)
+    enable_totp(user)
+    return user
 
 
 @pytest.fixture
 def staff(make_user):
-    return make_user("sam@example.org", display_name="Sam", is_staff=True, is_superuser=True)
+    user = make_user("sam@example.org", display_name="Sam", is_staff=True, is_superuser=True)
+    enable_totp(user)
+    return user
 
 
 def enable_totp(user) -> str:
-    """Give ``user`` a TOTP authenticator; return its secret."""
+    """Give ``user`` a (new) TOTP authenticator, replacing any; return its secret."""
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
+    remove_mfa(user)
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return secret
+
+
+def remove_mfa(user) -> None:
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.filter(user=user).delete()
 
 
 def current_totp_code(secret: str) -> str:

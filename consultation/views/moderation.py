@@ -3,20 +3,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from accounts.decorators import mfa_required
-from consultation.models import Consultation, Membership
+from consultation import permissions
 
 
 @login_required
 @mfa_required
 def queue(request):
     """Entry point for moderators: the consultations they moderate (queue comes later)."""
-    user = request.user
-    if user.is_staff or user.is_superuser:
-        consultations = Consultation.objects.all()
-    else:
-        consultations = Consultation.objects.filter(
-            memberships__user=user, memberships__role=Membership.Role.MODERATOR
-        )
-    if not (user.is_moderator or user.is_staff or user.is_superuser or consultations.exists()):
+    if not permissions.has_moderation_space(request.user):
         raise PermissionDenied
+    consultations = permissions.moderated_consultations(request.user)
     return render(request, "consultation/moderation_queue.html", {"consultations": consultations})

@@ -54,13 +54,9 @@ def _page(request, template, consultation, status=200, **context):
 @mfa_required
 def dashboard(request):
     user = request.user
-    managed = Consultation.objects.filter(
-        memberships__user=user, memberships__role=Membership.Role.ORGANISER
-    )
-    if not (permissions.can_create_consultation(user) or managed.exists()):
+    if not permissions.has_organiser_space(user):
         raise PermissionDenied
-    if permissions.is_staff(user):
-        managed = Consultation.objects.all()
+    managed = permissions.managed_consultations(user)
     return render(
         request,
         TEMPLATES + "dashboard.html",

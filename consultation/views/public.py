@@ -50,13 +50,16 @@ def participation_obstacle(user, consultation) -> NotAllowed | None:
 def consultation_context(request, consultation) -> dict:
     user = request.user
     see_results = permissions.can_see_results(user, consultation)
+    # Its organisers see a consultation that has not opened yet as citizens will once it
+    # does: every participation form shown, but disabled (fieldset[disabled]).
+    preview = permissions.can_preview(user, consultation)
     return {
         "consultation": consultation,
-        "preview": consultation.status == Consultation.Status.DRAFT,
+        "preview": preview,
         "can_see_results": see_results,
         "counts": queries.participation_counts(consultation),
         "tallies": queries.item_tallies(consultation) if see_results else {},
-        "obstacle": participation_obstacle(user, consultation),
+        "obstacle": None if preview else participation_obstacle(user, consultation),
     }
 
 

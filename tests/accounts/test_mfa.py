@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import PASSWORD, current_totp_code, enable_totp
+from tests.conftest import PASSWORD, current_totp_code, enable_totp, remove_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,9 @@ PRIVILEGED_PAGES = [
 
 @pytest.mark.parametrize(("persona", "page"), PRIVILEGED_PAGES)
 def test_role_holder_without_mfa_is_sent_to_set_it_up(request, client_for, persona, page):
-    client = client_for(request.getfixturevalue(persona))
+    user = request.getfixturevalue(persona)
+    remove_mfa(user)
+    client = client_for(user)
     response = client.get(reverse(page))
     assert response.status_code == 302
     assert response["Location"].startswith(MFA_SETUP)

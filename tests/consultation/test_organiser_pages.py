@@ -19,7 +19,7 @@ from consultation.models import (
     Theme,
     Vote,
 )
-from tests.conftest import enable_totp
+from tests.conftest import enable_totp, remove_mfa
 from tests.consultation.factories import make_consultation, make_item
 from tests.support.html import problems
 
@@ -259,6 +259,7 @@ def test_a_moderator_of_the_consultation_cannot_manage_it(client_for, moderator,
 
 
 def test_an_organiser_without_mfa_is_sent_to_set_it_up(client_for, organiser):
+    remove_mfa(organiser)
     consultation = make_consultation(status=S.DRAFT, organiser=organiser)
     client = client_for(organiser)
     for url in [

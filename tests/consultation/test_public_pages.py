@@ -6,6 +6,7 @@ from django.utils.http import urlencode
 
 from consultation import comments, queries, voting
 from consultation.models import Comment, Consultation, Membership, Theme
+from tests.conftest import enable_totp, remove_mfa
 from tests.consultation.factories import make_consultation, make_item
 from tests.support.html import problems
 
@@ -85,6 +86,115 @@ def test_organisers_preview_their_draft(client_for, organiser):
     draft = make_consultation(status=Consultation.Status.DRAFT, organiser=organiser)
     response = get_sound(client_for(organiser), draft.get_absolute_url())
     assert b"preview-banner" in response.content
+
+
+def disabled_forms(content: bytes) -> dict[str, bool]:
+    """{form action: whether all its controls sit in a disabled fieldset}, POST forms of <main>."""
+    from tests.support.html import parse_strict
+
+    main = parse_strict(content).find(".//main")
+    found = {}
+    for form in main.iter("form"):
+        if form.get("method") != "post":
+            continue
+        body = form.find("fieldset")
+        controls = [*form.iter("input"), *form.iter("select"), *form.iter("textarea")]
+        controls = [c for c in controls if c.get("type") != "hidden"]
+        inside = set(body.iter()) if body is not None else set()
+        found[form.get("action")] = bool(
+            body is not None
+            and body.get("disabled") is not None
+            and controls
+            and all(c in inside for c in controls)
+        )
+    return found
+
+
+@pytest.mark.parametrize("phase", [Consultation.Status.DRAFT, Consultation.Status.SCHEDULED])
+def test_the_citizen_preview_shows_every_form_disabled(client_for, organiser, phase):
+    consultation = make_consultation(status=phase, organiser=organiser)
+    item = consultation.items.first()
+    client = client_for(organiser)
+    client.cookies["django_language"] = "en"
+    page = get_sound(client, item.get_absolute_url()).content
+    assert b"This is how citizens will see this page once the consultation opens" in page
+    assert b"not open for participation" not in page
+    slug = consultation.slug
+    expected = {
+        reverse(f"consultation:{name}", kwargs={"slug": slug, "item_id": item.pk}): True
+        for name in ("vote", "grade", "comment")
+    }
+    assert {k: v for k, v in disabled_forms(page).items() if k in expected} == expected
+    ranking = get_sound(client, reverse("consultation:ranking", kwargs={"slug": slug})).content
+    assert disabled_forms(ranking) == {reverse("consultation:ranking", kwargs={"slug": slug}): True}
+    assert b"js/ranking" not in ranking  # no reordering in a preview
+    # What the disabled forms would post is refused all the same.
+    response = client.post(expected and next(iter(expected)), {"choice": "for"})
+    assert response.status_code == 403
+
+
+def test_the_public_sees_a_scheduled_consultation_without_forms(client_for, organiser, citizen):
+    scheduled = make_consultation(status=Consultation.Status.SCHEDULED, organiser=organiser)
+    page = get_sound(client_for(citizen), scheduled.items.first().get_absolute_url()).content
+    assert b"preview-banner" not in page
+    assert disabled_forms(page) == {}
+
+
+def test_role_holders_without_mfa_see_no_draft_and_no_preview(client_for, make_user):
+    from tests.consultation.factories import add_member
+
+    by_membership = make_user()
+    flagged = make_user(is_organiser=True)
+    staff_member = make_user(is_staff=True)
+    superuser = make_user(is_staff=True, is_superuser=True)
+    draft = make_consultation(status=Consultation.Status.DRAFT)
+    scheduled = make_consultation(status=Consultation.Status.SCHEDULED)
+    for consultation in (draft, scheduled):
+        add_member(consultation, by_membership, Membership.Role.ORGANISER)
+        add_member(consultation, flagged, Membership.Role.ORGANISER)
+    item = draft.items.first()
+    for user in (by_membership, flagged, staff_member, superuser):
+        client = client_for(user)
+        for url in (
+            draft.get_absolute_url(),
+            item.get_absolute_url(),
+            reverse("consultation:ranking", kwargs={"slug": draft.slug}),
+        ):
+            assert client.get(url).status_code == 404, (user, url)
+        page = get_sound(client, scheduled.get_absolute_url()).content
+        assert b"preview-banner" not in page
+        enable_totp(user)
+        assert client.get(draft.get_absolute_url()).status_code == 200
+        assert b"preview-banner" in client.get(scheduled.get_absolute_url()).content
+        remove_mfa(user)
+
+
+@pytest.mark.parametrize(
+    ("role", "link"),
+    [("organiser", "organiser:dashboard"), ("moderator", "moderation:queue")],
+)
+def test_the_menu_leads_per_consultation_role_holders_to_their_space(
+    client_for, make_user, role, link
+):
+    from tests.consultation.factories import add_member
+
+    member = make_user()
+    client = client_for(member)
+    assert f'href="{reverse(link)}"' not in client.get("/").content.decode()
+    add_member(make_consultation(), member, role)
+    assert f'href="{reverse(link)}"' in client.get("/").content.decode()
+    enable_totp(member)
+    assert client.get(reverse(link)).status_code == 200
+
+
+def test_the_menu_leads_staff_who_are_not_superusers_to_both_spaces(client_for, make_user):
+    staff_member = make_user(is_staff=True)
+    enable_totp(staff_member)
+    client = client_for(staff_member)
+    content = client.get("/").content.decode()
+    for link in ("organiser:dashboard", "moderation:queue"):
+        assert f'href="{reverse(link)}"' in content
+        assert client.get(reverse(link)).status_code == 200
 
 
 def test_consultation_page_filters_items_by_theme_and_search(client):
