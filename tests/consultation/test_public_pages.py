@@ -373,3 +373,30 @@ def test_closed_consultation_does_not_ask_visitors_to_log_in(client):
     content = get_sound(client, item.get_absolute_url()).content.decode()
     assert "This consultation is not open for participation." in content
     assert "Log in to take part." not in content
+
+
+def test_each_comment_control_names_its_comment_for_screen_readers(client_for, citizen, make_user):
+    from tests.support.html import parse_strict
+
+    item = make_consultation().items.first()
+    comments.post_comment(make_user(display_name="Bérénice"), item, "Un", "for")
+    comments.post_comment(make_user(display_name="Gaspard"), item, "Deux", "against")
+    comments.post_comment(citizen, item, "Le mien", "neutral")
+    client = client_for(citizen)
+    client.cookies["django_language"] = "en"
+    document = parse_strict(get_sound(client, item.get_absolute_url()).content)
+
+    def names(tag, text):
+        controls = [e for e in document.iter(tag) if (e.text or "").strip() == text]
+        return ["".join(e.itertext()).strip() for e in controls]
+
+    replies = names("summary", "Reply")
+    assert len(replies) == 3 and len(set(replies)) == 3
+    assert any(name.startswith("Reply: comment by Bérénice, ") for name in replies)
+    assert any(name.startswith("Reply: comment by Gaspard, ") for name in replies)
+    useful = names("button", "Mark as useful")
+    assert len(useful) == 2 and len(set(useful)) == 2
+    assert any("comment by Gaspard" in name for name in useful)
+    (edit,) = names("summary", "Edit")
+    (delete,) = names("summary", "Delete")
+    assert edit.startswith("Edit: my comment of ") and delete.startswith("Delete: my comment of ")
