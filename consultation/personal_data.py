@@ -20,6 +20,7 @@ from consultation.models import (
     CommentReaction,
     Consultation,
     Grade,
+    Membership,
     OfficialResponse,
     Publication,
     Vote,
@@ -77,6 +78,25 @@ def export(user) -> dict:
         "useful_marks": list(
             CommentReaction.objects.filter(user=user).values_list("comment_id", flat=True)
         ),
+        "roles": [
+            {
+                "consultation": m.consultation.slug,
+                "role": m.role,
+                "since": m.created_at.isoformat(),
+            }
+            for m in Membership.objects.filter(user=user)
+            .select_related("consultation")
+            .order_by("created_at", "pk")
+        ],
+        "consultations_created": [
+            {
+                "consultation": c.slug,
+                "title": c.title,
+                "status": c.status,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in Consultation.objects.filter(created_by=user).order_by("created_at", "pk")
+        ],
         "published_results": [
             {
                 "consultation": p.consultation.slug,

@@ -67,3 +67,25 @@ def test_nothing_about_a_deleted_account_remains_in_participation(citizen):
     for model in (Vote, Grade, Ballot):
         assert not model.objects.filter(user_id=pk).exists()
     assert not Comment.objects.filter(author_id=pk).exists()
+
+
+def test_the_export_lists_roles_held_and_consultations_created(citizen, organiser):
+    from consultation import organising
+    from consultation.models import Membership
+    from tests.consultation.factories import add_member
+
+    created = organising.create_consultation(
+        organiser, {"slug": "ma-consultation", "title": "Ma consultation"}, []
+    )
+    moderated = make_consultation()
+    add_member(moderated, organiser, Membership.Role.MODERATOR)
+    data = privacy.export_all(organiser)["participation"]
+    assert [(r["consultation"], r["role"]) for r in data["roles"]] == [
+        ("ma-consultation", "organiser"),
+        (moderated.slug, "moderator"),
+    ]
+    assert [
+        (c["consultation"], c["title"], c["status"]) for c in data["consultations_created"]
+    ] == [("ma-consultation", "Ma consultation", "draft")]
+    assert privacy.export_all(citizen)["participation"]["roles"] == []
+    assert created.created_by == organiser
