@@ -86,3 +86,25 @@ def test_purge_forgets_stale_unverified_sign_ups(make_user):
 
     assert lifecycle.purge_unverified_accounts() == 1
     assert set(User.objects.values_list("email", flat=True)) == {fresh.email, verified_old.email}
+
+
+def test_the_privacy_policy_says_what_participation_stores_and_what_deletion_does(client):
+    client.cookies["django_language"] = "en"
+    content = client.get(reverse("privacy")).content.decode()
+    for stored in (
+        "Your votes (for, against, abstain)",
+        "your grades (majority judgment)",
+        "your ranking",
+        "earlier versions",
+        "marked as “useful”",
+        "personal API tokens",
+        "SHA-256 fingerprint",
+        "The roles you hold",
+        "the results you publish and the official responses you write",
+    ):
+        assert stored in content, stored
+    assert "What deleting your account does" in content
+    assert "as if you had never cast them" in content  # not yet closed: removed
+    assert "kept as anonymous ballots" in content  # closed: anonymised
+    assert "“deleted account” placeholder" in content
+    assert "Later, your contributions" not in content
