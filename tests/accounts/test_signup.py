@@ -121,3 +121,47 @@ def test_login_failures_are_rate_limited(client, citizen):
     response = client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
     assert response.status_code in (200, 429)
     assert "_auth_user_id" not in client.session
+
+
+def test_changing_the_address_takes_the_mailed_link_and_retires_the_old_one(
+    client, mailbox, celery_worker, citizen
+):
+    from allauth.account.models import EmailAddress
+
+    client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
+    response = client.post(
+        reverse("account_email"), {"action_add": "", "email": "camille.neuve@example.org"}
+    )
+    assert response.status_code == 302
+    # Until the new address is confirmed, the old one stays the login.
+    assert User.objects.get(pk=citizen.pk).email == "camille@example.org"
+    [message] = mailbox.wait_for("camille.neuve@example.org")
+    assert client.post(confirmation_path(message)).status_code == 302
+
+    citizen.refresh_from_db()
+    assert citizen.email == "camille.neuve@example.org"
+    assert list(
+        EmailAddress.objects.filter(user=citizen).values_list("email", "verified", "primary")
+    ) == [("camille.neuve@example.org", True, True)]
+    client.post(reverse("account_logout"))
+    response = client.post(
+        reverse("account_login"), {"login": "camille@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 200 and "_auth_user_id" not in client.session
+    response = client.post(
+        reverse("account_login"), {"login": "camille.neuve@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 302 and client.session["_auth_user_id"] == str(citizen.pk)
+
+
+def test_sign_ups_are_rate_limited_per_address(client, settings):
+    from django.conf import settings as live
+
+    allowed = int(live.ACCOUNT_RATE_LIMITS["signup"].split("/")[0])  # "20/m/ip"
+    for n in range(allowed):
+        assert sign_up(client, f"person{n}@example.org").status_code == 302
+        client.post(reverse("account_logout"))
+    response = sign_up(client, "one.too.many@example.org")
+    assert response.status_code == 429
+    assert not User.objects.filter(email="one.too.many@example.org").exists()
+    assert User.objects.count() == allowed
