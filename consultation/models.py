@@ -73,8 +73,8 @@ class Consultation(Localized, models.Model):
         AFTER_CLOSE = "after_close", _("Only after the vote closes")
 
     class GradeScale(models.IntegerChoices):
-        SIX = 6, _("6 grades (Très bien … À rejeter)")
-        SEVEN = 7, _("7 grades (Excellent … À rejeter)")
+        SIX = 6, _("6 grades (Very good … To reject)")
+        SEVEN = 7, _("7 grades (Excellent … To reject)")
 
     slug = models.SlugField(_("address (slug)"), max_length=80, unique=True)
     title = models.CharField(_("title"), max_length=200)

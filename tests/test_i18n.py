@@ -70,3 +70,19 @@ def test_every_string_has_a_french_translation(tmp_path):
     )
     assert stats.returncode == 0, stats.stderr
     assert "untranslated" not in stats.stderr and "fuzzy" not in stats.stderr, stats.stderr
+
+
+def test_the_grade_scales_are_named_in_the_page_language():
+    from django.utils import translation
+
+    from consultation.models import Consultation
+
+    with translation.override("en"):
+        labels = [str(label) for _value, label in Consultation.GradeScale.choices]
+        assert labels == ["6 grades (Very good … To reject)", "7 grades (Excellent … To reject)"]
+    with translation.override("fr"):
+        labels = [str(label) for _value, label in Consultation.GradeScale.choices]
+        assert labels == [
+            "6 mentions (Très bien … À rejeter)",
+            "7 mentions (Excellent … À rejeter)",
+        ]
