@@ -7,9 +7,11 @@ site, and shows exactly the numbers of the frozen publication, in charts and tab
 
 import json
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import get_template
 from django.urls import reverse
@@ -221,6 +223,23 @@ def test_the_page_explains_each_order_in_the_pages_language(client, published):
 def main_of(response) -> str:
     content = response.content.decode()
     return content[content.index("<main") : content.index("</main>")]
+
+
+def test_published_results_rebuild_into_results_that_explain_themselves(counted):
+    """``Result.from_dict`` (used by the pages) gives back the counted Result exactly."""
+    from consultation.counting import Result, compute
+    from consultation.counting.opendata import load_profile
+
+    computed = counted.computed_results.get(kind="final")
+    directory = Path(settings.MEDIA_ROOT) / computed.directory
+    for name, data in computed.results["methods"].items():
+        rebuilt = Result.from_dict(data)
+        assert rebuilt.to_dict() == data
+        file = {"ranking": "rankings", "grades": "grades", "votes": "votes"}[METHODS[name].kind]
+        original = compute(name, load_profile(directory / f"{file}.csv"))
+        for a, b in zip(original.order, original.order[1:], strict=False):
+            for lang in ("fr", "en"):
+                assert rebuilt.explain(a, b, lang) == original.explain(a, b, lang)
 
 
 def test_a_published_page_shows_the_frozen_numbers_not_a_recount(client, published, make_user):
