@@ -2,6 +2,10 @@
 # `make test`: lint, migrations check, then the suite on the embedded default and,
 # when PostgreSQL and Redis answer (or DATABASE_URL/REDIS_URL are set), again on them
 # with a real Celery worker process. Exits non-zero on any failure.
+#
+# The two passes share nothing (SQLite file vs PostgreSQL database, no Redis vs Redis,
+# their own static and media directories), so they run side by side, one per core:
+# the production pass's output is kept in a log and printed after the embedded one.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -29,15 +33,28 @@ if [ -z "$PROD_REDIS" ] && reachable 127.0.0.1 6379; then PROD_REDIS="redis://12
 
 passes=()
 status=0
-
-step "pass 1: embedded default (SQLite + in-memory channel layer + in-memory broker)"
-(unset DATABASE_URL REDIS_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND; $PY -m pytest "$@")
-rc=$?; [ $rc -eq 0 ] && passes+=("embedded: passed") || { passes+=("embedded: FAILED"); status=1; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/agora-test.XXXXXX")
+trap 'kill $prod_pid 2>/dev/null; rm -rf "$work"' EXIT
+prod_pid=""
 
 if [ -n "$PROD_DB" ] && [ -n "$PROD_REDIS" ]; then
+  (DATABASE_URL="$PROD_DB" REDIS_URL="$PROD_REDIS" STATIC_ROOT="$work/static-production" \
+    $PY -m pytest "$@" >"$work/production.log" 2>&1; echo $? >"$work/production.rc") &
+  prod_pid=$!
+  echo "(pass 2, the production shape, runs alongside; its output follows pass 1's)"
+fi
+
+step "pass 1: embedded default (SQLite + in-memory channel layer + in-memory broker)"
+(unset DATABASE_URL REDIS_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND
+ STATIC_ROOT="$work/static-embedded" $PY -m pytest "$@")
+rc=$?; [ $rc -eq 0 ] && passes+=("embedded: passed") || { passes+=("embedded: FAILED"); status=1; }
+
+if [ -n "$prod_pid" ]; then
   step "pass 2: production shape (PostgreSQL $PROD_DB + Redis $PROD_REDIS + Celery worker process)"
-  DATABASE_URL="$PROD_DB" REDIS_URL="$PROD_REDIS" $PY -m pytest "$@"
-  rc=$?; [ $rc -eq 0 ] && passes+=("production shape: passed") || { passes+=("production shape: FAILED"); status=1; }
+  wait "$prod_pid"
+  cat "$work/production.log"
+  rc=$(cat "$work/production.rc" 2>/dev/null || echo 1)
+  [ "$rc" -eq 0 ] && passes+=("production shape: passed") || { passes+=("production shape: FAILED"); status=1; }
 else
   echo ""
   echo "NOTE: PostgreSQL (127.0.0.1:5432) and/or Redis (127.0.0.1:6379) are not reachable and"

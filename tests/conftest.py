@@ -75,6 +75,7 @@ def _fresh_live_state():
     from realtime.hub import hub
 
     live._memory.__init__()
+    live._pairwise_memory.__init__()
     hub._seq.clear()
     hub.forget_snapshots()
     if settings.REDIS_URL:

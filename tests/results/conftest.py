@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from consultation import lifecycle, live, voting
+from consultation import lifecycle, voting
 from consultation.models import Consultation, Membership
 from tests.consultation.factories import add_member, make_consultation
 
@@ -30,7 +30,6 @@ def pytest_sessionfinish(session):
 def _media_root(settings):
     settings.MEDIA_ROOT = MEDIA_ROOT
     settings.OPEN_DATA_MIN_GROUP = MIN_GROUP
-    live._pairwise_memory.__init__()  # ids come back after a rollback: no stale matrix
     yield
 
 
