@@ -16,10 +16,12 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from consultation import results
 from consultation.models import (
     Ballot,
     BallotEntry,
     Comment,
+    ComputedResult,
     Consultation,
     Grade,
     Item,
@@ -262,4 +264,9 @@ def seed(
             continue
         for consultation in (numerique, question, closed):
             Membership.objects.get_or_create(consultation=consultation, user=user, role=role)
+    # What closing would have queued: the organiser finds the results ready to review,
+    # answer and publish (publishing is theirs to do, with MFA, like any organiser).
+    if not ComputedResult.objects.filter(consultation=closed, kind="final").exists():
+        results.compute_results(closed.pk, "final")
+        report.append(f"{closed.slug}: final results computed, ready for review and publication")
     return report

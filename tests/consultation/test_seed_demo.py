@@ -6,10 +6,31 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from consultation.models import Ballot, Comment, Consultation, Grade, Item, Membership, Theme, Vote
+from consultation.models import (
+    Ballot,
+    Comment,
+    ComputedResult,
+    Consultation,
+    Grade,
+    Item,
+    Membership,
+    Theme,
+    Vote,
+)
 
 pytestmark = pytest.mark.django_db
-MODELS = [Consultation, Theme, Item, Vote, Grade, Ballot, Comment, Membership, get_user_model()]
+MODELS = [
+    Consultation,
+    Theme,
+    Item,
+    Vote,
+    Grade,
+    Ballot,
+    Comment,
+    Membership,
+    ComputedResult,
+    get_user_model(),
+]
 
 
 def counts():
@@ -61,3 +82,11 @@ def test_the_closed_consultation_has_generated_participation():
     # Invariants hold for generated data too: one vote per person per item.
     votes = Vote.objects.filter(item__consultation=c)
     assert votes.count() == votes.values("item", "user").distinct().count()
+
+
+def test_the_closed_consultation_waits_for_its_organiser_with_results_computed():
+    seed()
+    closed = Consultation.objects.get(slug="mediatheque-horaires-et-services")
+    final = ComputedResult.objects.get(consultation=closed, kind="final")
+    assert final.results["methods"]["schulze"]["n_ballots"] == closed.ballots.count()
+    assert closed.status == "closed"  # publishing is the organiser's act, not the seed's
