@@ -135,7 +135,12 @@ def write_grades(
 ) -> int:
     """``grades.csv`` (long: ballot,item,grade) and/or ``grades.json`` from
     ``(ballot_id, {item_id: grade})``; items within a ballot in display order."""
-    position = {item: p for p, item in enumerate(items)}
+
+    def grade(ballot_id: str, value: Any) -> int:
+        if not 0 <= int(value) < scale:
+            raise ValueError(f"ballot {ballot_id}: grade {value} outside 0..{scale - 1}")
+        return int(value)
+
     header = {
         "format": GRADES_FORMAT,
         "consultation": consultation,
@@ -143,22 +148,7 @@ def write_grades(
         "labels": labels(scale, "fr"),
         "items": list(items),
     }
-    out = _JsonBallots(json_fp, header)
-    writer = _csv_writer(csv_fp) if csv_fp is not None else None
-    if writer:
-        writer.writerow(["ballot", "item", "grade"])
-    count = 0
-    for ballot_id, grades in ballots:
-        ordered = _ordered(ballot_id, grades, position)
-        for item, grade in ordered:
-            if not 0 <= int(grade) < scale:
-                raise ValueError(f"ballot {ballot_id}: grade {grade} outside 0..{scale - 1}")
-            if writer:
-                writer.writerow([ballot_id, item, int(grade)])
-        out.write({"ballot": ballot_id, "grades": {str(i): int(g) for i, g in ordered}})
-        count += 1
-    out.close()
-    return count
+    return _write_per_item(csv_fp, json_fp, header, "grade", "grades", ballots, grade)
 
 
 def write_votes(
@@ -171,21 +161,30 @@ def write_votes(
 ) -> int:
     """``votes.csv`` (ballot,item,choice) and/or ``votes.json`` from
     ``(ballot_id, {item_id: "for" | "against" | "abstain"})``."""
-    position = {item: p for p, item in enumerate(items)}
+
+    def choice(ballot_id: str, value: Any) -> str:
+        if value not in CHOICES:
+            raise ValueError(f"ballot {ballot_id}: vote {value!r} is not one of {CHOICES}")
+        return value
+
     header = {"format": VOTES_FORMAT, "consultation": consultation, "items": list(items)}
+    return _write_per_item(csv_fp, json_fp, header, "choice", "votes", ballots, choice)
+
+
+def _write_per_item(csv_fp, json_fp, header: dict, column: str, key: str, ballots, check) -> int:
+    """One CSV row per (ballot, item) and one JSON ballot per citizen, streamed."""
+    position = {item: p for p, item in enumerate(header["items"])}
     out = _JsonBallots(json_fp, header)
     writer = _csv_writer(csv_fp) if csv_fp is not None else None
     if writer:
-        writer.writerow(["ballot", "item", "choice"])
+        writer.writerow(["ballot", "item", column])
     count = 0
-    for ballot_id, votes in ballots:
-        ordered = _ordered(ballot_id, votes, position)
-        for item, choice in ordered:
-            if choice not in CHOICES:
-                raise ValueError(f"ballot {ballot_id}: vote {choice!r} is not one of {CHOICES}")
-            if writer:
-                writer.writerow([ballot_id, item, choice])
-        out.write({"ballot": ballot_id, "votes": {str(i): c for i, c in ordered}})
+    for ballot_id, answers in ballots:
+        pairs = _ordered(ballot_id, answers, position)
+        ordered = [(item, check(ballot_id, value)) for item, value in pairs]
+        if writer:
+            writer.writerows([ballot_id, item, value] for item, value in ordered)
+        out.write({"ballot": ballot_id, key: {str(item): value for item, value in ordered}})
         count += 1
     out.close()
     return count
