@@ -91,8 +91,7 @@ class Hub:
         sockets = self.sockets.get(topic)
         if not sockets:
             return
-        self._snapshots.pop(topic, None)
-        self._generation[topic] += 1
+        self._invalidate(topic)
         message = {"type": "websocket.send", "text": text}
         for socket in list(sockets):
             if not socket.ready:
@@ -135,11 +134,16 @@ class Hub:
             self._snapshots[topic] = (time.monotonic() + SNAPSHOT_TTL_SECONDS, result)
         return result
 
+    def _invalidate(self, topic: str) -> None:
+        """The topic changed: its shared snapshot, and any build in flight, are stale."""
+        self._snapshots.pop(topic, None)
+        self._generation[topic] += 1
+
     def forget_snapshots(self) -> None:
         """Drop every shared snapshot (tests reuse consultation ids after a rollback)."""
-        self._snapshots.clear()
         for topic in list(self._generation):
-            self._generation[topic] += 1
+            self._invalidate(topic)
+        self._snapshots.clear()
 
     # --- the embedded default: publishing within this process ---------------------------
 
@@ -285,8 +289,7 @@ class Hub:
                     logger.exception("resync of %s failed", topic)
                     return
                 await asyncio.sleep(0.5)
-        self._snapshots.pop(topic, None)
-        self._generation[topic] += 1
+        self._invalidate(topic)
         for socket in list(self.sockets.get(topic, ())):
             await socket.send_snapshot()
 
