@@ -40,7 +40,7 @@ def database_url() -> str:
 
 
 class Server:
-    def __init__(self, redis_url: str | None):
+    def __init__(self, redis_url: str | None, options=()):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
@@ -49,7 +49,7 @@ class Server:
             env["REDIS_URL"] = redis_url
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-             "--port", str(self.port), "--lifespan", "on", "--no-access-log"],
+             "--port", str(self.port), "--lifespan", "on", "--no-access-log", *options],
             cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -89,8 +89,8 @@ class Server:
 def servers():
     started = []
 
-    def start(redis_url=settings.REDIS_URL or None):
-        server = Server(redis_url)
+    def start(redis_url=settings.REDIS_URL or None, options=()):
+        server = Server(redis_url, options)
         started.append(server)
         return server
 
@@ -366,3 +366,24 @@ def test_a_client_that_stops_reading_does_not_hold_up_the_others(servers):
         assert len([f for f in caught_up if f["type"] == "comment.posted"]) < frames
     finally:
         stalled.close()
+
+
+def test_a_client_that_answers_no_heartbeat_is_dropped(servers):
+    """Protocol pings keep idle connections honest: a peer that never answers (a phone
+    gone out of coverage) is closed with 1011. The product uses
+    uvicorn's 20 s + 20 s; the test shortens them to stay quick."""
+    server = servers(options=["--ws-ping-interval", "0.5", "--ws-ping-timeout", "0.5"])
+    consultation = make_consultation()
+    silent = StalledClient(server, consultation.slug)
+    try:
+        assert silent.read_frames(lambda seen: seen)[0]["type"] == "snapshot"
+        time.sleep(3)  # pings go unanswered: this client reads nothing now
+        silent.sock.settimeout(5)
+        received = b""
+        while chunk := silent.sock.recv(1 << 16):  # the server closes the connection
+            received += chunk
+        silent.protocol.receive_data(received)
+        closes = [e for e in silent.protocol.events_received() if e.opcode.name == "CLOSE"]
+        assert closes and closes[-1].data[:2] == (1011).to_bytes(2, "big")  # keepalive timeout
+    finally:
+        silent.close()
