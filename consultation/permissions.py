@@ -22,11 +22,6 @@ def _has_role(user, consultation, role) -> bool:
     return held and roles.has_mfa(user)
 
 
-def _held_roles(user) -> set[str]:
-    """The roles ``user`` holds in any consultation, as Membership.Role values."""
-    return set(Membership.objects.filter(user=user).values_list("role", flat=True).distinct())
-
-
 def is_staff(user) -> bool:
     """Staff powers: an ``is_staff`` or superuser account with MFA set up."""
     return bool(
@@ -45,22 +40,27 @@ def can_create_consultation(user) -> bool:
 # asked on the way in, by the middleware); and which consultations the space lists.
 
 
+def _staff_or_member(user, role) -> bool:
+    """Staff, or holding ``role`` in at least one consultation (``user`` is signed in)."""
+    return (
+        user.is_staff
+        or user.is_superuser
+        or Membership.objects.filter(user=user, role=role).exists()
+    )
+
+
 def has_organiser_space(user) -> bool:
     """A global organiser, staff, or an organiser of at least one consultation."""
-    if not user.is_authenticated:
-        return False
-    if user.is_organiser or user.is_staff or user.is_superuser:
-        return True
-    return Membership.Role.ORGANISER in _held_roles(user)
+    return user.is_authenticated and (
+        user.is_organiser or _staff_or_member(user, Membership.Role.ORGANISER)
+    )
 
 
 def has_moderation_space(user) -> bool:
     """A global moderator, staff, or a moderator of at least one consultation."""
-    if not user.is_authenticated:
-        return False
-    if user.is_moderator or user.is_staff or user.is_superuser:
-        return True
-    return Membership.Role.MODERATOR in _held_roles(user)
+    return user.is_authenticated and (
+        user.is_moderator or _staff_or_member(user, Membership.Role.MODERATOR)
+    )
 
 
 def _consultations_in_role(user, role):
