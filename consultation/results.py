@@ -69,8 +69,8 @@ FORMAT = "agora-results/1"
 FINAL = ComputedResult.Kind.FINAL
 PROVISIONAL = ComputedResult.Kind.PROVISIONAL
 Status = Consultation.Status
-# counting-method kind -> open-data kind
-DATA_KIND = {"ranking": "rankings", "grades": "grades", "votes": "votes"}
+# counting-method kind ("ranking", "grades", "votes") -> open-data kind ("rankings"...)
+DATA_KIND = {method_kind: kind for kind, (_files, method_kind, _on) in opendata.KINDS.items()}
 MATRIX_METHODS = {"schulze": schulze, "copeland": copeland}
 MAX_NOTE = 2000
 MAX_RESPONSE = 10_000
@@ -84,10 +84,15 @@ def dumps(document: dict) -> str:
     return json.dumps(document, **JSON_OPTIONS) + "\n"
 
 
+def data_kind(method: str) -> str:
+    """The open-data kind the counting method ``method`` counts: rankings, grades or votes."""
+    return DATA_KIND[METHODS[method].kind]
+
+
 def enabled_methods(consultation: Consultation) -> list[str]:
     """Names of the counting methods that apply to the consultation's enabled modes."""
     kinds = set(opendata.enabled_kinds(consultation))
-    return [name for name, method in METHODS.items() if DATA_KIND[method.kind] in kinds]
+    return [name for name in METHODS if data_kind(name) in kinds]
 
 
 def _pause(phase: str) -> None:
@@ -132,13 +137,12 @@ def _compute_final(consultation: Consultation) -> tuple[dict, dict, str]:
         methods: dict[str, Any] = {}
         profiles: dict[str, Any] = {}
         for name in enabled_methods(consultation):
-            data_kind = DATA_KIND[METHODS[name].kind]
-            if data_kind not in export.totals:
+            kind = data_kind(name)
+            if kind not in export.totals:
                 continue  # withheld: fewer ballots than the small-group threshold
-            if data_kind not in profiles:
-                path = scratch / export.ballot_files[data_kind]
-                profiles[data_kind] = formats.load_profile(path)
-            methods[name] = METHODS[name].compute(profiles[data_kind]).to_dict()
+            if kind not in profiles:
+                profiles[kind] = formats.load_profile(scratch / export.ballot_files[kind])
+            methods[name] = METHODS[name].compute(profiles[kind]).to_dict()
         _pause("count")
         document = {
             "format": FORMAT,

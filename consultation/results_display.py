@@ -23,7 +23,6 @@ from consultation.counting import METHODS, Result
 from consultation.models import ComputedResult, Consultation
 
 RANKING_METHODS = [name for name, method in METHODS.items() if method.kind == "ranking"]
-KIND_OF_METHOD = {"ranking": "rankings", "grades": "grades", "votes": "votes"}
 # Majority-judgment grades, best first, from dark to light: grey levels stay ordered in a
 # black-and-white print, and every other grade is hatched as well.
 GRADE_FILLS = ("#08306b", "#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#c6dbef")
@@ -42,7 +41,7 @@ def method_title(name: str) -> str:
 
 def ballot_file(name: str) -> str:
     """The open-data file a method counts: rankings.csv, grades.csv or votes.csv."""
-    return f"{KIND_OF_METHOD[METHODS[name].kind]}.csv"
+    return f"{results.data_kind(name)}.csv"
 
 
 def recount_command(name: str) -> str:
@@ -178,8 +177,7 @@ def _explanations(result: Result, items: Items) -> list[str]:
 
 
 def _section(name: str, result: Result, items: Items, prefix: str, small: dict) -> Section:
-    kind = KIND_OF_METHOD[METHODS[name].kind]
-    entries = _entries(result, items, small.get(kind, {}))
+    entries = _entries(result, items, small.get(results.data_kind(name), {}))
     section = Section(name, method_title(name), result, entries, _explanations(result, items))
     builder = _BUILDERS.get(name)
     if builder:
