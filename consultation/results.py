@@ -16,7 +16,8 @@ Every interface (the organiser's pages, the API, the Celery tasks) calls these f
 - ``set_official_response(user, item, text, text_en)``: drafts the organisers' answer to
   an item; the next publication freezes it (published versions never change).
 - Reads for the pages: ``published_results``, ``publication_versions``,
-  ``review_results``, ``provisional_results``, ``official_responses``, ``open_data_file``.
+  ``review_results``, ``provisional_row`` (and its ``provisional_results``),
+  ``official_responses``, ``open_data_file``.
 
 The published document (``results.json``, format ``agora-results/1``) is described in
 docs/open-data.md; its ``methods`` entries are ``consultation.counting`` ``Result.to_dict()``.
@@ -544,14 +545,19 @@ def review_results(user, consultation: Consultation) -> Review:
     )
 
 
-def provisional_results(consultation: Consultation) -> dict | None:
-    """The latest provisional results document while the vote runs, if any.
+def provisional_row(consultation: Consultation) -> ComputedResult | None:
+    """The latest provisional computation while the vote runs, if any.
 
     Callers check ``permissions.can_see_results`` first, as for the live tallies.
     """
     if consultation.status != Status.OPEN:
         return None
-    row = ComputedResult.objects.filter(consultation=consultation, kind=PROVISIONAL).first()
+    return ComputedResult.objects.filter(consultation=consultation, kind=PROVISIONAL).first()
+
+
+def provisional_results(consultation: Consultation) -> dict | None:
+    """The document of ``provisional_row``, if any."""
+    row = provisional_row(consultation)
     return row.results if row else None
 
 

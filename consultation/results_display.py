@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from consultation import charts, results
 from consultation.counting import METHODS, Result
-from consultation.models import ComputedResult, Consultation
+from consultation.models import Consultation
 
 RANKING_METHODS = [name for name, method in METHODS.items() if method.kind == "ranking"]
 # Majority-judgment grades, best first, from dark to light: grey levels stay ordered in a
@@ -416,12 +416,8 @@ def _responses(items: Items, responses: dict[int, Any]) -> list[dict]:
 def provisional(consultation: Consultation) -> dict[str, Any] | None:
     """The provisional results while a live-results vote runs (callers check
     ``permissions.can_see_results``), shaped like ``build``, or None."""
-    document = results.provisional_results(consultation)
-    if not document:
+    row = results.provisional_row(consultation)
+    if row is None:
         return None
-    computed_at = (
-        ComputedResult.objects.filter(consultation=consultation, kind=results.PROVISIONAL)
-        .values_list("computed_at", flat=True)
-        .first()
-    )
-    return {**build(consultation, document, prefix="provisional"), "computed_at": computed_at}
+    document = build(consultation, row.results, prefix="provisional")
+    return {**document, "computed_at": row.computed_at}
