@@ -51,6 +51,7 @@ def _published(request, consultation, version):
 def _public_context(request, consultation, publication) -> dict:
     versions = results.publication_versions(consultation)
     document = publication.results
+    page = reverse("consultation:results_version", args=[consultation.slug, publication.version])
     return {
         "consultation": consultation,
         "publication": publication,
@@ -60,6 +61,7 @@ def _public_context(request, consultation, publication) -> dict:
         "results": results_display.build(consultation, document),
         "files": _files(request, consultation, publication),
         "recounts": _recounts(document),
+        "page_url": request.build_absolute_uri(page),
     }
 
 
@@ -92,28 +94,23 @@ def _recounts(document) -> list[dict]:
     ]
 
 
-@require_safe
-def results_page(request, slug, version=None):
+def _published_page(request, slug, version, template, **extra):
     consultation = get_consultation(request, slug)
     publication = _published(request, consultation, version)
     if publication is None:
         return redirect("organiser:results", slug=consultation.slug)
-    context = _public_context(request, consultation, publication)
-    return render(request, TEMPLATES + "page.html", context)
+    context = {**_public_context(request, consultation, publication), **extra}
+    return render(request, TEMPLATES + template, context)
+
+
+@require_safe
+def results_page(request, slug, version=None):
+    return _published_page(request, slug, version, "page.html")
 
 
 @require_safe
 def report(request, slug, version=None):
-    consultation = get_consultation(request, slug)
-    publication = _published(request, consultation, version)
-    if publication is None:
-        return redirect("organiser:results", slug=consultation.slug)
-    context = _public_context(request, consultation, publication)
-    context["report"] = True
-    context["page_url"] = request.build_absolute_uri(
-        reverse("consultation:results_version", args=[consultation.slug, publication.version])
-    )
-    return render(request, TEMPLATES + "report.html", context)
+    return _published_page(request, slug, version, "report.html", report=True)
 
 
 @require_safe
