@@ -16,10 +16,23 @@ def holds_privileged_role(user) -> bool:
     return user.memberships.exists()
 
 
+def _remembered(user, name: str, ask) -> bool:
+    """``ask()``, asked once per user object. A page asks the same question per comment or
+    per consultation shown; the request's user is loaded afresh for every request (and
+    every websocket connection), so a change (MFA set up, address verified) shows on the
+    next one."""
+    answer = getattr(user, name, None)
+    if answer is None:
+        answer = bool(ask())
+        setattr(user, name, answer)
+    return answer
+
+
 def has_mfa(user) -> bool:
-    return (
-        user.is_authenticated
-        and Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+    return user.is_authenticated and _remembered(
+        user,
+        "_has_mfa",
+        Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists,
     )
 
 
@@ -30,9 +43,10 @@ def lacks_required_mfa(user) -> bool:
 def has_verified_email(user) -> bool:
     from allauth.account.models import EmailAddress
 
-    return (
-        user.is_authenticated
-        and EmailAddress.objects.filter(user=user, verified=True, primary=True).exists()
+    return user.is_authenticated and _remembered(
+        user,
+        "_has_verified_email",
+        EmailAddress.objects.filter(user=user, verified=True, primary=True).exists,
     )
 
 
