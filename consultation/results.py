@@ -15,7 +15,7 @@ Every interface (the organiser's pages, the API, the Celery tasks) calls these f
   responses and the manifest into version n + 1 (``closed → published`` the first time).
 - ``set_official_response(user, item, text, text_en)``: drafts the organisers' answer to
   an item; the next publication freezes it (published versions never change).
-- Reads for the pages: ``published_results``, ``publication_versions``,
+- Reads for the pages: ``published_results``, ``latest_version``, ``publication_versions``,
   ``review_results``, ``provisional_row`` (and its ``provisional_results``),
   ``official_responses``, ``open_data_file``.
 
@@ -37,6 +37,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -496,6 +497,12 @@ def published_results(consultation: Consultation, version: int | None = None) ->
     if version is not None:
         return publications.filter(version=version).first()
     return publications.latest_first().first()
+
+
+def latest_version(consultation: Consultation) -> int | None:
+    """The number of the latest published version (None: never published), without
+    loading any frozen document."""
+    return Publication.objects.filter(consultation=consultation).aggregate(n=Max("version"))["n"]
 
 
 def publication_versions(consultation: Consultation) -> list[Publication]:

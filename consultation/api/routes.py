@@ -248,7 +248,7 @@ def _publication(c: Consultation, version: int | None) -> Publication:
     publication = results.published_results(c, version)
     if publication is not None:
         return publication
-    if version is not None and results.published_results(c) is not None:
+    if version is not None and results.latest_version(c) is not None:
         raise ApiError(
             404,
             "version_not_found",
@@ -289,11 +289,10 @@ def get_published_results(request, slug: Path[Slug], version: VersionQuery = Non
     caller(request)
     c = _consultation(slug)
     publication = _publication(c, version)
-    latest = results.published_results(c)
     return {
         **_publication_out(publication),
         "consultation": c.slug,
-        "latest_version": latest.version,
+        "latest_version": publication.version if version is None else results.latest_version(c),
         "results": publication.results,
         "files": _files_out(c, publication),
         "manifest_url": _file_url(c, publication.version, "manifest.json"),

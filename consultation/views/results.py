@@ -222,7 +222,7 @@ def respond(request, slug, item_id):
 @require_POST
 def publish(request, slug):
     consultation = _managed(request, slug)
-    new_version = results.published_results(consultation) is not None
+    new_version = results.latest_version(consultation) is not None
     form = PublishForm(request.POST, new_version=new_version)
     if not form.is_valid():
         return _review_page(request, consultation, status=422, publish_form=form)
