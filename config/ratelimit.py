@@ -22,7 +22,7 @@ from accounts import tokens
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def account_or_ip(group, request) -> str:
+def account_or_ip(request) -> str:
     """ "user:<id>" for a logged-in session or a valid API token, else "ip:<address>"."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -42,10 +42,12 @@ class WriteRateLimitMiddleware:
     def __call__(self, request):
         path = request.path_info
         if request.method in UNSAFE and path.startswith(settings.RATE_LIMITED_PREFIXES):
+            # Resolved once: a token costs a database read, and each limit asks for the key.
+            key = account_or_ip(request)
             # Every limit counts the request, so a strict one is not dodged by a general one.
             strict = settings.STRICT_RATE_LIMITS.get(path)
-            over_strict = bool(strict) and self.limited(request, f"strict:{path}", strict)
-            over_general = self.limited(request, "writes", settings.WRITE_RATE_LIMIT)
+            over_strict = bool(strict) and self.limited(request, key, f"strict:{path}", strict)
+            over_general = self.limited(request, key, "writes", settings.WRITE_RATE_LIMIT)
             if over_strict:
                 return self.refuse(
                     request,
@@ -62,8 +64,10 @@ class WriteRateLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def limited(request, group, rate) -> bool:
-        return is_ratelimited(request, group=group, key=account_or_ip, rate=rate, increment=True)
+    def limited(request, key, group, rate) -> bool:
+        return is_ratelimited(
+            request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
+        )
 
     def refuse(self, request, message):
         if request.path_info.startswith("/api/"):
