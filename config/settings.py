@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 from environs import Env
@@ -21,13 +22,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = Env(eager=True)
-
-
-def _refuse(message: str):
-    """Stop at start-up with ``message``: a nonsense value must never half-work."""
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(message)
 
 
 # django-ratelimit's rate syntax, matched whole: a count, "/", an optional multiplier
@@ -39,7 +33,7 @@ _RATE = re.compile(r"([1-9][0-9]*)/([1-9][0-9]*)?([smhd])")
 def _rate(name: str, default: str) -> str:
     value = env.str(name, default=default).strip()
     if not _RATE.fullmatch(value):
-        _refuse(
+        raise ImproperlyConfigured(
             f"{name}={value!r} is not a rate: write a count per period, "
             'such as "120/m", "1000/h" or "5/15m" (periods: s, m, h, d).'
         )
@@ -55,8 +49,6 @@ else:
     # No default on purpose: a production instance without its own key must not start.
     SECRET_KEY = env.str("SECRET_KEY", default=None)
     if not SECRET_KEY:
-        from django.core.exceptions import ImproperlyConfigured
-
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off "
             '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))").'
@@ -177,12 +169,14 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     _redis = urlsplit(REDIS_URL)
     if _redis.scheme not in {"redis", "rediss", "unix"} or not (_redis.hostname or _redis.path):
-        _refuse(
+        raise ImproperlyConfigured(
             f"REDIS_URL={REDIS_URL!r} is not a Redis address: write redis://host:6379/0, "
             "rediss://host:6380/0 (TLS) or unix:///path/to/redis.sock."
         )
     if _redis.scheme != "unix" and not _redis.hostname:
-        _refuse(f"REDIS_URL={REDIS_URL!r} names no host: write redis://host:6379/0.")
+        raise ImproperlyConfigured(
+            f"REDIS_URL={REDIS_URL!r} names no host: write redis://host:6379/0."
+        )
 # Explicit pool size: a connect storm of thousands of sockets must queue for a
 # connection, not fail with "Too many connections".
 REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=200)
@@ -227,8 +221,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # this many seconds have passed since delivery: longer than the longest task.
 CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 if CELERY_VISIBILITY_TIMEOUT < 1:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be a positive number of seconds.")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 CELERY_TASK_DEFAULT_QUEUE = "agora"
@@ -366,15 +358,13 @@ OIDC_VERIFIES_IDENTITY = env.bool("OIDC_VERIFIES_IDENTITY", default=True)
 OIDC_TOKEN_AUTH_METHODS = ("client_secret_post", "client_secret_basic")
 OIDC_TOKEN_AUTH_METHOD = env.str("OIDC_TOKEN_AUTH_METHOD", default="client_secret_post")
 if OIDC_TOKEN_AUTH_METHOD not in OIDC_TOKEN_AUTH_METHODS:
-    _refuse(
+    raise ImproperlyConfigured(
         f"OIDC_TOKEN_AUTH_METHOD={OIDC_TOKEN_AUTH_METHOD!r} is not supported: "
         f"use {' or '.join(OIDC_TOKEN_AUTH_METHODS)}."
     )
 SOCIALACCOUNT_PROVIDERS = {}
 if OIDC_ISSUER:
     if not (OIDC_CLIENT_ID and OIDC_CLIENT_SECRET):
-        from django.core.exceptions import ImproperlyConfigured
-
         raise ImproperlyConfigured(
             "OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required."
         )
@@ -430,8 +420,6 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # per-item breakdown of an item with fewer responses.
 OPEN_DATA_MIN_GROUP = env.int("OPEN_DATA_MIN_GROUP", default=10)
 if OPEN_DATA_MIN_GROUP < 1:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("OPEN_DATA_MIN_GROUP must be at least 1.")
 
 # --- Security -------------------------------------------------------------
