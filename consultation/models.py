@@ -8,6 +8,7 @@ ranks and items within a ballot) are database constraints as well.
 
 import json
 import secrets
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
@@ -509,11 +510,12 @@ class Publication(models.Model):
             raise ValueError("a publication is never changed: publish a new version instead")
         super().save(*args, **kwargs)
 
-    @property
+    # Parsed once per instance: the texts are frozen.
+    @cached_property
     def results(self) -> dict:
         return json.loads(self.results_json)
 
-    @property
+    @cached_property
     def manifest(self) -> dict:
         return json.loads(self.manifest_json)
 

@@ -32,6 +32,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -406,12 +407,13 @@ def publish(consultation: Consultation, user, *, note: str = "") -> Publication:
             raise Invalid("note_required", _("Say why you publish a new version of the results."))
         version = latest.version + 1 if latest else 1
         published_at = timezone.now()
+        counted = computed.results
         document = {
-            **{k: v for k, v in computed.results.items() if k in ("format", "consultation")},
+            **{k: v for k, v in counted.items() if k in ("format", "consultation")},
             "version": version,
             "published_at": published_at.isoformat(),
             "note": note,
-            **{k: v for k, v in computed.results.items() if k not in ("format", "consultation")},
+            **{k: v for k, v in counted.items() if k not in ("format", "consultation")},
             "official_responses": _frozen_responses(locked),
         }
         results_text, manifest_text = _write_version(locked, computed, version, document)
@@ -524,7 +526,7 @@ class Review:
     latest: Publication | None
     can_publish: bool
 
-    @property
+    @cached_property
     def results(self) -> dict | None:
         """The results document that ``publish`` would freeze (without responses)."""
         return self.computed.results if self.computed else None
@@ -532,10 +534,10 @@ class Review:
     @property
     def changed_since_latest(self) -> bool:
         """Whether publishing now would publish different numbers than the latest version."""
-        if self.latest is None or self.computed is None:
-            return self.computed is not None
+        if self.latest is None or self.results is None:
+            return self.results is not None
         published = self.latest.results
-        return any(published.get(k) != v for k, v in self.computed.results.items() if k != "kind")
+        return any(published.get(k) != v for k, v in self.results.items() if k != "kind")
 
 
 def review_results(user, consultation: Consultation) -> Review:

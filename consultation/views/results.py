@@ -66,8 +66,8 @@ def _public_context(request, consultation, publication) -> dict:
 
 
 def _files(request, consultation, publication) -> list[dict]:
-    files = [*publication.manifest.get("files", []), {"name": "manifest.json"}]
-    for entry in files:
+    files = []
+    for entry in [*publication.manifest.get("files", []), {"name": "manifest.json"}]:
         url = reverse(
             "consultation:open_data",
             kwargs={
@@ -76,7 +76,7 @@ def _files(request, consultation, publication) -> list[dict]:
                 "filename": entry["name"],
             },
         )
-        entry["url"], entry["absolute_url"] = url, request.build_absolute_uri(url)
+        files.append({**entry, "url": url, "absolute_url": request.build_absolute_uri(url)})
     return files
 
 
