@@ -5,8 +5,6 @@ acceptable) belong to ``consultation.voting`` and ``consultation.comments``, who
 refusals the views attach to the field they concern with ``attach_refusal``.
 """
 
-import unicodedata
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -32,15 +30,6 @@ def attach_refusal(form: forms.Form, refusal: Refused, field: str | None = None)
     form.add_error(field if field in form.fields else None, str(refusal.message))
 
 
-def _printable(text: str) -> str:
-    """``text`` without control characters (tabs and new lines become spaces)."""
-    return "".join(
-        " " if char in "\t\n\r" else char
-        for char in text
-        if char in "\t\n\r" or unicodedata.category(char) != "Cc"
-    )
-
-
 class ItemFilterForm(forms.Form):
     """Search and theme filter on a consultation page (GET)."""
 
@@ -49,14 +38,9 @@ class ItemFilterForm(forms.Form):
     )
     theme = forms.ChoiceField(label=_("Theme"), required=False)
 
-    def __init__(self, data=None, *args, themes=(), **kwargs):
+    def __init__(self, *args, themes=(), **kwargs):
         kwargs.setdefault("auto_id", "filter_%s")
-        if data is not None:
-            # The search box echoes what was typed: a NUL (or another control character)
-            # would make the page invalid HTML, and it can match nothing anyway.
-            data = data.copy()
-            data.setlist("q", [_printable(value) for value in data.getlist("q")])
-        super().__init__(data, *args, **kwargs)
+        super().__init__(*args, **kwargs)
         self.fields["theme"].choices = [("", _("All themes"))] + [
             (theme.slug, theme.display_name) for theme in themes
         ]
