@@ -45,15 +45,6 @@ def labels(scale: int, lang: str = "fr") -> list[str]:
     return list((LABELS_EN if lang == "en" else LABELS_FR)[:scale])
 
 
-def majority_grades(counts: np.ndarray) -> np.ndarray:
-    """Lower median grade of each row of an (m, scale) count array (-1: no grade)."""
-    n = counts.sum(axis=1)
-    cumulative = counts.cumsum(axis=1)
-    needed = (n + 1) // 2
-    grade = (cumulative < needed[:, None]).sum(axis=1)
-    return np.where(n > 0, grade, -1)
-
-
 def gauge(row: np.ndarray | list[int]) -> dict[str, Any]:
     """Majority grade, counts above and below it, and the gauge's sign and share."""
     counts = [int(v) for v in row]

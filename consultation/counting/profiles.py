@@ -317,10 +317,6 @@ class GradeProfile:
             raise ValueError("grade counts cannot be negative")
         object.__setattr__(self, "counts", _frozen(counts))
 
-    @property
-    def grades_per_item(self) -> np.ndarray:
-        return self.counts.sum(axis=1)
-
     @classmethod
     def from_grades(
         cls,
