@@ -17,12 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from consultation.counting.methods import METHODS, compute, methods_for
+from consultation.counting.methods import METHODS, compute, kind_of, methods_for
 from consultation.counting.opendata import (
     RESULTS_FORMAT,
     item_titles,
     load_profile,
-    profile_kind,
     sha256_file,
 )
 from consultation.counting.profiles import Profile
@@ -95,7 +94,7 @@ DEFAULT_METHOD = {"ranking": "schulze", "grades": "majority_judgment", "votes": 
 
 def _recount(args: argparse.Namespace) -> int:
     profile = load_profile(args.file, scale=args.scale)
-    kind = profile_kind(profile)
+    kind = kind_of(profile)
     if args.method and METHODS[args.method].kind != kind:
         raise InputError(
             f"{args.method} counts {METHODS[args.method].kind} ballots but {args.file.name} "
@@ -148,11 +147,7 @@ def _verify(args: argparse.Namespace, profile: Profile, kind: str) -> int:
     names = (
         [args.method]
         if args.method
-        else [
-            name
-            for name in published.get("methods", {})
-            if METHODS.get(name, None) and METHODS[name].kind == kind
-        ]
+        else [name for name in published.get("methods", {}) if name in methods_for(kind)]
     )
     if not names:
         raise InputError(f"{args.verify.name} publishes no {kind} method to verify")

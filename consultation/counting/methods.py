@@ -30,8 +30,7 @@ class Method:
     title_en: str
 
     def compute(self, profile: Profile) -> Result:
-        expected = PROFILE_KINDS[self.kind]
-        if not isinstance(profile, expected):
+        if not isinstance(profile, PROFILE_KINDS[self.kind]):
             raise TypeError(f"{self.name} counts {self.kind} ballots, not {type(profile).__name__}")
         return self.function(profile)
 
@@ -82,6 +81,11 @@ def compute(name: str, profile: Profile) -> Result:
             f"unknown counting method {name!r} (known: {', '.join(METHODS)})"
         ) from None
     return method.compute(profile)
+
+
+def kind_of(profile: Profile) -> str:
+    """ "ranking", "grades" or "votes": the kind of ballots ``profile`` holds."""
+    return next(kind for kind, cls in PROFILE_KINDS.items() if isinstance(profile, cls))
 
 
 def methods_for(kind: str) -> list[str]:

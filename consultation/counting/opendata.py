@@ -255,12 +255,6 @@ def load_profile(path: str | Path, *, scale: int | None = None) -> Profile:
     return _load_csv(path, scale)
 
 
-def profile_kind(profile: Profile) -> str:
-    if isinstance(profile, RankingProfile):
-        return "ranking"
-    return "grades" if isinstance(profile, GradeProfile) else "votes"
-
-
 def _load_json(path: Path) -> Profile:
     header, ballots = _json_ballots(path)
     kind = KINDS.get(header.get("format"))
