@@ -14,7 +14,8 @@ import csv
 import hashlib
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -268,10 +269,10 @@ def _load_json(path: Path) -> Profile:
     counter = _BallotCounter()
     rows = ((int(i), v) for b in ballots for i, v in counter.see(b["ballot"], b[field]).items())
     if kind == "grades":
-        profile = GradeProfile.from_grades(items, int(header["scale"]), rows)
-        return GradeProfile(profile.candidates, profile.scale, profile.counts, counter.n)
-    profile = VoteProfile.from_votes(items, rows)
-    return VoteProfile(profile.candidates, profile.counts, counter.n)
+        profile: Profile = GradeProfile.from_grades(items, int(header["scale"]), rows)
+    else:
+        profile = VoteProfile.from_votes(items, rows)
+    return replace(profile, n_ballots=counter.n)
 
 
 class _BallotCounter:
@@ -327,9 +328,15 @@ def _load_csv(path: Path, scale: int | None) -> Profile:
     if header[1:] == [f"rank_{r}" for r in range(1, len(header))] and len(header) > 1:
         return _rankings_csv(path, items, len(header) - 1)
     if header == ["ballot", "item", "grade"]:
-        return _grades_csv(path, items, scale)
+        grade_scale = scale or _scale_beside(path)
+        return _per_item_csv(
+            path,
+            items,
+            lambda cell: _int(cell, path, "grade"),
+            lambda ids, rows: GradeProfile.from_grades(ids, grade_scale, rows),
+        )
     if header == ["ballot", "item", "choice"]:
-        return _votes_csv(path, items)
+        return _per_item_csv(path, items, str, VoteProfile.from_votes)
     raise ValueError(f"{path.name}: unknown CSV header {','.join(header)}")
 
 
@@ -365,32 +372,24 @@ def _rankings_csv(path: Path, items: list[int] | None, size: int) -> RankingProf
     return RankingProfile.from_rankings(items, rankings(), size)
 
 
-def _grades_csv(path: Path, items: list[int] | None, scale: int | None) -> GradeProfile:
-    scale = scale or _scale_beside(path)
+def _per_item_csv(
+    path: Path,
+    items: list[int] | None,
+    value: Callable[[str], Any],
+    build: Callable[[list[int], Iterator[tuple[int, Any]]], Profile],
+) -> Profile:
+    """grades.csv / votes.csv: one (ballot, item, value) row per answer, ``n_ballots`` the
+    number of distinct ballot ids."""
 
-    def rows(counter: _BallotCounter) -> Iterator[tuple[int, int]]:
-        for ballot, item, grade in _csv_rows(path, 3):
+    def rows(counter: _BallotCounter) -> Iterator[tuple[int, Any]]:
+        for ballot, item, cell in _csv_rows(path, 3):
             counter.see(ballot, None)
-            yield _int(item, path, "item"), _int(grade, path, "grade")
+            yield _int(item, path, "item"), value(cell)
 
     if items is None:
         items = _warn_items(path, {i for i, _ in rows(_BallotCounter())})
     counter = _BallotCounter()
-    profile = GradeProfile.from_grades(items, scale, rows(counter))
-    return GradeProfile(profile.candidates, scale, profile.counts, counter.n)
-
-
-def _votes_csv(path: Path, items: list[int] | None) -> VoteProfile:
-    def rows(counter: _BallotCounter) -> Iterator[tuple[int, str]]:
-        for ballot, item, choice in _csv_rows(path, 3):
-            counter.see(ballot, None)
-            yield _int(item, path, "item"), choice
-
-    if items is None:
-        items = _warn_items(path, {i for i, _ in rows(_BallotCounter())})
-    counter = _BallotCounter()
-    profile = VoteProfile.from_votes(items, rows(counter))
-    return VoteProfile(profile.candidates, profile.counts, counter.n)
+    return replace(build(items, rows(counter)), n_ballots=counter.n)
 
 
 def _warn_items(path: Path, seen: set[int]) -> list[int]:
@@ -406,7 +405,8 @@ def _warn_items(path: Path, seen: set[int]) -> list[int]:
 
 def read_items(path: str | Path) -> list[int]:
     """Item ids in display order (``position``, then file order) from items.csv/json."""
-    rows = _item_rows(Path(path))
+    path = Path(path)
+    rows = _item_rows(path)
     try:
         keyed = [(int(r["position"] or 0), n, int(r["item"])) for n, r in enumerate(rows)]
     except (KeyError, ValueError, TypeError):
@@ -440,11 +440,9 @@ def _items_beside(path: Path) -> list[int] | None:
 def _scale_beside(path: Path) -> int:
     sibling = path.parent / "grades.json"
     if sibling.exists():
-        with open(sibling, encoding="utf-8") as fp:
-            first = fp.readline()
         try:
-            scale = json.loads(first[: -len(', "ballots": [\n')] + "}")["scale"]
-        except (json.JSONDecodeError, KeyError):
+            scale = _json_ballots(sibling)[0].get("scale")
+        except ValueError:  # not JSON, or not ours
             scale = None
         if scale in SCALES:
             return int(scale)
