@@ -29,7 +29,7 @@ from consultation.counting.profiles import (
     RankingProfile,
     VoteProfile,
 )
-from consultation.counting.result import Result
+from consultation.counting.result import JSON_OPTIONS, Result
 
 RANKINGS_FORMAT = "agora-rankings/1"
 GRADES_FORMAT = "agora-grades/1"
@@ -79,7 +79,7 @@ def write_items(
         writer.writerow(ITEM_FIELDS)
         writer.writerows([["" if r[f] is None else r[f] for f in ITEM_FIELDS] for r in rows])
     if json_fp is not None:
-        json_fp.write(json.dumps({"items": rows}, ensure_ascii=False, indent=2) + "\n")
+        json_fp.write(json.dumps({"items": rows}, **JSON_OPTIONS) + "\n")
 
 
 def write_rankings(
@@ -234,7 +234,7 @@ def build_results(results: Iterable[Result], computed_from: Mapping[str, str]) -
 
 def dump_json(value: Any, fp: IO[str]) -> None:
     """Deterministic JSON document (manifest, results): UTF-8, indent 2, final newline."""
-    fp.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
+    fp.write(json.dumps(value, **JSON_OPTIONS) + "\n")
 
 
 # ------------------------------------------------------------------------------ readers
