@@ -95,29 +95,17 @@ def test_writers_stream_as_they_iterate():
     assert written[0] < written[1] < written[2]  # text left the writer ballot by ballot
 
 
-def test_writers_refuse_what_a_profile_would_refuse():
-    with pytest.raises(ValueError, match="unknown item"):
-        od.write_rankings(
-            io.StringIO(),
-            None,
-            consultation="c",
-            ranking_size=2,
-            items=ITEMS,
-            ballots=[("b1", [99])],
-        )
-    with pytest.raises(ValueError, match="invalid ranking"):
-        od.write_rankings(
-            io.StringIO(),
-            None,
-            consultation="c",
-            ranking_size=2,
-            items=ITEMS,
-            ballots=[("b1", [10, 11, 12])],
-        )
-    with pytest.raises(ValueError, match="outside"):
-        od.write_grades(
-            io.StringIO(), None, consultation="c", scale=6, items=ITEMS, ballots=[("b1", {10: 6})]
-        )
+@pytest.mark.parametrize(
+    ("write", "options", "ballots", "message"),
+    [
+        (od.write_rankings, {"ranking_size": 2}, [("b1", [99])], "unknown item"),
+        (od.write_rankings, {"ranking_size": 2}, [("b1", [10, 11, 12])], "invalid ranking"),
+        (od.write_grades, {"scale": 6}, [("b1", {10: 6})], "outside"),
+    ],
+)
+def test_writers_refuse_what_a_profile_would_refuse(write, options, ballots, message):
+    with pytest.raises(ValueError, match=message):
+        write(io.StringIO(), None, consultation="c", items=ITEMS, ballots=ballots, **options)
 
 
 @pytest.mark.parametrize("name", ["rankings.csv", "rankings.json"])
