@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consultation import permissions, queries
-from consultation.counting import RankingProfile, pairwise_update
+from consultation.counting import RankingProfile
 from consultation.models import Ballot, BallotEntry, Comment, Consultation, Grade, Vote
 from realtime import broadcast
 from realtime.topics import Access, Provider, register
@@ -446,38 +446,79 @@ def status_changed(consultation_id: int) -> None:
 # one read (consultation.results). Same rules as the counters above: a derived view,
 # changed after commit and only once built, rebuilt from the database by ``rebuild`` and
 # checked by ``reconcile``. It never travels in a websocket frame.
+#
+# The stores keep d factored, so that a ballot of k items changes k + k(k-1)/2 cells
+# whatever the number of items (ballot_changed runs once per ballot): "a" counts the
+# ballots ranking a, "a:b" those ranking both, a above b. Then d[a][b] = "a" - "b:a": a
+# ballot ranking a puts it above b, unless it ranks b before a.
 
 
 @dataclass(frozen=True)
 class LiveMatrix:
     candidates: tuple[int, ...]  # item ids, display order
     matrix: np.ndarray  # (m, m) int64, indexed like ``candidates``
+    ranked: np.ndarray  # (m,) int64: ballots ranking each candidate
+
+
+def _ballot_changes(old: list[int] | None, new: list[int] | None) -> dict[tuple, int]:
+    """The stored cells that change when ballot ``old`` becomes ``new`` (None: absent):
+    ``(a,)`` for "a", ``(a, b)`` for "a:b"."""
+    deltas: dict[tuple, int] = defaultdict(int)
+    for ballot, sign in ((old, -1), (new, 1)):
+        for rank, above in enumerate(ballot or ()):
+            deltas[above,] += sign
+            for below in ballot[rank + 1 :]:
+                deltas[above, below] += sign
+    return {cell: n for cell, n in deltas.items() if n}
+
+
+def _factor(live_matrix: LiveMatrix) -> tuple[np.ndarray, np.ndarray]:
+    """``(ranked, both)`` with both[a, b] the ballots ranking both, a above b."""
+    both = live_matrix.ranked[np.newaxis, :] - live_matrix.matrix.T
+    np.fill_diagonal(both, 0)
+    return live_matrix.ranked.copy(), both
+
+
+def _unfactor(candidates: tuple[int, ...], ranked: np.ndarray, both: np.ndarray) -> LiveMatrix:
+    matrix = ranked[:, np.newaxis] - both.T
+    np.fill_diagonal(matrix, 0)
+    return LiveMatrix(candidates, matrix, ranked.copy())
 
 
 class PairwiseMemoryStore:
     def __init__(self):
         self.lock = threading.Lock()
-        self.matrices: dict[int, LiveMatrix] = {}
+        # cid -> (candidates, index of each item id, ranked, both)
+        self.built: dict[int, tuple[tuple[int, ...], dict[int, int], np.ndarray, np.ndarray]] = {}
 
     def apply(self, cid, old, new):
+        changes = _ballot_changes(old, new)
         with self.lock:
-            found = self.matrices.get(cid)
-            if found is not None:
-                index = {item: i for i, item in enumerate(found.candidates)}
-                pairwise_update(found.matrix, _indices(index, old), _indices(index, new))
+            found = self.built.get(cid)
+            if found is None:
+                return  # not built: the next read rebuilds from the database
+            _candidates, index, ranked, both = found
+            for cell, n in changes.items():
+                if all(item in index for item in cell):
+                    if len(cell) == 1:
+                        ranked[index[cell[0]]] += n
+                    else:
+                        both[index[cell[0]], index[cell[1]]] += n
 
     def read(self, cid):
         with self.lock:
-            found = self.matrices.get(cid)
-            return None if found is None else LiveMatrix(found.candidates, found.matrix.copy())
+            found = self.built.get(cid)
+            return None if found is None else _unfactor(found[0], found[2], found[3])
 
     def replace(self, cid, live_matrix):
+        candidates = live_matrix.candidates
+        index = {item: i for i, item in enumerate(candidates)}
         with self.lock:
-            self.matrices[cid] = LiveMatrix(live_matrix.candidates, live_matrix.matrix.copy())
+            self.built[cid] = (candidates, index, *_factor(live_matrix))
 
 
 class PairwiseRedisStore:
-    """A hash per consultation: "a:b" -> count (non-zero cells only), plus the item ids."""
+    """A hash per consultation: the non-zero cells ("a", "a:b"), plus the item ids."""
 
     CANDIDATES = "_candidates"
 
@@ -485,22 +526,18 @@ class PairwiseRedisStore:
         return f"agora:live:{cid}:pairs"
 
     def apply(self, cid, old, new):
-        key = self._key(cid)
+        key, changes = self._key(cid), _ballot_changes(old, new)
 
         def work(client):
-            raw = client.hget(key, self.CANDIDATES)
-            if raw is None:
+            if not client.hexists(key, self.CANDIDATES):
                 return  # not built: the next read rebuilds from the database
-            candidates = [int(i) for i in raw.decode().split(",")]
-            index = {item: i for i, item in enumerate(candidates)}
-            delta = np.zeros((len(candidates), len(candidates)), dtype=np.int64)
-            pairwise_update(delta, _indices(index, old), _indices(index, new))
             pipe = client.pipeline(transaction=True)
-            for i, j in zip(*np.nonzero(delta), strict=True):
-                pipe.hincrby(key, f"{candidates[i]}:{candidates[j]}", int(delta[i, j]))
+            for cell, n in changes.items():
+                pipe.hincrby(key, ":".join(map(str, cell)), n)
             pipe.execute()
 
-        RedisStore()._run(work)
+        if changes:
+            RedisStore()._run(work)
 
     def read(self, cid):
         raw = RedisStore()._run(lambda client: client.hgetall(self._key(cid)))
@@ -509,19 +546,25 @@ class PairwiseRedisStore:
             return None
         candidates = tuple(int(i) for i in names.decode().split(","))
         index = {item: i for i, item in enumerate(candidates)}
-        matrix = np.zeros((len(candidates), len(candidates)), dtype=np.int64)
+        ranked = np.zeros(len(candidates), dtype=np.int64)
+        both = np.zeros((len(candidates), len(candidates)), dtype=np.int64)
         for field, value in raw.items():
-            a, b = field.decode().split(":")
-            matrix[index[int(a)], index[int(b)]] = int(value)
-        return LiveMatrix(candidates, matrix)
+            cell = [index.get(int(item)) for item in field.decode().split(":")]
+            if None in cell:
+                continue
+            if len(cell) == 1:
+                ranked[cell[0]] = int(value)
+            else:
+                both[cell[0], cell[1]] = int(value)
+        return _unfactor(candidates, ranked, both)
 
     def replace(self, cid, live_matrix):
-        key = self._key(cid)
-        c = live_matrix.candidates
-        cells = {
-            f"{c[i]}:{c[j]}": int(live_matrix.matrix[i, j])
-            for i, j in zip(*np.nonzero(live_matrix.matrix), strict=True)
-        }
+        key, c = self._key(cid), live_matrix.candidates
+        ranked, both = _factor(live_matrix)
+        cells = {str(c[i]): int(ranked[i]) for i in np.flatnonzero(ranked)}
+        cells.update(
+            {f"{c[i]}:{c[j]}": int(both[i, j]) for i, j in zip(*np.nonzero(both), strict=True)}
+        )
 
         def work(client):
             pipe = client.pipeline(transaction=True)
@@ -539,12 +582,6 @@ def pairwise_store():
     return PairwiseRedisStore() if broadcast.uses_redis() else _pairwise_memory
 
 
-def _indices(index: dict[int, int], item_ids):
-    if item_ids is None:
-        return None
-    return [index[item] for item in item_ids if item in index]
-
-
 def recount_pairwise(consultation: Consultation) -> LiveMatrix:
     """The matrix from the database, ballots streamed in chunks (no model instances)."""
     candidates = tuple(consultation.items.order_by("position", "id").values_list("pk", flat=True))
@@ -556,7 +593,10 @@ def recount_pairwise(consultation: Consultation) -> LiveMatrix:
     )
     rankings = ([item for _b, item in entries] for _ballot, entries in groupby(rows, itemgetter(0)))
     profile = RankingProfile.from_rankings(candidates, rankings, consultation.ranking_size)
-    return LiveMatrix(candidates, np.array(profile.pairwise(), dtype=np.int64))
+    ranked = np.bincount(profile.ballots[profile.ballots >= 0], minlength=len(candidates))
+    return LiveMatrix(
+        candidates, np.array(profile.pairwise(), dtype=np.int64), ranked.astype(np.int64)
+    )
 
 
 def rebuild_pairwise(consultation: Consultation) -> LiveMatrix | None:
