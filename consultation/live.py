@@ -13,16 +13,14 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
-from itertools import groupby
-from operator import itemgetter
 
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from consultation import permissions, queries
+from consultation import opendata, permissions, queries
 from consultation.counting import RankingProfile
-from consultation.models import Ballot, BallotEntry, Comment, Consultation, Grade, Vote
+from consultation.models import Ballot, Comment, Consultation, Grade, Vote
 from realtime import broadcast
 from realtime.topics import Access, Provider, register
 
@@ -585,14 +583,9 @@ def pairwise_store():
 def recount_pairwise(consultation: Consultation) -> LiveMatrix:
     """The matrix from the database, ballots streamed in chunks (no model instances)."""
     candidates = tuple(consultation.items.order_by("position", "id").values_list("pk", flat=True))
-    rows = (
-        BallotEntry.objects.filter(ballot__consultation=consultation)
-        .order_by("ballot_id", "rank")
-        .values_list("ballot_id", "item_id")
-        .iterator(chunk_size=5000)
+    profile = RankingProfile.from_rankings(
+        candidates, opendata.rankings(consultation), consultation.ranking_size
     )
-    rankings = ([item for _b, item in entries] for _ballot, entries in groupby(rows, itemgetter(0)))
-    profile = RankingProfile.from_rankings(candidates, rankings, consultation.ranking_size)
     ranked = np.bincount(profile.ballots[profile.ballots >= 0], minlength=len(candidates))
     return LiveMatrix(
         candidates, np.array(profile.pairwise(), dtype=np.int64), ranked.astype(np.int64)

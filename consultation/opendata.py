@@ -32,7 +32,8 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,19 @@ def ranking_rows(
         for public_id, _prefix, key in chunk:
             if entries[key]:  # a ballot is never empty; skip one being replaced right now
                 yield public_id, entries[key]
+
+
+def rankings(consultation: Consultation) -> Iterator[list[int]]:
+    """Every ranking ballot's item ids, first choice first, in database order: for counting
+    in the site (provisional results, the live matrix); files use ``ranking_rows``."""
+    rows = (
+        BallotEntry.objects.filter(ballot__consultation=consultation)
+        .order_by("ballot_id", "rank")
+        .values_list("ballot_id", "item_id")
+        .iterator(chunk_size=CHUNK_SIZE * 4)
+    )
+    for _ballot, entries in groupby(rows, itemgetter(0)):
+        yield [item for _b, item in entries]
 
 
 def _per_citizen_rows(

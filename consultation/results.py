@@ -200,9 +200,7 @@ def _compute_provisional(consultation: Consultation) -> dict:
         else:
             if rankings is None:
                 rankings = RankingProfile.from_rankings(
-                    candidates,
-                    (items for _id, items in opendata.ranking_rows(consultation)),
-                    ranking_size=consultation.ranking_size,
+                    candidates, opendata.rankings(consultation), consultation.ranking_size
                 )
             profile = rankings
         methods[name] = METHODS[name].compute(profile).to_dict()
