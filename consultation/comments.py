@@ -32,6 +32,10 @@ def refuse_reply_unless_allowed(user, parent: Comment) -> None:
     """Replies go to a visible comment of a consultation the person may comment on."""
     consultation = parent.item.consultation
     refuse_unless(permissions.can_comment(user, consultation), user, consultation)
+    _refuse_deleted_parent(parent)
+
+
+def _refuse_deleted_parent(parent: Comment) -> None:
     if parent.is_deleted:
         raise Conflict(
             "deleted_parent", _("This comment was deleted: you can no longer reply to it.")
@@ -41,10 +45,10 @@ def refuse_reply_unless_allowed(user, parent: Comment) -> None:
 def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=None) -> Comment:
     consultation = item.consultation
     refuse_unless(permissions.can_comment(user, consultation), user, consultation)
-    if parent is not None and (parent.item_id != item.pk):
-        raise Invalid("foreign_parent", _("You can only reply to a comment on the same item."))
     if parent is not None:
-        refuse_reply_unless_allowed(user, parent)
+        if parent.item_id != item.pk:
+            raise Invalid("foreign_parent", _("You can only reply to a comment on the same item."))
+        _refuse_deleted_parent(parent)  # the same item: commenting was just allowed above
     body, stance = _clean(body, stance)
     with transaction.atomic():
         comment = Comment.objects.create(
