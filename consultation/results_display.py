@@ -132,7 +132,6 @@ def build(
     if responses is None:
         responses = {int(k): v for k, v in document.get("official_responses", {}).items()}
     return {
-        "document": document,
         "totals": _totals(document),
         "withheld": _withheld(document, items),
         "votes": sections.get("votes"),
@@ -142,7 +141,6 @@ def build(
         "sections": list(sections.values()),
         "all_side_by_side": _side_by_side(list(sections.values())),
         "same_winner": _same_winner(rankings, items),
-        "methods": [name for name in METHODS if name in sections],
         "responses": _responses(items, responses),
     }
 
