@@ -32,7 +32,7 @@ import os
 import shutil
 import time
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +174,18 @@ def _compute_provisional(consultation: Consultation) -> dict:
     candidates = [item.pk for item in opendata.items_of(consultation)]
     counts, _participants = live.current_counts(consultation)
     methods: dict[str, Any] = {}
-    rankings = None
+
+    # Read at most once each, and only if a method needs them.
+    @cache
+    def live_matrix() -> live.LiveMatrix | None:
+        return live.pairwise_matrix(consultation)
+
+    @cache
+    def rankings() -> RankingProfile:
+        return RankingProfile.from_rankings(
+            candidates, opendata.rankings(consultation), consultation.ranking_size
+        )
+
     for name in enabled_methods(consultation):
         kind = METHODS[name].kind
         if kind == "votes":
@@ -191,18 +202,14 @@ def _compute_provisional(consultation: Consultation) -> dict:
                     for i in candidates
                 ],
             )
-        elif name in MATRIX_METHODS and (matrix := live.pairwise_matrix(consultation)):
+        elif name in MATRIX_METHODS and (matrix := live_matrix()) is not None:
             # One read of the live matrix instead of every ballot.
             methods[name] = MATRIX_METHODS[name](
                 matrix.matrix, matrix.candidates, counts.get("ballots", 0)
             ).to_dict()
             continue
         else:
-            if rankings is None:
-                rankings = RankingProfile.from_rankings(
-                    candidates, opendata.rankings(consultation), consultation.ranking_size
-                )
-            profile = rankings
+            profile = rankings()
         methods[name] = METHODS[name].compute(profile).to_dict()
     return {
         "format": FORMAT,
