@@ -232,18 +232,9 @@ def reconcile_all() -> dict[str, dict]:
 # --- frames -------------------------------------------------------------------------------
 
 
-def results_visible(consultation: Consultation) -> bool:
-    if consultation.status in (Consultation.Status.CLOSED, Consultation.Status.PUBLISHED):
-        return True
-    return (
-        consultation.status == Consultation.Status.OPEN
-        and consultation.results_visibility == Consultation.ResultsVisibility.LIVE
-    )
-
-
 def _tally_body(consultation: Consultation) -> dict:
     counts, participants = current_counts(consultation)
-    visible = results_visible(consultation)
+    visible = permissions.results_are_public(consultation)
     items = {}
     for item_id in consultation.items.values_list("pk", flat=True):
         entry = {"comments": counts.get(f"c:{item_id}", 0)}
@@ -431,7 +422,7 @@ def status_changed(consultation_id: int) -> None:
         "stream": "public",
         "status": consultation.status,
         "closes_at": consultation.closes_at.isoformat() if consultation.closes_at else None,
-        "results_visible": results_visible(consultation),
+        "results_visible": permissions.results_are_public(consultation),
     }
     broadcast.publish(topic(consultation_id), frame)
     # Closing may reveal results that were hidden during the vote.

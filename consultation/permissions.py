@@ -104,17 +104,22 @@ def can_preview(user, consultation) -> bool:
     )
 
 
-def can_see_results(user, consultation) -> bool:
-    """Aggregate counts. "After close" hides them from everyone, organisers included,
-    while the vote runs: nobody can nudge the outcome with a bandwagon."""
-    if not can_view(user, consultation):
-        return False
+def results_are_public(consultation) -> bool:
+    """Aggregate counts are shown in this phase (to whoever may view the consultation).
+
+    "After close" hides them from everyone, organisers included, while the vote runs:
+    nobody can nudge the outcome with a bandwagon."""
     if consultation.status in (Status.CLOSED, Status.PUBLISHED):
         return True
     return (
         consultation.status == Status.OPEN
         and consultation.results_visibility == Consultation.ResultsVisibility.LIVE
     )
+
+
+def can_see_results(user, consultation) -> bool:
+    """Aggregate counts: see ``results_are_public``."""
+    return can_view(user, consultation) and results_are_public(consultation)
 
 
 def is_eligible(user, consultation) -> bool:
