@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
+from consultation.counting import safe_csv
 from consultation.counting.majority_judgment import labels
 from consultation.counting.profiles import (
     CHOICES,
@@ -44,8 +45,9 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def _csv_writer(fp: IO[str]) -> Any:
-    return csv.writer(fp, lineterminator="\n")
+def _csv_writer(fp: IO[str]) -> safe_csv.Writer:
+    # Every cell goes through the spreadsheet-formula rule of safe_csv (docs/open-data.md).
+    return safe_csv.writer(fp)
 
 
 class _JsonBallots:
@@ -416,7 +418,14 @@ def read_items(path: str | Path) -> list[int]:
 
 def _item_rows(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8", newline="") as fp:
-        return json.load(fp)["items"] if path.suffix == ".json" else list(csv.DictReader(fp))
+        if path.suffix == ".json":
+            return json.load(fp)["items"]
+        # Titles come back as they were typed, without the quote the writer put before a
+        # would-be formula. Ballot files need no such step: ids, numbers and fixed words.
+        return [
+            {key: safe_csv.restore(value) for key, value in row.items()}
+            for row in csv.DictReader(fp)
+        ]
 
 
 def item_titles(ballots_path: str | Path, lang: str = "fr") -> dict[int, str]:

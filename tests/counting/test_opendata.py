@@ -3,10 +3,11 @@
 import hashlib
 import io
 import json
+import random
 
 import pytest
 
-from consultation.counting import GradeProfile, RankingProfile, VoteProfile, compute
+from consultation.counting import GradeProfile, RankingProfile, VoteProfile, compute, safe_csv
 from consultation.counting import opendata as od
 from tests.counting.helpers import SCHULZE_45
 
@@ -222,3 +223,83 @@ def test_any_valid_json_layout_is_read_too(tmp_path):
     (tmp_path / "rankings.json").write_text(json.dumps(document, indent=4), encoding="utf-8")
     profile = od.load_profile(tmp_path / "rankings.json")
     assert profile.ballots.tolist() == [[1, 0]]
+
+
+# --- cells a spreadsheet would run as formulas (safe_csv) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        # OWASP's rule: a quote before a cell starting with = + - @ TAB CR.
+        (
+            '=HYPERLINK("https://attacker.example";"Voir")',
+            '\'=HYPERLINK("https://attacker.example";"Voir")',
+        ),
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("+33 6 12 34 56 78", "'+33 6 12 34 56 78"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("-2+3", "'-2+3"),
+        ("\tTab", "'\tTab"),
+        ("\rCR", "'\rCR"),
+        # A French spreadsheet starts a cell after each ";".
+        ("Horaires;=1+1", "Horaires;'=1+1"),
+        (";;-1", ";;'-1"),
+        # Quotes before a trigger get one more, so that the text can be restored exactly.
+        ("'=x", "''=x"),
+        ("a;''@x", "a;'''@x"),
+        # Harmless text is left alone.
+        ("", ""),
+        ("Mesure 12", "Mesure 12"),
+        ("Pistes cyclables - phase 2", "Pistes cyclables - phase 2"),
+        ("a = b", "a = b"),
+        (" =1+1", " =1+1"),
+        ("Horaires ; =1+1", "Horaires ; =1+1"),
+        ("'Tis", "'Tis"),
+        ("e-mail@example.org", "e-mail@example.org"),
+        ("7f3a09c2d1e4b5a6", "7f3a09c2d1e4b5a6"),
+        ("against", "against"),
+        # Numbers are numbers, never formulas: ids, positions, grades are left as they are.
+        (12, 12),
+        (0, 0),
+        (-3, -3),
+        (None, None),
+    ],
+)
+def test_a_cell_a_spreadsheet_would_run_is_written_as_text(typed, written):
+    assert safe_csv.neutralise(typed) == written
+    assert safe_csv.restore(written) == typed
+
+
+def test_restoring_gives_back_any_text_exactly():
+    rng = random.Random(3)
+    alphabet = "=+-@\t\r';a "
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 8)))
+        written = safe_csv.neutralise(text)
+        assert safe_csv.restore(written) == text
+        assert not any(part.startswith(tuple(safe_csv.TRIGGERS)) for part in written.split(";"))
+
+
+def test_items_csv_neutralises_titles_and_the_readers_restore_them(tmp_path):
+    titles = ["=1+1", "-2+3", "Horaires;@x", "Projet"]
+    rows = [
+        {"item": item, "position": p, "theme": "-t", "title": t, "title_en": "+en"}
+        for p, (item, t) in enumerate(zip(ITEMS, titles, strict=False), start=1)
+    ]
+    with (
+        open(tmp_path / "items.csv", "w", encoding="utf-8", newline="") as c,
+        open(tmp_path / "items.json", "w", encoding="utf-8", newline="") as j,
+    ):
+        od.write_items(c, j, rows)
+    lines = (tmp_path / "items.csv").read_text(encoding="utf-8").split("\n")
+    assert lines[1:5] == [
+        "10,1,'-t,'=1+1,'+en",
+        "11,2,'-t,'-2+3,'+en",
+        "12,3,'-t,Horaires;'@x,'+en",
+        "13,4,'-t,Projet,'+en",
+    ]
+    assert json.loads((tmp_path / "items.json").read_text())["items"][0]["title"] == "=1+1"
+    assert od.read_items(tmp_path / "items.csv") == ITEMS[:4]
+    assert list(od.item_titles(tmp_path / "rankings.csv").values()) == titles
+    assert list(od.item_titles(tmp_path / "rankings.csv", "en").values()) == ["+en"] * 4
