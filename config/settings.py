@@ -53,6 +53,9 @@ else:
             "SECRET_KEY must be set when DEBUG is off "
             '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))").'
         )
+# Earlier keys, still accepted while SECRET_KEY is rotated: signatures, sessions and the MFA
+# secrets' derived keys (docs/security.md, "Rotating keys").
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -340,6 +343,34 @@ UNVERIFIED_ACCOUNT_RETENTION_DAYS = env.int("UNVERIFIED_ACCOUNT_RETENTION_DAYS",
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
+# TOTP and recovery-code secrets are encrypted at rest (accounts/mfa.py, decision 0022).
+MFA_ADAPTER = "accounts.mfa.MFAAdapter"
+MFA_FORMS = {
+    "authenticate": "accounts.mfa.AuthenticateForm",
+    "reauthenticate": "accounts.mfa.ReauthenticateForm",
+}
+
+
+def _fernet_keys(name: str) -> list[str]:
+    from cryptography.fernet import Fernet
+
+    keys = [key.strip() for key in env.list(name, default=[]) if key.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            # The key itself stays out of the message: it would end up in logs.
+            raise ImproperlyConfigured(
+                f"{name}: key number {position} is not a Fernet key (32 bytes, URL-safe "
+                'base64); generate one with: python -c "from cryptography.fernet import '
+                'Fernet; print(Fernet.generate_key().decode())"'
+            ) from None
+    return keys
+
+
+# Comma-separated; the first encrypts, all decrypt. Empty: a key derived from SECRET_KEY
+# (and from each of SECRET_KEY_FALLBACKS), which still decrypts when this is set.
+MFA_ENCRYPTION_KEYS = _fernet_keys("MFA_ENCRYPTION_KEYS")
 
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
