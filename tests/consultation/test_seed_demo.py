@@ -1,10 +1,15 @@
 """`seed_demo` (run by `make run`): the demo consultations, created once."""
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import ManagementUtility, call_command
+from django.core.management.base import CommandError
 
 from consultation.models import (
     Ballot,
@@ -19,6 +24,7 @@ from consultation.models import (
 )
 
 pytestmark = pytest.mark.django_db
+MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
 MODELS = [
     Consultation,
     Theme,
@@ -31,6 +37,11 @@ MODELS = [
     ComputedResult,
     get_user_model(),
 ]
+
+
+@pytest.fixture(autouse=True)
+def local_development(settings):
+    settings.DEBUG = True  # as `make run` sets it
 
 
 def counts():
@@ -90,3 +101,49 @@ def test_the_closed_consultation_waits_for_its_organiser_with_results_computed()
     final = ComputedResult.objects.get(consultation=closed, kind="final")
     assert final.results["methods"]["schulze"]["n_ballots"] == closed.ballots.count()
     assert closed.status == "closed"  # publishing is the organiser's act, not the seed's
+
+
+def test_it_refuses_to_run_when_debug_is_off_and_creates_nothing(settings):
+    settings.DEBUG = False
+    before = counts()
+    with pytest.raises(CommandError, match="DEBUG is off") as refusal:
+        call_command("seed_demo", participants=60, stdout=io.StringIO())
+    assert "--force" in str(refusal.value)
+    assert counts() == before
+    assert not get_user_model().objects.filter(is_superuser=True).exists()
+
+
+def test_from_the_command_line_the_refusal_exits_non_zero(tmp_path):
+    """As an operator would run it on a production server (DEBUG unset)."""
+    environment = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "SECRET_KEY": "k" * 60,
+        "ALLOWED_HOSTS": "consultation.example.org",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, str(MANAGE), "seed_demo"],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "DEBUG is off" in result.stderr and "--force" in result.stderr
+    assert "password:" not in result.stdout
+
+
+def test_force_seeds_even_when_debug_is_off(settings):
+    settings.DEBUG = False
+    out = io.StringIO()
+    call_command("seed_demo", participants=60, force=True, stdout=out)
+    assert out.getvalue().count("password:") == 4
+    assert Consultation.objects.filter(slug="numerique-en-commun").exists()
+
+
+def test_force_is_documented_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        ManagementUtility(["manage.py", "seed_demo", "--help"]).execute()
+    assert "--force" in capsys.readouterr().out
