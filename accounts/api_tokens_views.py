@@ -1,8 +1,8 @@
 """Personal API tokens: list, create (the secret is shown once), revoke.
 
-A token acts as its owner on the JSON API, which offers only what a participant can
-do: no organiser or moderation endpoint, no drafts. So a token is never a way around
-the MFA that guards organiser pages.
+A token acts as its owner on the JSON API with a citizen's powers only (accounts.tokens):
+never a way around the MFA that guards a role's powers. A password change ends every
+token created before it; the page says which.
 """
 
 from django import forms
@@ -15,13 +15,14 @@ from django.utils.translation import gettext_lazy
 from accounts import roles
 from accounts import tokens as api_tokens
 from accounts.models import ApiToken
+from config.forms import SafeTextForm
 
 # Enough for every script a person may run; a limit keeps a leaked session from minting
 # tokens without end.
 MAX_TOKENS = 20
 
 
-class TokenForm(forms.Form):
+class TokenForm(SafeTextForm, forms.Form):
     name = forms.CharField(
         label=gettext_lazy("Token name"),
         max_length=80,
@@ -55,12 +56,21 @@ def tokens(request):
             "form": form,
             "secret": secret,
             "may_create": may_create,
-            "tokens": ApiToken.objects.filter(user=request.user),
+            "tokens": _with_state(request.user),
         },
     )
     # The page may show a secret: no cache keeps a copy.
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _with_state(user) -> list[ApiToken]:
+    """The user's tokens, each marked ``ended`` when a password change outlived it."""
+    changed = user.credentials_changed_at
+    listed = list(ApiToken.objects.filter(user=user))
+    for token in listed:
+        token.ended = changed is not None and token.created_at < changed
+    return listed
 
 
 def _token_id(value: str) -> int:

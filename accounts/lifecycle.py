@@ -21,15 +21,12 @@ def mark_identity_verified(user, *, provider: str) -> None:
 
 
 def suspend_account(user, *, reason: str = "") -> None:
-    """Deactivate an account: it can no longer log in, and its open sockets are closed."""
-    from realtime.broadcast import disconnect_user
-
+    """Deactivate an account: it can no longer log in, its tokens stop working, and its
+    open sockets are closed (``User.save`` does that for every deactivation)."""
     with transaction.atomic():
         user.is_active = False
         user.save(update_fields=["is_active"])
-        user_id = user.pk
-        transaction.on_commit(lambda: disconnect_user(user_id), robust=True)
-    logger.info("account %s suspended: %s", user_id, reason or "no reason given")
+    logger.info("account %s suspended: %s", user.pk, reason or "no reason given")
 
 
 @transaction.atomic

@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -54,6 +54,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Set whenever the password changes, by any path: API tokens created before it stop
+    # working (accounts.tokens), as sessions do (Django's session auth hash).
+    credentials_changed_at = models.DateTimeField(
+        _("credentials changed at"), null=True, blank=True, editable=False
+    )
 
     objects = UserManager()
 
@@ -67,6 +72,38 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.display_name or self.email
+
+    def save(self, *args, **kwargs):
+        """Save; when the password changed or the account was deactivated — whatever did
+        it: allauth, the admin, a shell — end what the old credentials opened: tokens
+        (by ``credentials_changed_at``) and live connections (after commit)."""
+        update_fields = kwargs.get("update_fields")
+        # set_password() leaves the new password in _password until saved; a hash upgrade
+        # at login does not (Django clears it), and is no change of credentials.
+        password_changed = (
+            self.pk is not None
+            and self._password is not None
+            and (update_fields is None or "password" in update_fields)
+        )
+        deactivated = (
+            self.pk is not None
+            and not self.is_active
+            and (update_fields is None or "is_active" in update_fields)
+            and type(self).objects.filter(pk=self.pk, is_active=True).exists()
+        )
+        if password_changed:
+            self.credentials_changed_at = timezone.now()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "credentials_changed_at"}
+        super().save(*args, **kwargs)
+        if password_changed or deactivated:
+            from realtime.broadcast import disconnect_user
+
+            user_id = self.pk
+            # 4408: suspended, the page stops; 4401: signed out, the page reconnects and
+            # the server decides again who it is (anonymous, for an old session).
+            code = 4408 if deactivated else 4401
+            transaction.on_commit(lambda: disconnect_user(user_id, code), robust=True)
 
     def get_short_name(self):
         return self.display_name

@@ -1,8 +1,15 @@
-"""Personal API tokens: created once (the secret is shown once), looked up by digest."""
+"""Personal API tokens: created once (the secret is shown once), looked up by digest.
+
+A token acts as its owner with a citizen's powers only: the user it yields is never
+vouched for a second factor (accounts.roles), so no role power holds through a token,
+whatever its owner's roles. A token dies with the credentials it was created under: a
+password change (``User.credentials_changed_at``) or a suspension ends it.
+"""
 
 import hashlib
 import secrets
 
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import ApiToken
@@ -27,12 +34,23 @@ def create_token(user, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
+def _live(digest: str):
+    """Tokens with this digest whose owner is active and has not changed their password
+    since the token was created."""
+    return ApiToken.objects.filter(
+        Q(user__credentials_changed_at__isnull=True)
+        | Q(created_at__gte=F("user__credentials_changed_at")),
+        digest=digest,
+        user__is_active=True,
+    )
+
+
 def authenticate(secret: str):
-    """The active user owning this token, or None."""
+    """The active user owning this live token, or None."""
     if not _looks_like_a_token(secret):
         return None
-    token = ApiToken.objects.select_related("user").filter(digest=_digest(secret)).first()
-    if token is None or not token.user.is_active:
+    token = _live(_digest(secret)).select_related("user").first()
+    if token is None:
         return None
     # At most one write a minute per token: a busy script must not write on every call.
     now = timezone.now()
@@ -46,11 +64,7 @@ def owner_id(secret: str) -> int | None:
     (the rate limiter asks before the request reaches the API)."""
     if not _looks_like_a_token(secret):
         return None
-    return (
-        ApiToken.objects.filter(digest=_digest(secret), user__is_active=True)
-        .values_list("user_id", flat=True)
-        .first()
-    )
+    return _live(_digest(secret)).values_list("user_id", flat=True).first()
 
 
 def revoke(user, token_id: int) -> bool:

@@ -64,7 +64,7 @@ SITE_OPERATOR = env.str("SITE_OPERATOR", default="")
 CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="contact@agora.invalid")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_config.AdminConfig",  # django.contrib.admin, with one login (allauth + MFA)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

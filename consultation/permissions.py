@@ -4,9 +4,11 @@ roles x phases x actions (tests/consultation/test_permissions.py).
 Every interface (pages, API, admin actions, websockets) asks these; none decides alone.
 
 A role's powers (staff, organiser, moderator: managing, moderating, reading drafts,
-previewing) hold only once the account has set up MFA (docs/decisions/0006-roles-and-mfa.md).
-Until then its holder is a citizen like any other everywhere, and the pages of their role
-send them to set MFA up (accounts.middleware).
+previewing) hold only once the account has set up MFA AND the request's authentication
+(session, API token, websocket) passed it (``accounts.roles.has_role_powers``,
+docs/decisions/0006-roles-and-mfa.md). Until then its holder is a citizen like any other
+everywhere, and the pages of their role send them to set MFA up or to pass it
+(accounts.middleware).
 """
 
 from accounts import roles
@@ -18,21 +20,20 @@ Status = Consultation.Status
 def _has_role(user, consultation, role) -> bool:
     if not user.is_authenticated or consultation is None or consultation.pk is None:
         return False
-    held = Membership.objects.filter(consultation=consultation, user=user, role=role).exists()
-    return held and roles.has_mfa(user)
+    if not roles.has_role_powers(user):
+        return False
+    return Membership.objects.filter(consultation=consultation, user=user, role=role).exists()
 
 
 def is_staff(user) -> bool:
-    """Staff powers: an ``is_staff`` or superuser account with MFA set up."""
-    return bool(
-        user.is_authenticated and (user.is_staff or user.is_superuser) and roles.has_mfa(user)
-    )
+    """Staff powers: an ``is_staff`` or superuser account past the second factor."""
+    return roles.has_staff_powers(user)
 
 
 def can_create_consultation(user) -> bool:
     if not user.is_authenticated:
         return False
-    return is_staff(user) or (user.is_organiser and roles.has_mfa(user))
+    return is_staff(user) or (user.is_organiser and roles.has_role_powers(user))
 
 
 # --- The organiser and moderation spaces ---------------------------------------------
@@ -66,7 +67,7 @@ def has_moderation_space(user) -> bool:
 def _consultations_in_role(user, role):
     if is_staff(user):
         return Consultation.objects.all()
-    if not (user.is_authenticated and roles.has_mfa(user)):
+    if not (user.is_authenticated and roles.has_role_powers(user)):
         return Consultation.objects.none()
     return Consultation.objects.filter(memberships__user=user, memberships__role=role).distinct()
 

@@ -10,6 +10,9 @@ it never saves the session. Channels' stack saves it only on HTTP responses, and
 a websocket sends none, so the behaviour is the same.
 
 A connection without a session cookie is anonymous without a database hop.
+
+As for pages (accounts.middleware), the user is marked with the second factor its
+session passed: a password-only session holds no role powers on a socket either.
 """
 
 from importlib import import_module
@@ -18,6 +21,8 @@ from channels.auth import get_user
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.cookie import parse_cookie
+
+from accounts import roles
 
 
 class SessionAuthMiddleware:
@@ -33,5 +38,9 @@ class SessionAuthMiddleware:
                 break
         session_key = cookies.get(settings.SESSION_COOKIE_NAME)
         scope = dict(scope, cookies=cookies, session=self.session_store(session_key))
-        scope["user"] = await get_user(scope) if session_key else AnonymousUser()
+        user = await get_user(scope) if session_key else AnonymousUser()
+        if user.is_authenticated:
+            # get_user has loaded the session: reading it again costs no database hop.
+            roles.vouch_from_session(user, scope["session"])
+        scope["user"] = user
         return await self.inner(scope, receive, send)

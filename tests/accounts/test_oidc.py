@@ -395,3 +395,33 @@ def test_existing_local_account_is_not_taken_over_by_email(client, idp, django_u
     assert local.identity_verified_at is None
     assert local.identity_provider == ""
     assert local.last_login is None
+
+
+# --- a role holder logging in through the provider -----------------------------------
+
+
+def test_a_staff_account_logging_in_through_the_provider_must_still_pass_the_second_factor(
+    client, idp
+):
+    """The provider vouches for the person, not for a second factor: a staff account
+    with TOTP goes through allauth's MFA stage after the provider, like after a password,
+    and holds staff powers only once the code is given."""
+    from tests.conftest import current_totp_code, enable_totp
+
+    assert log_in(client, idp).status_code == 302
+    user = User.objects.get()
+    user.is_staff = user.is_superuser = True
+    user.save()
+    secret = enable_totp(user)
+    client.logout()
+
+    response = log_in(client, idp)
+
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert logged_in_user_id(client) is None
+    admin_login = client.get(reverse("admin:index"))["Location"]
+    assert client.get(admin_login)["Location"].startswith(reverse("account_login"))
+    response = client.post(reverse("mfa_authenticate"), {"code": current_totp_code(secret)})
+    assert response.status_code == 302
+    assert logged_in_user_id(client) == str(user.pk)
+    assert client.get(reverse("admin:index")).status_code == 200

@@ -51,9 +51,10 @@ def api_as():
 def browser_for():
     """A logged-in browser whose requests are CSRF-checked like a real one's."""
 
-    def make(user):
-        browser = Client(enforce_csrf_checks=True)
-        browser.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    def make(user, **options):
+        from tests.conftest import login
+
+        browser = login(Client(enforce_csrf_checks=True), user, **options)
         browser.get(reverse("accounts:profile"))  # a page with a form sets the csrftoken cookie
         assert "csrftoken" in browser.cookies
         return browser

@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from consultation import comments, permissions, voting
 from consultation.errors import NotAllowed
 from consultation.models import Comment, Consultation, Membership
-from tests.conftest import enable_totp
+from tests.conftest import enable_totp, login
 from tests.consultation.factories import add_member, make_consultation
 
 pytestmark = pytest.mark.django_db
@@ -426,7 +426,7 @@ def test_matrix_of_organiser_actions(people, client, phase, action):
         before = snapshot(consultation)
         client.logout()
         if user.is_authenticated:
-            client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            login(client, user, backend="django.contrib.auth.backends.ModelBackend")
         url, data = organiser_post(action, consultation)
         response = client.post(url, data)
         if name in MANAGERS:

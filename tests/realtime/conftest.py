@@ -11,7 +11,7 @@ class Socket:
     """A websocket client inside the test's event loop (Channels' communicator)."""
 
     def __init__(self, path, cookies=None, origin=b"http://127.0.0.1:8000"):
-        headers = [(b"origin", origin), (b"host", b"127.0.0.1")]
+        headers = [(b"origin", origin), (b"host", b"127.0.0.1:8000")]
         if cookies:
             headers.append((b"cookie", cookies.encode()))
         self.communicator = WebsocketCommunicator(application, path, headers=headers)
@@ -51,8 +51,10 @@ class Socket:
         await self.communicator.disconnect()
 
 
-def session_cookie(client, user):
-    client.force_login(user)
+def session_cookie(client, user, **options):
+    from tests.conftest import login
+
+    login(client, user, **options)
     return f"sessionid={client.cookies['sessionid'].value}"
 
 
