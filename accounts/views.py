@@ -1,5 +1,6 @@
 import json
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -49,6 +50,13 @@ def my_data_download(request):
 
 @login_required
 def delete_account(request):
+    # Every attempt counts (allauth's limiter, ACCOUNT_RATE_LIMITS "confirm_deletion"):
+    # once limited, even the right password waits.
+    if request.method == "POST" and not ratelimit.consume(
+        request, action="confirm_deletion", user=request.user
+    ):
+        message = _("Too many attempts in a short time. Please wait a few minutes and try again.")
+        return render(request, "429.html", {"message": message}, status=429)
     form = DeleteAccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         lifecycle.delete_account(request.user)

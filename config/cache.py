@@ -1,20 +1,44 @@
-"""A Redis cache that degrades to misses when Redis is down.
+"""Two ways for a Redis cache to behave when Redis is down, one per kind of use.
 
-Pages, votes and logins must keep working through a Redis outage. Django's
-RedisCache raises on a lost connection; this one logs (at most every 10 s) and
-answers like an empty cache, so rate limits fail open and nothing 500s.
+- ``default`` fails **closed** (``FailClosedRedisCache``): every use of it guards an
+  account — allauth's login, sign-up and reset limits, its TOTP and ID-token replay
+  guards, our confirmation of an account deletion. When Redis does not answer, none of
+  them may quietly stop counting (a limit that counts nothing lets a password or a TOTP
+  code be guessed or replayed), so each operation raises ``CacheUnavailable`` and
+  ``CacheOutageMiddleware`` answers 503 with a clear message: signing in waits for Redis.
+- ``degradable`` fails **open** (``ResilientRedisCache``): uses that protect no account
+  and must not stop the site — the per-account write limit on votes and comments (votes
+  keep being taken through a Redis outage), the worker heartbeat, de-duplicating jobs.
+  It logs (at most every 10 s) and answers like an empty cache.
+
+docs/security.md, "What fails closed", lists both.
 """
 
 import logging
 import time
 
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 FAILURES = (RedisConnectionError, RedisTimeoutError, OSError)
 _last_warning = 0.0
+
+DEGRADABLE = "degradable"
+
+
+def degradable():
+    """The cache for uses that may degrade when Redis is down (see above)."""
+    return caches[DEGRADABLE]
+
+
+class CacheUnavailable(Exception):
+    """The cache that guards accounts cannot be reached: refuse, do not guess."""
 
 
 def _warn(operation, error):
@@ -42,7 +66,7 @@ class ResilientRedisCache(RedisCache):
     get_many = _degrading("get_many", {})
     set = _degrading("set", None)
     set_many = _degrading("set_many", [])
-    add = _degrading("add", True)  # "added": a rate-limit counter starts afresh, fails open
+    add = _degrading("add", True)  # "added": a write-limit counter starts afresh, fails open
     incr = _degrading("incr", lambda key, delta=1, version=None: delta)
     decr = _degrading("decr", 0)
     delete = _degrading("delete", False)
@@ -50,3 +74,54 @@ class ResilientRedisCache(RedisCache):
     has_key = _degrading("has_key", False)
     touch = _degrading("touch", False)
     clear = _degrading("clear", None)
+
+
+def _failing_closed(name):
+    def method(self, *args, **kwargs):
+        try:
+            return getattr(RedisCache, name)(self, *args, **kwargs)
+        except FAILURES as error:
+            logger.error("security cache unavailable (%s: %s): refusing", name, error)
+            raise CacheUnavailable(str(error)) from error
+
+    method.__name__ = name
+    return method
+
+
+class FailClosedRedisCache(RedisCache):
+    get = _failing_closed("get")
+    get_many = _failing_closed("get_many")
+    set = _failing_closed("set")
+    set_many = _failing_closed("set_many")
+    add = _failing_closed("add")
+    incr = _failing_closed("incr")
+    decr = _failing_closed("decr")
+    delete = _failing_closed("delete")
+    delete_many = _failing_closed("delete_many")
+    has_key = _failing_closed("has_key")
+    touch = _failing_closed("touch")
+    clear = _failing_closed("clear")
+
+
+class CacheOutageMiddleware:
+    """Turn ``CacheUnavailable`` into a 503 the person can understand (JSON on the API)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, CacheUnavailable):
+            return None
+        message = _(
+            "Signing in and other account security checks are paused for a moment: a "
+            "service they rely on is not answering. Please try again in a minute."
+        )
+        if request.path_info.startswith("/api/"):
+            response = JsonResponse({"code": "unavailable", "detail": message}, status=503)
+        else:
+            response = render(request, "503.html", {"message": message}, status=503)
+        response["Retry-After"] = "60"
+        return response

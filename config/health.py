@@ -2,7 +2,6 @@
 
 import logging
 
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -10,9 +9,17 @@ HEARTBEAT_KEY = "agora:worker-heartbeat"
 logger = logging.getLogger(__name__)
 
 
+def _cache():
+    # The heartbeat protects no account (config/cache.py): written and read where Redis
+    # being down shows as a miss, never as an error in the worker.
+    from config.cache import degradable
+
+    return degradable()
+
+
 def record_worker_heartbeat() -> str:
     now = timezone.now().isoformat()
-    cache.set(HEARTBEAT_KEY, now, timeout=None)
+    _cache().set(HEARTBEAT_KEY, now, timeout=None)
     return now
 
 
@@ -25,6 +32,7 @@ def status() -> dict:
     except Exception:  # a health page reports, it does not raise
         logger.exception("health: database unreachable")
     try:
+        cache = _cache()
         cache.set("agora:health-probe", 1, timeout=10)
         report["cache"] = cache.get("agora:health-probe") == 1
         report["worker_heartbeat"] = cache.get(HEARTBEAT_KEY)

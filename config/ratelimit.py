@@ -42,21 +42,8 @@ class WriteRateLimitMiddleware:
     def __call__(self, request):
         path = request.path_info
         if request.method in UNSAFE and path.startswith(settings.RATE_LIMITED_PREFIXES):
-            # Resolved once: a token costs a database read, and each limit asks for the key.
             key = account_or_ip(request)
-            # Every limit counts the request, so a strict one is not dodged by a general one.
-            strict = settings.STRICT_RATE_LIMITS.get(path)
-            over_strict = bool(strict) and self.limited(request, key, f"strict:{path}", strict)
-            over_general = self.limited(request, key, "writes", settings.WRITE_RATE_LIMIT)
-            if over_strict:
-                return self.refuse(
-                    request,
-                    _(
-                        "Too many attempts in a short time. "
-                        "Please wait a few minutes and try again."
-                    ),
-                )
-            if over_general:
+            if self.limited(request, key, "writes", settings.WRITE_RATE_LIMIT):
                 return self.refuse(
                     request,
                     _("Too many actions in a short time. Please wait a minute and try again."),

@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "config.cache.CacheOutageMiddleware",
     "accounts.middleware.RequireMFAMiddleware",
     "config.ratelimit.WriteRateLimitMiddleware",
 ]
@@ -110,10 +111,9 @@ RATE_LIMITED_PREFIXES = (
     "/compte/",
     "/i18n/",
 )
-# Tighter limits on top, per path: confirming an account deletion takes a password or a
-# TOTP code, so guessing either must be slow.
-STRICT_RATE_LIMITS = {"/compte/supprimer/": "5/15m"}
-RATELIMIT_USE_CACHE = "default"
+# The write limit protects the service, not an account: it may fail open when Redis is
+# down, so votes are still taken (config/cache.py). Account limits are allauth's.
+RATELIMIT_USE_CACHE = "degradable"
 
 ROOT_URLCONF = "config.urls"
 # Django's renderer, minus echoing control characters (NUL…) back into pages.
@@ -191,21 +191,29 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": "agora:channels"},
         }
     }
+    # One Redis, two behaviours when it is down (config/cache.py): "default" guards
+    # accounts and fails closed; "degradable" serves uses that may fail open.
+    _redis_cache = {
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "agora",
+        "OPTIONS": {
+            "max_connections": REDIS_MAX_CONNECTIONS,
+            "socket_connect_timeout": 1,
+            "socket_timeout": 2,
+        },
+    }
     CACHES = {
-        "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "agora",
-            "OPTIONS": {
-                "max_connections": REDIS_MAX_CONNECTIONS,
-                "socket_connect_timeout": 1,
-                "socket_timeout": 2,
-            },
-        }
+        "default": {"BACKEND": "config.cache.FailClosedRedisCache", **_redis_cache},
+        "degradable": {"BACKEND": "config.cache.ResilientRedisCache", **_redis_cache},
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Same LOCATION: one in-memory store behind both names, as one Redis is behind both.
+    _memory_cache = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "agora",
+    }
+    CACHES = {"default": _memory_cache, "degradable": _memory_cache}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
@@ -337,6 +345,9 @@ ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
     "confirm_email": "1/3m/key",
+    # Ours, through allauth's limiter so it fails closed like the others (config/cache.py):
+    # confirming an account deletion takes a password or a TOTP code; guessing is slow.
+    "confirm_deletion": "5/15m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 UNVERIFIED_ACCOUNT_RETENTION_DAYS = env.int("UNVERIFIED_ACCOUNT_RETENTION_DAYS", default=7)

@@ -1,10 +1,10 @@
 """Consultation jobs: thin, take ids, call the domain."""
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
+from config.cache import degradable
 from consultation import lifecycle, live, results
 from consultation.errors import Refused
 
@@ -64,6 +64,7 @@ def compute_provisional_results() -> dict:
     for pk in due["provisional"]:
         compute_provisional_results_of.delay(pk)
     for pk in due["final"]:
-        if cache.add(f"agora:results:final-queued:{pk}", 1, timeout=FINAL_REQUEUE_SECONDS):
+        # De-duplicating a job protects no account: it may degrade (config/cache.py).
+        if degradable().add(f"agora:results:final-queued:{pk}", 1, timeout=FINAL_REQUEUE_SECONDS):
             compute_final_results.delay(pk)
     return due

@@ -78,7 +78,7 @@ def post_hostile(client, forms):
 @pytest.fixture
 def stage(make_user, settings):
     settings.WRITE_RATE_LIMIT = "100000/m"
-    settings.STRICT_RATE_LIMITS = {}
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "confirm_deletion": ""}
     organiser = make_user("olga@example.org", display_name="Olga", is_organiser=True)
     enable_totp(organiser)
     citizen = make_user("cyril@example.org", display_name="Cyril")
