@@ -223,3 +223,19 @@ async def test_a_session_from_before_a_password_change_is_anonymous_on_the_socke
     await in_thread(change_password)()
     refused = await open_stream(consultation, cookie, "moderation/")
     assert await refused.close_code() == 4403
+
+
+async def test_a_password_only_session_gets_no_moderation_stream(client, make_user):
+    """The socket's door asks what the page's asks: the session must have passed the
+    second factor, not merely belong to an account that has one."""
+    consultation = await in_thread(make_consultation)()
+    moderator = await in_thread(make_user)()
+    await in_thread(add_member)(consultation, moderator, Membership.Role.MODERATOR)
+    await in_thread(enable_totp)(moderator)
+    cookie = await in_thread(session_cookie)(client, moderator, second_factor=False)
+    refused = await open_stream(consultation, cookie, "moderation/")
+    assert await refused.close_code() in (4403, 4404)
+    cookie = await in_thread(session_cookie)(client, moderator)
+    allowed = await open_stream(consultation, cookie, "moderation/")
+    assert (await allowed.frame())["type"] == "moderation.snapshot"
+    await allowed.close()
