@@ -6,6 +6,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # Run-time defaults for `make run` (embedded backends, local development).
 RUN_ENV := DEBUG=$${DEBUG:-true}
+# uvicorn as Agora is served, here and in production (README): websocket messages of at
+# most 64 KiB (the consumers take 4 KiB frames), and no rewriting of the client address
+# from X-Forwarded-For (uvicorn trusts it from 127.0.0.1 by default): Agora reads that
+# header itself, only when TRUSTED_PROXY_COUNT says a proxy of ours wrote it.
+UVICORN_OPTIONS := --lifespan on --no-access-log --ws-max-size 65536 --no-proxy-headers
 
 .PHONY: help run test lint fmt messages makemessages lock bench clean install
 
@@ -38,7 +43,7 @@ run: install messages
 	@echo "  Agora is running on http://127.0.0.1:8000  (Ctrl+C to stop)"
 	@echo ""
 	@$(RUN_ENV) $(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port 8000 \
-	  --lifespan on --no-access-log --ws-max-size 65536
+	  $(UVICORN_OPTIONS)
 
 test: install messages
 	@scripts/test.sh

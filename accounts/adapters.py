@@ -3,6 +3,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 
 from accounts import emails, lifecycle
+from config.client_ip import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -18,6 +19,11 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_from_email(self):
         return settings.DEFAULT_FROM_EMAIL
+
+    def get_client_ip(self, request):
+        # allauth's login, sign-up and reset limits count per address: the same address
+        # as our write limits (TRUSTED_PROXY_COUNT), from one implementation.
+        return client_ip(request)
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -8,7 +8,9 @@ processes.
 The key is the account: the session's user, or the owner of the API token the
 request carries (a script with a token is limited like its owner in a browser, and
 two scripts behind one address do not share an allowance). Anything else is keyed
-by IP address, wrong tokens included.
+by IP address, wrong tokens included: the address ``config.client_ip`` finds (the
+socket's peer, or the one the trusted proxies saw; ``RATELIMIT_IP_META_KEY``), which
+allauth's limits use as well.
 """
 
 from django.conf import settings

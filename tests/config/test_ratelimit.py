@@ -100,3 +100,144 @@ def cache_clear():
     from django.core.cache import cache
 
     cache.clear()
+
+
+# --- The client's address: X-Forwarded-For counts only when a proxy of ours wrote it ---
+
+
+def post_from(client, forwarded_for):
+    # The test client's socket address (REMOTE_ADDR) is always 127.0.0.1.
+    return client.post(
+        "/api/v1/nothing", content_type="application/json", HTTP_X_FORWARDED_FOR=forwarded_for
+    )
+
+
+def test_behind_one_proxy_the_client_is_the_address_the_proxy_saw(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.WRITE_RATE_LIMIT = "2/m"
+    # The proxy appends the address it saw; what the client wrote before it changes nothing.
+    statuses = [post_from(client, f"198.51.100.{n}, 203.0.113.7").status_code for n in range(3)]
+    assert 429 not in statuses[:2] and statuses[2] == 429
+    # Another client behind the same proxy has an allowance of its own.
+    assert post_from(client, "203.0.113.8").status_code != 429
+
+
+def test_behind_two_proxies_the_client_is_the_second_address_from_the_right(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 2
+    settings.WRITE_RATE_LIMIT = "2/m"
+    for n in range(2):
+        post_from(client, f"198.51.100.{n}, 203.0.113.7, 10.0.0.{n}")
+    assert post_from(client, "198.51.100.9, 203.0.113.7, 10.0.0.9").status_code == 429
+    assert post_from(client, "203.0.113.8, 10.0.0.1").status_code != 429
+
+
+def failed_login(client, forwarded_for, n):
+    from django.urls import reverse
+
+    return client.post(
+        reverse("account_login"),
+        {"login": f"nobody{n}@example.org", "password": "wrong password"},
+        HTTP_X_FORWARDED_FOR=forwarded_for,
+    )
+
+
+def test_allauths_login_limit_counts_the_address_the_proxy_saw(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "login_failed": "3/m/ip"}
+    client.cookies["django_language"] = "en"
+    for n in range(3):  # each with another e-mail address: only the per-address limit counts
+        failed_login(client, f"198.51.100.{n}, 203.0.113.7", n)
+    limited = failed_login(client, "198.51.100.9, 203.0.113.7", 9)
+    assert "Too many failed login attempts" in limited.content.decode()
+    other_client = failed_login(client, "203.0.113.8", 10)
+    assert other_client.status_code == 200
+    assert "Too many failed login attempts" not in other_client.content.decode()
+
+
+def test_the_documented_production_command_has_make_runs_transport_options():
+    """No rewriting of the client's address by uvicorn, and the same websocket message size."""
+    import re
+
+    from django.conf import settings as live
+
+    from tests.support.served import uvicorn_options
+
+    readme = (live.BASE_DIR / "README.md").read_text()
+    [command] = re.findall(r"^.*-m uvicorn config\.asgi:application.*$", readme, re.MULTILINE)
+    production, make_run = command.split(), uvicorn_options()
+    assert "--no-proxy-headers" in make_run and "--no-proxy-headers" in production
+    ws_max_size = make_run[make_run.index("--ws-max-size") + 1]
+    assert production[production.index("--ws-max-size") + 1] == ws_max_size
+
+
+# Served as `make run` serves it: uvicorn rewrites the client's address from
+# X-Forwarded-For for connections from 127.0.0.1 unless told not to.
+
+
+def open_served(base):
+    import http.cookiejar
+    import urllib.request
+
+    return urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+
+
+def served_post(opener, url, data: bytes, headers):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.mark.slow
+def test_a_client_of_the_served_site_cannot_choose_its_address_for_writes(serve):
+    base = serve(WRITE_RATE_LIMIT="3/m")
+    opener = open_served(base)
+    statuses = [
+        served_post(
+            opener,
+            base + "/api/v1/nothing",
+            b"{}",
+            {"Content-Type": "application/json", "X-Forwarded-For": f"198.51.100.{n}"},
+        )[0]
+        for n in range(4)
+    ]
+    assert 429 not in statuses[:3] and statuses[3] == 429
+
+
+@pytest.mark.slow
+def test_a_client_of_the_served_site_cannot_choose_its_address_for_logins(serve):
+    import re
+    from urllib.parse import urlencode
+
+    base = serve()
+    opener = open_served(base)
+    with opener.open(base + "/compte/login/", timeout=10) as response:
+        page = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+
+    def attempt(n):
+        form = {"login": f"nobody{n}@example.org", "password": "wrong password"}
+        return served_post(
+            opener,
+            base + "/compte/login/",
+            urlencode({**form, "csrfmiddlewaretoken": token}).encode(),
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept-Language": "en",
+                "X-Forwarded-For": f"198.51.100.{n}",
+            },
+        )
+
+    allowed = 10  # allauth's "login_failed": "10/m/ip" (config/settings.py)
+    for n in range(allowed):
+        status, page = attempt(n)
+        assert status == 200 and "Too many failed login attempts" not in page
+    status, page = attempt(allowed)
+    assert "Too many failed login attempts" in page

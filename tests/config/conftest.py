@@ -1,0 +1,1 @@
+from tests.support.served import serve, served_database  # noqa: F401
