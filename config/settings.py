@@ -507,20 +507,6 @@ if MAX_REQUEST_BODY_BYTES < 1:
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
-# Proxies of ours in front of the ASGI server (config/client_ip.py). 0: none, so
-# X-Forwarded-For is ignored and the client is the socket's peer; N: the N-th address
-# from the right of X-Forwarded-For. Our write limits and allauth's use it alike.
-TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-if TRUSTED_PROXY_COUNT < 0:
-    raise ImproperlyConfigured(
-        f"TRUSTED_PROXY_COUNT={TRUSTED_PROXY_COUNT} is not a number of proxies: "
-        "write 0 (no proxy) or how many of your proxies stand in front of Agora."
-    )
-RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
-# allauth asks our adapter (accounts/adapters.py), which asks config.client_ip; its own
-# reading of the header is told the same count, should anything bypass the adapter.
-ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
-
 # Content Security Policy through Django's built-in middleware: no inline scripts or
 # styles, nothing from another host. The OIDC provider is allowed as a form target
 # because the "log in with…" button posts to us and is redirected there.
