@@ -15,10 +15,10 @@ from django.core.asgi import get_asgi_application
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.body_limit import BodyLimitMiddleware  # noqa: E402
 from realtime.middleware import SessionAuthMiddleware  # noqa: E402
+from realtime.origin import SameOriginValidator  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 router = ProtocolTypeRouter(
@@ -26,9 +26,8 @@ router = ProtocolTypeRouter(
         # Oversized bodies are refused before Django reads them (MAX_REQUEST_BODY_BYTES);
         # websocket messages are bounded by the server (uvicorn's --ws-max-size).
         "http": BodyLimitMiddleware(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(
-            SessionAuthMiddleware(URLRouter(websocket_urlpatterns))
-        ),
+        # The full origin (scheme, host, port) must be the site's own.
+        "websocket": SameOriginValidator(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )
 

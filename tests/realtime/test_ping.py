@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 async def connect(origin=b"http://127.0.0.1:8000"):
     communicator = WebsocketCommunicator(
-        application, "/ws/ping/", headers=[(b"origin", origin), (b"host", b"127.0.0.1")]
+        application, "/ws/ping/", headers=[(b"origin", origin), (b"host", b"127.0.0.1:8000")]
     )
     connected, _ = await communicator.connect()
     return communicator, connected
