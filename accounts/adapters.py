@@ -4,6 +4,7 @@ from django.conf import settings
 
 from accounts import emails, lifecycle
 from config.client_ip import client_ip
+from config.text import without_unsafe
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -30,7 +31,9 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def populate_user(self, request, sociallogin, data):
         user = super().populate_user(request, sociallogin, data)
         if not user.display_name:
-            user.display_name = (data.get("first_name") or data.get("name") or "").strip()[:60]
+            user.display_name = _public_name(data.get("first_name")) or _public_name(
+                data.get("name")
+            )
         return user
 
     def pre_social_login(self, request, sociallogin):
@@ -47,3 +50,15 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             user.identity_provider = settings.OIDC_NAME
         user.save()
         return user
+
+
+def _public_name(claim) -> str:
+    """A name sent by the identity provider, made fit to show on our pages.
+
+    Control and bidi-override characters are stripped rather than refused (as a form
+    would): the person did not type it here and cannot fix it at the provider; they can
+    change their display name on their profile afterwards.
+    """
+    if not isinstance(claim, str):
+        return ""
+    return " ".join(without_unsafe(claim).split())[:60]

@@ -3,10 +3,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import SafeTextForm
+
 User = get_user_model()
 
 
-class SignupForm(forms.Form):
+class SignupForm(SafeTextForm, forms.Form):
     """Extra sign-up fields; allauth's own form handles e-mail and password."""
 
     display_name = forms.CharField(
@@ -27,7 +29,7 @@ def _active_language(request) -> str:
     return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(SafeTextForm, forms.ModelForm):
     class Meta:
         model = User
         fields = ["display_name", "preferred_language"]

@@ -1,26 +1,46 @@
-"""The site's form renderer: Django's, except that a form never echoes a control
-character back into the page.
+"""The site's form helpers: free-text fields that refuse invisible control characters,
+and a renderer that never echoes one back into the page.
 
-A NUL (or another C0/C1 control character) posted in a field is refused by the field's
-validators with an error next to it. The re-rendered form would then write the character
-back, in the field's value or in the error message itself ("… is not one of the available
-choices"), and a page holding one is not valid HTML. This renderer shows U+FFFD in its
-place. Only what is displayed changes: validation sees exactly what was posted. Set as
-``FORM_RENDERER``, it covers every form, field and error list: ours, allauth's, the admin's.
+``SafeTextForm`` (a mixin for every form a person types text into) gives each free-text
+field the rule of ``config.text``: a control, bidi-override or other refused character is
+an error next to the field, naming the character, so the person knows what to remove.
+Multi-line fields (a ``Textarea``) keep tabs and line breaks.
+
+The re-rendered form would then write the character back, in the field's value or in an
+error message ("… is not one of the available choices"); a page holding a control
+character is not valid HTML, and a bidi override would reverse the text after it. This
+renderer shows U+FFFD in its place. Only what is displayed changes: validation sees
+exactly what was posted. Set as ``FORM_RENDERER``, it covers every form, field and error
+list: ours, allauth's, the admin's.
 """
 
-import re
-
+from django import forms
 from django.forms.renderers import DjangoTemplates
 
-# What HTML forbids in text: C0 controls other than tab, line feed, form feed and
-# carriage return; DEL; C1 controls.
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-REPLACEMENT = "\ufffd"
+from config.text import SafeText, printable
 
 
-def printable(text: str) -> str:
-    return CONTROL.sub(REPLACEMENT, text)
+def is_free_text(field: forms.Field) -> bool:
+    """A field a person types words into (not a password, not a hidden value)."""
+    return isinstance(field, forms.CharField) and not isinstance(
+        field.widget, forms.PasswordInput | forms.HiddenInput
+    )
+
+
+class SafeTextForm:
+    """Mixin (before ``forms.Form`` or ``forms.ModelForm``): free-text fields refuse what
+    ``config.text`` refuses. Attached when the form is cleaned, so that fields a form
+    adds or disables in its ``__init__`` are covered, and a disabled field (showing what
+    is stored, not what was posted) is left alone."""
+
+    def full_clean(self):
+        for field in self.fields.values():
+            if not is_free_text(field) or field.disabled:
+                continue
+            if not any(isinstance(validator, SafeText) for validator in field.validators):
+                multiline = isinstance(field.widget, forms.Textarea)
+                field.validators.append(SafeText(multiline=multiline))
+        super().full_clean()
 
 
 class FormRenderer(DjangoTemplates):

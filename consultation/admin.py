@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
+from config.forms import SafeTextForm
 from consultation import organising
 from consultation.errors import Refused
 from consultation.models import (
@@ -30,11 +31,16 @@ def _preparing(consultation) -> bool:
     return consultation is None or organising.is_preparing(consultation)
 
 
+class TextForm(SafeTextForm, forms.ModelForm):
+    """Staff type free text here too: the same characters are refused as on the site."""
+
+
 class ThemeInline(admin.TabularInline):
     """Themes are fixed once the consultation opens (``organising.update_consultation``
     refuses to change them): the inline is read-only then."""
 
     model = Theme
+    form = TextForm
     extra = 0
     fields = ["name", "name_en", "slug", "position"]
 
@@ -58,6 +64,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Consultation)
 class ConsultationAdmin(admin.ModelAdmin):
+    form = TextForm
     list_display = ["title", "slug", "status", "opens_at", "closes_at"]
     list_filter = ["status"]
     search_fields = ["title", "title_en", "slug"]
@@ -80,7 +87,7 @@ class ConsultationAdmin(admin.ModelAdmin):
         return fields
 
 
-class PreparingOnlyForm(forms.ModelForm):
+class PreparingOnlyForm(TextForm):
     """The consultation chosen for an item or a theme must still be in preparation: the
     admin asks ``organising`` the same question as the organiser pages."""
 

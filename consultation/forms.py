@@ -8,6 +8,7 @@ refusals the views attach to the field they concern with ``attach_refusal``.
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import SafeTextForm
 from consultation import comments, grades
 from consultation.errors import Refused
 from consultation.models import Comment, Vote
@@ -30,7 +31,7 @@ def attach_refusal(form: forms.Form, refusal: Refused, field: str | None = None)
     form.add_error(field if field in form.fields else None, str(refusal.message))
 
 
-class ItemFilterForm(forms.Form):
+class ItemFilterForm(SafeTextForm, forms.Form):
     """Search and theme filter on a consultation page (GET)."""
 
     q = forms.CharField(
@@ -73,7 +74,7 @@ class GradeForm(forms.Form):
         self.fields["grade"].widget = forms.RadioSelect(choices=grades.choices(scale))
 
 
-class CommentForm(forms.Form):
+class CommentForm(SafeTextForm, forms.Form):
     """A new comment, a reply or an edit: ``auto_id`` keeps the ids of many on one page apart."""
 
     body = forms.CharField(

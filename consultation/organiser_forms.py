@@ -5,6 +5,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.forms import SafeTextForm
 from consultation import importing, organising, results
 from consultation.models import Consultation, Item, Membership, Theme
 
@@ -13,7 +14,7 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 RESERVED_SLUGS = {"nouvelle"}
 
 
-class ConsultationForm(forms.ModelForm):
+class ConsultationForm(SafeTextForm, forms.ModelForm):
     themes = forms.CharField(
         label=_("Themes"),
         required=False,
@@ -113,7 +114,7 @@ class ConsultationForm(forms.ModelForm):
         return None if self.fields["themes"].disabled else self.cleaned_data["themes"]
 
 
-class ItemForm(forms.ModelForm):
+class ItemForm(SafeTextForm, forms.ModelForm):
     class Meta:
         model = Item
         fields = ["title", "title_en", "theme", "summary", "summary_en", "body", "source_reference"]
@@ -169,7 +170,7 @@ class ScheduleForm(forms.Form):
         return cleaned
 
 
-class CloseEarlyForm(forms.Form):
+class CloseEarlyForm(SafeTextForm, forms.Form):
     reason = forms.CharField(
         label=_("Reason for closing early"),
         max_length=Consultation._meta.get_field("closing_reason").max_length,
@@ -214,7 +215,7 @@ class ImportForm(forms.Form):
         return upload
 
 
-class OfficialResponseForm(forms.Form):
+class OfficialResponseForm(SafeTextForm, forms.Form):
     """The organisers' answer to one item; written by ``results.set_official_response``."""
 
     text = forms.CharField(
@@ -232,7 +233,7 @@ class OfficialResponseForm(forms.Form):
     )
 
 
-class PublishForm(forms.Form):
+class PublishForm(SafeTextForm, forms.Form):
     """Publishing the results: a note is required from the second version on."""
 
     note = forms.CharField(

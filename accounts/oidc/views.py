@@ -1,3 +1,5 @@
+import re
+
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.internal import jwtkit
@@ -15,6 +17,8 @@ from accounts.oidc import nonces
 
 # Asymmetric signatures only: "none" and shared-secret algorithms are refused.
 ACCEPTED_ALGORITHMS = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"}
+# What PostgreSQL cannot store in the account's JSON extra data (a 500 at login otherwise).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class NonceOIDCAdapter(OpenIDConnectOAuth2Adapter):
@@ -56,7 +60,7 @@ class NonceOIDCAdapter(OpenIDConnectOAuth2Adapter):
         if not header.get("kid"):
             # allauth looks the key up by kid and would fail with a KeyError (a 500).
             raise OAuth2Error("ID token header names no key (kid)")
-        return jwtkit.verify_and_decode(
+        claims = jwtkit.verify_and_decode(
             credential=id_token,
             keys_url=self.openid_config["jwks_uri"],
             issuer=self.openid_config["issuer"],
@@ -64,6 +68,10 @@ class NonceOIDCAdapter(OpenIDConnectOAuth2Adapter):
             lookup_kid=jwtkit.lookup_kid_jwk,
             verify_signature=True,
         )
+        return _storable(claims)
+
+    def _fetch_user_info(self, access_token):
+        return _storable(super()._fetch_user_info(access_token))
 
     def get_callback_url(self, request, app):
         from allauth.utils import build_absolute_uri
@@ -71,6 +79,19 @@ class NonceOIDCAdapter(OpenIDConnectOAuth2Adapter):
 
         url = reverse("agora_oidc_callback", kwargs={"provider_id": self.provider_id})
         return build_absolute_uri(request, url, self.redirect_uri_protocol)
+
+
+def _storable(value):
+    """Claims as sent, less the NUL characters and lone surrogates (JSON escapes such as
+    ``\\u0000``) that the account's extra data could not hold. The display name made from
+    them is cleaned further (``accounts.adapters``)."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub("", value)
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_storable(item) for item in value]
+    return value
 
 
 def _discovery_failed(request, provider_id, exc):

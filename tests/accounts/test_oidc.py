@@ -224,6 +224,31 @@ def test_two_tabs_can_log_in_in_any_order(client, idp):
     assert logged_in_user_id(client) == str(User.objects.get().pk)
 
 
+@pytest.mark.parametrize(
+    ("given_name", "name", "shown"),
+    [
+        ("Mari\x1b[31manne\x07", None, "Mari[31manne"),
+        ("\u202eennairaM\u202c", None, "ennairaM"),
+        ("Ma\u2066ri\u2069anne\x85", None, "Marianne"),
+        ("Marie\nAnne\t", None, "Marie Anne"),
+        ("\x1b\u2067", "Marianne\x00 Dupont", "Marianne Dupont"),
+        ("Mari\ud800anne\udfff", None, "Marianne"),
+    ],
+)
+def test_a_name_from_the_provider_loses_its_control_and_bidi_override_characters(
+    client, idp, given_name, name, shown
+):
+    """Stripped, not refused: the person did not type it here and cannot fix it there."""
+    idp.user_claims["given_name"] = given_name
+    if name is not None:
+        idp.user_claims["name"] = name
+    assert log_in(client, idp).status_code == 302
+    assert User.objects.get().display_name == shown
+    page = client.get(reverse("accounts:profile")).content.decode()
+    for character in "\x00\x07\x1b\x85\u202c\u202e\u2066\u2067\u2069":
+        assert character not in page
+
+
 # --- the ID token's nonce ----------------------------------------------------------
 
 
