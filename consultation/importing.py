@@ -8,12 +8,15 @@ created with the items.
 CSV: a header row with the columns below (only ``title`` is required), separated
 by commas or semicolons (spreadsheets set to French export with ";"), UTF-8 with
 or without a byte-order mark. JSON: a list of objects with the same keys, or
-``{"items": [...]}``.
+``{"items": [...]}``, read by ``config.json_input`` (a lone surrogate or absurd nesting
+refuses the file). Every cell follows the site's rule for free text (``config.text``):
+a control or bidi-override character rejects its row. Only the summaries and the body
+keep their line breaks; in the other cells (a spreadsheet cell that wraps its title, say)
+a line break or a tab becomes a space.
 """
 
 import csv
 import io
-import json
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -21,12 +24,14 @@ from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.forms import printable
+from config.json_input import InvalidJson, load_json
+from config.text import describe, one_line, printable, unsafe_character
 from consultation import organising
 from consultation.models import Consultation, Item, Theme
 
 COLUMNS = ("title", "title_en", "summary", "summary_en", "body", "theme", "source_reference")
 ITEM_FIELDS = ("title", "title_en", "summary", "summary_en", "body", "source_reference")
+MULTI_LINE = ("summary", "summary_en", "body")  # the others are one line
 MAX_BYTES = 1024 * 1024
 MAX_ROWS = 1000
 BOM = "\ufeff"
@@ -128,11 +133,10 @@ def _looks_like_json(filename: str, text: str) -> bool:
 
 def _read_json(text: str) -> list[Row]:
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
+        document = load_json(text)
+    except InvalidJson as error:
         raise FileRefused(
-            _("The file is not valid JSON (line %(line)s, column %(column)s: %(message)s).")
-            % {"line": error.lineno, "column": error.colno, "message": error.msg}
+            _("The file is not valid JSON: %(reason)s.") % {"reason": printable(str(error))}
         ) from error
     if isinstance(document, dict) and set(document) == {"items"}:
         document = document["items"]
@@ -223,16 +227,23 @@ def _validate(consultation, rows: list[Row]) -> None:
     for row in rows:
         if row.values is None:
             continue
-        values = {key: value.strip() for key, value in row.values.items()}
+        values = {
+            key: (value if key in MULTI_LINE else one_line(value)).strip()
+            for key, value in row.values.items()
+        }
         row.values = values
         title = values["title"]
         if not title:
             row.problems.append(_("the title is missing"))
         for name in COLUMNS:
-            if "\x00" in values[name]:
-                # PostgreSQL cannot store it in a text column; nobody means to type it.
+            character = unsafe_character(values[name], multiline=name in MULTI_LINE)
+            if character is not None:
                 row.problems.append(
-                    _("“%(field)s” contains a NUL character (code 0): remove it") % {"field": name}
+                    _(
+                        "“%(field)s” contains an invisible control character (%(character)s): "
+                        "remove it"
+                    )
+                    % {"field": name, "character": describe(character)}
                 )
         for name in ITEM_FIELDS:
             limit = Item._meta.get_field(name).max_length

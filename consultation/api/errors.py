@@ -2,7 +2,9 @@
 
 ``install(api)`` maps ninja's own errors (validation, unparsable body, missing auth),
 the domain's ``Refused`` refusals and Django's 404 / oversized-body errors; ``AgoraAPI``
-makes unknown paths and wrong methods under /api/v1/ answer in JSON as well.
+makes unknown paths and wrong methods under /api/v1/ answer in JSON as well, and reads
+bodies with ``config.json_input`` (a lone surrogate or absurd nesting is a 400, never a
+500).
 """
 
 from functools import wraps
@@ -13,7 +15,9 @@ from django.urls import re_path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
+from config.json_input import InvalidJson, load_json
 from consultation.errors import Refused
 
 
@@ -57,7 +61,12 @@ def _on_http_error(request, exc: HttpError):
     if isinstance(exc, AuthenticationError):
         return error_response(401, "login_required", _("Log in or send a personal API token."))
     if exc.status_code == 400:
-        # ninja raises this when the body is not JSON.
+        # ninja raises this when the body is not JSON, from our parser's error.
+        if isinstance(exc.__cause__, InvalidJson):
+            detail = _("The request body is not valid JSON: %(reason)s.") % {
+                "reason": exc.__cause__
+            }
+            return error_response(400, "invalid_json", detail)
         return error_response(400, "invalid_json", _("The request body is not valid JSON."))
     if exc.status_code == 429:
         return error_response(429, "too_many_requests", _("Too many requests: try again later."))
@@ -109,7 +118,16 @@ def _unknown_path(request, *args, **kwargs):
     return error_response(404, "not_found", _("Not found."))
 
 
+class JsonParser(Parser):
+    def parse_body(self, request):
+        return load_json(request.body)
+
+
 class AgoraAPI(NinjaAPI):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parser", JsonParser())
+        super().__init__(*args, **kwargs)
+
     def _get_urls(self):
         patterns = super()._get_urls()
         for pattern in patterns:

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 from ninja import Field, Query, Schema
 from pydantic import AfterValidator, ConfigDict, StrictInt
 
+from config.text import problem
+
 # Ids are positive 64-bit integers: anything larger is refused as bad input before it
 # reaches a database that would overflow on it.
 MAX_ID = 2**63 - 1
@@ -13,18 +15,27 @@ ItemId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]  # in a JSON body: a numbe
 PathId = Annotated[int, Field(ge=1, le=MAX_ID)]  # in a URL: digits
 
 
-def _without_nul(value: str) -> str:
-    # PostgreSQL refuses NUL in text: it would surface as a server error, not a 4xx.
-    if "\x00" in value:
-        raise ValueError("NUL characters are not allowed")
+def _multi_line(value: str) -> str:
+    # The site's one rule for free text (config.text): no control, bidi-override or
+    # other invisible character, whatever field it comes in; tabs and line breaks kept.
+    reason = problem(value, multiline=True)
+    if reason:
+        raise ValueError(reason)
     return value
 
 
-Text = Annotated[str, AfterValidator(_without_nul)]
+def _single_line(value: str) -> str:
+    reason = problem(value, multiline=False)
+    if reason:
+        raise ValueError(reason)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_multi_line)]  # e.g. a comment
 Slug = Annotated[str, Field(pattern=r"^[-a-zA-Z0-9_]+$", max_length=80)]
 SearchWords = Annotated[
     str,
-    AfterValidator(_without_nul),
+    AfterValidator(_single_line),
     Query("", max_length=200, description="Words to search for"),
 ]
 ThemeSlug = Annotated[

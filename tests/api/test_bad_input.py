@@ -10,6 +10,11 @@ from tests.consultation.factories import make_consultation
 pytestmark = pytest.mark.django_db
 
 HUGE_ID = "9" * 40
+DEEP = 100_000  # json.loads ends in a RecursionError long before this
+
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
 
 
 def assert_json_error(response, status=None, code=None):
@@ -102,6 +107,29 @@ CATALOGUE = [
     ("POST", "/items/{item}/comments", '{"body": "ok", "parent": "1"}', 422),
     ("POST", "/items/{item}/comments", f'{{"body": "ok", "parent": {HUGE_ID}}}', 422),
     ("POST", "/items/{item}/comments", '{"body": "ok", "parent": -1}', 422),
+    # lone surrogates, escaped in JSON: refused while parsing, wherever they are
+    ("POST", "/items/{item}/comments", '{"body": "\\ud800"}', 400),
+    ("POST", "/items/{item}/comments", '{"body": "a\\udfffb"}', 400),
+    ("POST", "/items/{item}/comments", '{"body": "\\ud83d and no pair"}', 400),
+    ("POST", "/items/{item}/comments", '{"body": "ok", "stance": "\\ud800"}', 400),
+    ("POST", "/items/{item}/comments", '{"body": "ok", "\\udc00": 1}', 400),
+    ("PUT", "/items/{item}/vote", '{"choice": "\\udbff"}', 400),
+    ("PATCH", "/comments/999999", '{"body": "\\ud800"}', 400),
+    # deep nesting anywhere
+    ("POST", "/items/{item}/comments", nested(DEEP), 400),
+    ("POST", "/items/{item}/comments", '{"body": ' + nested(DEEP) + "}", 400),
+    ("POST", "/items/{item}/comments", '{"body": "ok", "parent": ' + nested(300) + "}", 400),
+    ("POST", "/items/{item}/comments", '{"a": ' * DEEP + "1" + "}" * DEEP, 400),
+    ("PUT", "/consultations/{slug}/ballot", '{"items": ' + nested(DEEP) + "}", 400),
+    ("PUT", "/items/{item}/grade", "[" * DEEP, 400),
+    ("PATCH", "/comments/999999", '{"body": ' + nested(DEEP) + "}", 400),
+    # control and bidi-override characters in free text (config.text)
+    ("POST", "/items/{item}/comments", '{"body": "red \\u001b[31m"}', 422),
+    ("POST", "/items/{item}/comments", '{"body": "ding \\u0007"}', 422),
+    ("POST", "/items/{item}/comments", '{"body": "abc \\u202e fed"}', 422),
+    ("POST", "/items/{item}/comments", '{"body": "abc \\u2067 fed"}', 422),
+    ("POST", "/items/{item}/comments", '{"body": "c1 \\u0085"}', 422),
+    ("PATCH", "/comments/999999", '{"body": "\\u001b"}', 422),
     ("PATCH", "/comments/999999", '{"body": "x"}', 404),
     ("PATCH", "/comments/abc", '{"body": "x"}', 422),
     ("DELETE", "/comments/999999", "", 404),
@@ -117,6 +145,9 @@ CATALOGUE = [
     ("GET", "/consultations/{slug}/items/abc", "", 422),
     ("GET", "/consultations/{slug}/items/999999", "", 404),
     ("GET", "/consultations/{slug}/items?q=" + "x" * 300, "", 422),
+    ("GET", "/consultations/{slug}/items?q=%1B", "", 422),
+    ("GET", "/consultations/{slug}/items?q=a%E2%80%AEb", "", 422),
+    ("GET", "/consultations/{slug}/items?q=a%0Ab", "", 422),
     ("GET", "/items/{item}/comments?sort=best", "", 422),
     ("GET", "/items/{item}/comments?stance=maybe", "", 422),
     ("GET", f"/items/{HUGE_ID}/comments", "", 422),
@@ -210,3 +241,55 @@ def test_bad_input_is_json_in_debug_mode_too(client, item, settings):
     response = client.call("PUT", f"/items/{item.pk}/vote", raw="{not json")
     body = assert_json_error(response, 400, "invalid_json")
     assert "Traceback" not in body["detail"]
+
+
+# --- Hostile text in a comment: the JSON parser and the schema's text rule -------------
+
+
+@pytest.fixture
+def my_comment(client, item):
+    response = client.call("POST", f"/items/{item.pk}/comments", {"body": "Mon avis."})
+    assert response.status_code == 201, response.content
+    return Comment.objects.get(pk=response.json()["id"])
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "says"),
+    [
+        ('{"body": "\\ud800"}', 400, "escape at line 1"),
+        ('{"body": "\\udfff"}', 400, "escape at line 1"),
+        ('{"body": "x", "stance": "\\ud800"}', 400, "escape at line 1"),
+        ('{"body": ' + nested(DEEP) + "}", 400, "recursion limit"),
+        (nested(DEEP), 400, "recursion limit"),
+        ('{"body": "\\u001b[2J"}', 422, "U+001B ESCAPE"),
+        ('{"body": "\\u0007"}', 422, "U+0007 BELL"),
+        ('{"body": "\\u202dabc"}', 422, "U+202D LEFT-TO-RIGHT OVERRIDE"),
+        ('{"body": "\\u2066abc"}', 422, "U+2066 LEFT-TO-RIGHT ISOLATE"),
+    ],
+)
+def test_an_edit_with_a_surrogate_nesting_or_control_character_is_refused(
+    client, my_comment, raw, status, says
+):
+    response = client.call("PATCH", f"/comments/{my_comment.pk}", raw=raw.encode())
+    body = assert_json_error(response, status)
+    assert body["code"] == ("invalid_json" if status == 400 else "invalid_input")
+    assert says in body["detail"]
+    my_comment.refresh_from_db()
+    assert my_comment.body == "Mon avis." and not my_comment.revisions.exists()
+
+
+def test_a_control_character_is_refused_next_to_its_field(client, item):
+    response = client.call("POST", f"/items/{item.pk}/comments", {"body": "a\x1bb"})
+    body = assert_json_error(response, 422, "invalid_input")
+    [error] = body["errors"]
+    assert error["field"] == "body"
+    assert "U+001B ESCAPE" in error["message"]
+
+
+def test_line_breaks_tabs_direction_marks_and_joiners_are_kept_in_a_comment(client, item):
+    arabic = "\u0645\u0631\u062d\u0628\u0627 Agora\u200f !"  # a right-to-left mark
+    family = "\U0001f469\u200d\U0001f467"  # a zero-width joiner
+    text = f"Premier point.\n\n\tSecond : {arabic}\r\n{family}"
+    response = client.call("POST", f"/items/{item.pk}/comments", {"body": text})
+    assert response.status_code == 201, response.content
+    assert Comment.objects.get().body == text

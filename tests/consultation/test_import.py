@@ -156,7 +156,7 @@ def test_every_bad_json_entry_is_reported_and_nothing_is_imported(draft):
     [
         ("a.csv", "titre,résumé\nUne mesure,\n", "Unknown columns: titre, résumé"),
         ("a.csv", "summary\nUn résumé\n", "The “title” column is missing."),
-        ("a.json", '[{"title": "A"},', "not valid JSON (line 1"),
+        ("a.json", '[{"title": "A"},', "not valid JSON: EOF while parsing a value at line 1"),
         ("a.json", '{"title": "A"}', "must contain a list of items"),
         ("a.json", "[]", "contains no items"),
         ("a.csv", "title,summary\n", "contains no items"),
@@ -242,6 +242,10 @@ def test_the_import_page_refuses_a_file_over_the_limit_next_to_the_field(odile_c
     assert 'id="id_file_error"' in content and "too large" in content
 
 
+def nul_in(field: str) -> str:
+    return f"“{field}” contains an invisible control character (U+0000 NULL): remove it"
+
+
 def test_a_nul_character_in_any_cell_rejects_its_row(draft):
     """PostgreSQL cannot store NUL in text: without this check the import was a 500 there,
     and on SQLite the character went in."""
@@ -257,13 +261,13 @@ def test_a_nul_character_in_any_cell_rejects_its_row(draft):
     )
     assert not csv_report.ok and not json_report.ok
     assert reasons(csv_report) == {
-        "line 3": ["“title” contains a NUL character (code 0): remove it"],
-        "line 4": ["“summary” contains a NUL character (code 0): remove it"],
-        "line 5": ["“theme” contains a NUL character (code 0): remove it"],
+        "line 3": [nul_in("title")],
+        "line 4": [nul_in("summary")],
+        "line 5": [nul_in("theme")],
     }
     assert reasons(json_report) == {
-        "item 2": ["“title” contains a NUL character (code 0): remove it"],
-        "item 3": ["“body” contains a NUL character (code 0): remove it"],
+        "item 2": [nul_in("title")],
+        "item 3": [nul_in("body")],
     }
     assert titles(draft) == ["Mesure existante"]
 
@@ -274,6 +278,106 @@ def test_the_import_page_reports_nul_characters_in_valid_html(odile_client, draf
     )
     assert response.status_code == 422
     assert problems(response.content) == []
-    assert "contains a NUL character" in response.content.decode()
+    assert "contains an invisible control character (U+0000 NULL)" in response.content.decode()
     assert "unknown fields: ti\ufffdtle" in response.content.decode()
     assert titles(draft) == ["Mesure existante"]
+
+
+# --- Hostile text: the site's one rule for free text (config.text) ---------------------
+
+CONTROL_AND_BIDI = {
+    "\x1b[31m": "U+001B ESCAPE",
+    "\x07": "U+0007 BELL",
+    "\x7f": "U+007F DELETE",
+    "\x85": "U+0085",
+    "\u202e": "U+202E RIGHT-TO-LEFT OVERRIDE",
+    "\u202a": "U+202A LEFT-TO-RIGHT EMBEDDING",
+    "\u2066": "U+2066 LEFT-TO-RIGHT ISOLATE",
+    "\u2069": "U+2069 POP DIRECTIONAL ISOLATE",
+    "\ufffe": "U+FFFE",
+}
+
+
+@pytest.mark.parametrize(("character", "named"), CONTROL_AND_BIDI.items())
+@pytest.mark.parametrize("field", ["title", "title_en", "summary", "body", "theme"])
+def test_a_control_or_bidi_override_character_in_any_cell_rejects_its_row(
+    draft, field, character, named
+):
+    entry = {"title": "Titre", field: f"avant{character}après"}
+    report = run(draft, "hostile.json", json.dumps([{"title": "Bonne"}, entry]))
+    assert not report.ok and report.imported == 0
+    [reason] = reasons(report)["item 2"]
+    assert reason.startswith(f"“{field}” contains an invisible control character ({named}")
+    assert titles(draft) == ["Mesure existante"]
+
+
+def test_line_breaks_stay_in_summaries_and_bodies_and_become_spaces_in_titles(draft):
+    rows = [
+        {
+            "title": "Sur\r\ndeux\tlignes",
+            "theme": "Santé\npublique",
+            "summary": "Premier.\nSecond.",
+            "body": "Un\n\n\tDeux",
+            "source_reference": "p.\n12",
+        }
+    ]
+    report = run(draft, "lines.json", json.dumps(rows))
+    assert report.ok, report.rejected
+    item = draft.items.get(title="Sur deux lignes")
+    assert (item.summary, item.body) == ("Premier.\nSecond.", "Un\n\n\tDeux")
+    assert item.source_reference == "p. 12" and item.theme.name == "Santé publique"
+
+
+def test_direction_marks_and_joiners_are_kept(draft):
+    """Mixed Arabic and Latin text needs the implicit marks; emoji and Persian, the joiners."""
+    title = "\u0645\u0631\u062d\u0628\u0627 Agora\u200f !"
+    family = "\U0001f469\u200d\U0001f467"  # woman, zero-width joiner, girl
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # with a non-joiner
+    body = f"{family} {persian} \u061c\u200e"
+    report = run(draft, "marks.json", json.dumps([{"title": title, "body": body}]))
+    assert report.ok, report.rejected
+    assert draft.items.get(title=title).body == body
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '[{"title": "\\ud800"}]',  # a lone high surrogate, escaped
+        '[{"title": "A\\udfffB"}]',  # a lone low surrogate
+        '[{"title": "x", "\\ud83d": "y"}]',  # in a key
+        "[" * 100_000 + "]" * 100_000,  # RecursionError in json.loads
+        '{"items": ' + "[" * 300 + "]" * 300 + "}",
+        "[" * 100_000,
+    ],
+    ids=["high surrogate", "low surrogate", "surrogate key", "nested", "nested items", "open"],
+)
+def test_a_lone_surrogate_or_deep_nesting_refuses_the_json_file(draft, document):
+    report = run(draft, "hostile.json", document)
+    assert not report.ok and report.imported == 0
+    [error] = report.file_errors
+    assert error.startswith("The file is not valid JSON: ")
+    assert titles(draft) == ["Mesure existante"]
+
+
+@pytest.mark.parametrize(
+    "document",
+    ["[" * 100_000 + "]" * 100_000, '[{"title": "\\ud800"}]'],
+    ids=["nested", "surrogate"],
+)
+def test_the_import_page_explains_a_nested_or_surrogate_json_file(odile_client, draft, document):
+    response = upload(odile_client, draft, "m.json", document, "en")
+    assert response.status_code == 422
+    assert problems(response.content) == []
+    assert "The file is not valid JSON" in response.content.decode()
+    assert titles(draft) == ["Mesure existante"]
+
+
+def test_the_import_page_never_writes_an_escape_or_override_into_the_page(odile_client, draft):
+    document = json.dumps([{"title": "A\x1bB", "ti\u202etle": "x", "body": "\x07"}])
+    response = upload(odile_client, draft, "m.json", document, "en")
+    assert response.status_code == 422 and problems(response.content) == []
+    content = response.content.decode()
+    assert "U+001B ESCAPE" in content and "U+0007 BELL" in content
+    assert "unknown fields: ti\ufffdtle" in content
+    for character in "\x1b\x07\u202e":
+        assert character not in content
