@@ -65,7 +65,8 @@ def test_production_shape_uses_postgres_and_redis():
     code = (
         "from django.conf import settings as s;"
         "print(s.DATABASES['default']['ENGINE'], s.CHANNEL_LAYERS['default']['BACKEND'],"
-        " s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL, s.CELERY_EMBEDDED_WORKER,"
+        " s.CACHES['default']['BACKEND'], s.CACHES['degradable']['BACKEND'],"
+        " s.CELERY_BROKER_URL, s.CELERY_EMBEDDED_WORKER,"
         " s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)"
     )
     result = manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV)
@@ -73,6 +74,7 @@ def test_production_shape_uses_postgres_and_redis():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "channels_redis.core.RedisChannelLayer",
+        "config.cache.FailClosedRedisCache",  # guards accounts (config/cache.py)
         "config.cache.ResilientRedisCache",
         "redis://cache.example.org:6379/0",
         "False",
