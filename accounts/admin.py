@@ -1,13 +1,25 @@
 from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from config.forms import SafeTextForm
+
+
+class UserTextChangeForm(SafeTextForm, UserChangeForm):
+    """A display name typed by staff follows the site's rule for free text (config.text)."""
+
+
+class UserTextCreationForm(SafeTextForm, AdminUserCreationForm):
+    pass
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
+    form = UserTextChangeForm
+    add_form = UserTextCreationForm
     ordering = ["email"]
     list_display = [
         "email",

@@ -410,3 +410,20 @@ def test_the_admin_forms_refuse_them_too(stage):
     form = form_class(data, instance=draft_item)
     assert not form.is_valid()
     assert "U+2066 LEFT-TO-RIGHT ISOLATE" in str(form.errors["title"])
+
+    citizen = stage["citizen"]
+    for obj, data in [
+        (citizen, {"email": citizen.email, "display_name": "Cyril\x1b[2J", "is_active": "on"}),
+        (
+            None,
+            {
+                "email": "new@example.org",
+                "display_name": "Nouvelle\u202e",
+                "usable_password": "false",
+            },
+        ),
+    ]:
+        form_class = site._registry[type(citizen)].get_form(request, obj)
+        form = form_class(data, instance=obj)
+        assert not form.is_valid()
+        assert "U+" in str(form.errors["display_name"]), form.errors
