@@ -1,10 +1,11 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django import forms
 from django.conf import settings
 
 from accounts import emails, lifecycle
 from config.client_ip import client_ip
-from config.text import without_unsafe
+from config.text import problem, without_unsafe
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -20,6 +21,14 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_from_email(self):
         return settings.DEFAULT_FROM_EMAIL
+
+    def clean_email(self, email):
+        # Django's validator lets a quoted local part hold control characters
+        # ("a<ESC>b"@example.org); every form allauth shows for an address asks here.
+        reason = problem(email)
+        if reason:
+            raise forms.ValidationError(reason)
+        return super().clean_email(email)
 
     def get_client_ip(self, request):
         # allauth's login, sign-up and reset limits count per address: the same address

@@ -16,6 +16,7 @@ nothing may store such a character (config.text's rule) or write it raw into a p
 import itertools
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
@@ -374,6 +375,19 @@ def test_sign_up_refuses_a_display_name_with_control_or_bidi_override_characters
     [form] = [f for f in forms if "display_name" in f["text_fields"]]
     data = {**form["values"], "email": "propre@example.org", "display_name": "Amira \u200f"}
     assert client.post(reverse("account_signup"), data).status_code == 302
+
+
+def test_an_address_with_a_control_character_in_its_quoted_part_is_refused(client_for, stage):
+    """Django's e-mail validator accepts "a<ESC>b"@example.org; allauth asks our adapter."""
+    client = client_for(stage["citizen"])
+    response = client.post(
+        reverse("account_email"), {"action_add": "", "email": '"cyril\x1bx"@example.org'}
+    )
+    assert response.status_code < 500
+    assert "U+001B ESCAPE" in response.content.decode()
+    assert "\x1b" not in response.content.decode()
+    assert stored_invisible_characters() == []
+    assert not EmailAddress.objects.filter(email__contains="\x1b").exists()
 
 
 def test_a_refused_value_is_shown_with_a_replacement_character_and_a_reason(client_for, stage):
