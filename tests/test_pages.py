@@ -17,6 +17,10 @@ PUBLIC_PAGES = [
     "account_signup",
     "account_reset_password",
     "account_email_verification_sent",
+    "account_inactive",
+    "account_reset_password_done",
+    "account_reset_password_from_key_done",
+    "socialaccount_login_cancelled",
 ]
 SIGNED_IN_PAGES = [
     "accounts:profile",
@@ -47,6 +51,28 @@ def test_signed_in_page_is_sound(client, citizen, name):
     response = client.get(reverse(name))
     assert response.status_code == 200
     assert problems(response.content) == []
+
+
+# allauth's pages about the account's own security, which lead elsewhere once signed in.
+ACCOUNT_SECURITY_PAGES = [
+    "account_set_password",
+    "accounts:my_data_download",
+    "mfa_reauthenticate",
+    "mfa_activate_totp",
+    "mfa_deactivate_totp",
+    "mfa_view_recovery_codes",
+    "mfa_generate_recovery_codes",
+    "mfa_download_recovery_codes",
+    "socialaccount_connections",
+]
+
+
+@pytest.mark.parametrize("name", SIGNED_IN_PAGES + ACCOUNT_SECURITY_PAGES)
+def test_signed_in_pages_send_visitors_to_log_in(client, name):
+    for method in ("get", "post"):
+        response = getattr(client, method)(reverse(name))
+        assert response.status_code == 302, (method, name)
+        assert response["Location"].split("?")[0] == reverse("account_login"), (method, name)
 
 
 def test_mfa_setup_page_is_sound(client, citizen):

@@ -165,3 +165,48 @@ def test_sign_ups_are_rate_limited_per_address(client, settings):
     assert response.status_code == 429
     assert not User.objects.filter(email="one.too.many@example.org").exists()
     assert User.objects.count() == allowed
+
+
+# --- Steps that only make sense inside a flow ---------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("step", "data"),
+    [
+        ("mfa_authenticate", {"code": "123456"}),
+        ("account_confirm_login_code", {"code": "ABCDEF"}),
+        ("socialaccount_signup", {"email": "x@example.org", "display_name": "X"}),
+    ],
+)
+def test_a_mid_login_step_without_a_login_under_way_leads_back_to_the_login(
+    client, citizen, step, data
+):
+    """The MFA code, a login code and the social sign-up form each finish a login that
+    another step started: asked directly, they log nobody in and lead to the login page."""
+    for response in (client.get(reverse(step)), client.post(reverse(step), data)):
+        assert response.status_code == 302
+        assert response["Location"].split("?")[0] == reverse("account_login")
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_logging_out_takes_a_post_so_no_link_logs_anyone_out(client_for, citizen):
+    client = client_for(citizen)
+    response = client.get(reverse("account_logout"))
+    assert response.status_code == 200  # a page asking to confirm
+    assert client.session["_auth_user_id"] == str(citizen.pk)
+    assert client.post(reverse("account_logout")).status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("old", ["login/cancelled/", "login/error/", "signup/", "connections/"])
+def test_allauths_old_social_addresses_only_redirect(client, old):
+    """allauth keeps /social/… as permanent redirects to /3rdparty/…, whose pages check
+    who may see them; the old addresses serve nothing themselves."""
+    response = client.get(f"/compte/social/{old}")
+    assert response.status_code == 301
+    new = response["Location"]
+    assert new.startswith("/compte/3rdparty/")
+    assert new.removeprefix("/compte/3rdparty/") == old.replace("connections/", "")

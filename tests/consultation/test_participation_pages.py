@@ -292,6 +292,14 @@ def test_nobody_edits_someone_elses_comment(camille, make_user, item):
     assert comment.body == "Le mien"
 
 
+def test_nobody_deletes_someone_elses_comment(camille, make_user, item):
+    comment = comments.post_comment(make_user(), item, "Le mien")
+    response = camille.post(url("comment_delete", item, comment_id=comment.pk))
+    assert response.status_code == 403
+    comment.refresh_from_db()
+    assert (comment.body, comment.is_deleted) == ("Le mien", False)
+
+
 def test_deleting_leaves_a_placeholder(camille, citizen, make_user, item):
     comment = comments.post_comment(citizen, item, "À retirer")
     comments.post_comment(make_user(), item, "Une réponse", parent=comment)

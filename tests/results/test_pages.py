@@ -19,7 +19,13 @@ from django.utils import timezone
 
 from consultation import results, voting
 from consultation.counting import METHODS
-from consultation.models import ComputedResult, Consultation, Membership, Publication
+from consultation.models import (
+    ComputedResult,
+    Consultation,
+    Membership,
+    OfficialResponse,
+    Publication,
+)
 from tests.conftest import enable_totp
 from tests.consultation.factories import add_member, make_consultation
 from tests.results.conftest import close
@@ -416,6 +422,27 @@ def test_only_the_organisers_reach_the_review_page(client, client_for, counted, 
         assert client_for(person).get(page).status_code == 403
         assert client.post(url("organiser:results_publish", counted)).status_code == 403
     assert not Publication.objects.exists()
+
+
+def test_only_the_organisers_count_and_answer(client, client_for, counted, citizen, make_user):
+    """Asking for the count and writing an official response: POST-only, organisers only."""
+    compute = url("organiser:results_compute", counted)
+    respond = url("organiser:results_respond", counted, item_id=counted.items.first().pk)
+    for page in (compute, respond):
+        response = client.post(page, {"text": "Réponse."})
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+    moderator = make_user(is_moderator=True)
+    enable_totp(moderator)
+    add_member(counted, moderator, Membership.Role.MODERATOR)
+    stranger = make_user(is_organiser=True)
+    enable_totp(stranger)
+    for person in (citizen, moderator, stranger):
+        client.logout()
+        client_for(person)
+        for page in (compute, respond):
+            assert client.post(page, {"text": "Réponse."}).status_code == 403, (person, page)
+    assert not OfficialResponse.objects.exists()
 
 
 def test_an_organiser_without_mfa_is_sent_to_set_it_up(client_for, counted, odile):
