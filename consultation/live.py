@@ -22,7 +22,7 @@ from consultation import opendata, permissions, queries
 from consultation.counting import RankingProfile
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
 from realtime import broadcast
-from realtime.topics import Access, Provider, register
+from realtime.topics import NOT_ALLOWED, NOT_FOUND, Access, Provider, register
 
 logger = logging.getLogger(__name__)
 
@@ -632,22 +632,27 @@ def _consultation_from_topic(name: str) -> Consultation:
     return Consultation.objects.get(pk=int(name.split(":", 1)[1]))
 
 
+# A consultation its visitor may not see (a draft) is answered as one that does not
+# exist, as the pages answer 404 for both: a different close code would tell that a
+# draft of that address exists.
+
+
 def _resolve_public(user, slug: str) -> Access:
     consultation = Consultation.objects.filter(slug=slug).first()
-    if consultation is None:
-        return Access(None, 4404)
-    if not permissions.can_view(user, consultation):
-        return Access(None, 4403)
+    if consultation is None or not permissions.can_view(user, consultation):
+        return Access(None, NOT_FOUND)
     return Access(topic(consultation.pk))
 
 
 def _resolve_moderation(user, slug: str) -> Access:
     consultation = Consultation.objects.filter(slug=slug).first()
     if consultation is None:
-        return Access(None, 4404)
-    if not permissions.can_moderate(user, consultation):
-        return Access(None, 4403)
-    return Access(moderation_topic(consultation.pk))
+        return Access(None, NOT_FOUND)
+    if permissions.can_moderate(user, consultation):
+        return Access(moderation_topic(consultation.pk))
+    if not permissions.can_view(user, consultation):
+        return Access(None, NOT_FOUND)
+    return Access(None, NOT_ALLOWED)
 
 
 def _moderation_snapshot(name: str) -> dict:

@@ -9,11 +9,17 @@ off the event loop.
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# Close codes of a refused stream (docs/realtime.md). A stream its visitor may not see
+# at all (say, a draft's) is NOT_FOUND, like one that does not exist, as HTTP answers
+# 404 for both; NOT_ALLOWED is for a stream of something the visitor may see.
+NOT_ALLOWED = 4403
+NOT_FOUND = 4404
+
 
 @dataclass(frozen=True)
 class Access:
     topic: str | None  # None: refused
-    close_code: int = 4403
+    close_code: int = NOT_ALLOWED
 
 
 @dataclass(frozen=True)

@@ -152,16 +152,42 @@ async def test_a_flooding_socket_is_throttled_then_closed():
     assert await socket.close_code() == 4429
 
 
-async def test_unknown_and_draft_consultations_are_refused_with_codes(client, citizen):
-    socket = Socket("/ws/consultations/nope/")
+async def refusal(path, cookies=None):
+    socket = Socket(path, cookies=cookies)
     assert await socket.open()
-    assert await socket.close_code() == 4404
+    return await socket.close_code()
+
+
+async def test_a_draft_is_refused_like_an_unknown_consultation(client, citizen, make_user):
+    """As the pages answer 404 for both: another code would tell a draft exists there."""
     draft = await in_thread(make_consultation)(status="draft")
-    socket = Socket(
-        f"/ws/consultations/{draft.slug}/", cookies=await in_thread(session_cookie)(client, citizen)
+    cookies = await in_thread(session_cookie)(client, citizen)
+    for who in (None, cookies):
+        for stream in ("", "moderation/"):
+            unknown = await refusal(f"/ws/consultations/nope/{stream}", who)
+            hidden = await refusal(f"/ws/consultations/{draft.slug}/{stream}", who)
+            assert unknown == hidden == 4404, (who, stream)
+    # A consultation anyone may see answers "not allowed" on its moderation stream only.
+    public = await in_thread(make_consultation)()
+    assert await refusal(f"/ws/consultations/{public.slug}/moderation/", cookies) == 4403
+
+
+async def test_a_drafts_organiser_and_moderator_still_get_its_streams(client, make_user):
+    draft = await in_thread(make_consultation)(status="draft")
+    organiser, moderator = await in_thread(lambda: [make_user(), make_user()])()
+    await in_thread(add_member)(draft, organiser, Membership.Role.ORGANISER)
+    await in_thread(add_member)(draft, moderator, Membership.Role.MODERATOR)
+    await in_thread(enable_totp)(organiser)  # a role's powers need MFA
+    await in_thread(enable_totp)(moderator)
+    socket = await open_stream(draft, await in_thread(session_cookie)(client, organiser))
+    snapshot = await socket.frame()
+    assert snapshot["type"] == "snapshot" and snapshot["consultation"]["status"] == "draft"
+    await socket.close()
+    socket = await open_stream(
+        draft, await in_thread(session_cookie)(client, moderator), "moderation/"
     )
-    assert await socket.open()
-    assert await socket.close_code() == 4403
+    assert (await socket.frame())["type"] == "moderation.snapshot"
+    await socket.close()
 
 
 async def test_a_foreign_origin_is_refused():
