@@ -18,7 +18,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from consultation import opendata, permissions, queries
+from consultation import opendata, permissions, queries, small_groups
 from consultation.counting import RankingProfile
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
 from realtime import broadcast
@@ -233,20 +233,26 @@ def reconcile_all() -> dict[str, dict]:
 
 
 def _tally_body(consultation: Consultation) -> dict:
+    """Hidden results: each item's comment count only. Shown: each item's tally as
+    ``small_groups.public_tally`` shapes it for the pages and the API (breakdowns of
+    small groups are None)."""
     counts, participants = current_counts(consultation)
     visible = permissions.results_are_public(consultation)
     items = {}
     for item_id in consultation.items.values_list("pk", flat=True):
-        entry = {"comments": counts.get(f"c:{item_id}", 0)}
-        if visible:
-            entry["votes"] = {c: counts.get(f"v:{item_id}:{c}", 0) for c in Vote.Choice.values}
-            entry["grades"] = [
-                counts.get(f"g:{item_id}:{g}", 0) for g in range(consultation.grade_scale)
-            ]
-            entry["ranks"] = [
+        comments = counts.get(f"c:{item_id}", 0)
+        if not visible:
+            items[str(item_id)] = {"comments": comments}
+            continue
+        tally = {
+            "comments": comments,
+            "votes": {c: counts.get(f"v:{item_id}:{c}", 0) for c in Vote.Choice.values},
+            "grades": [counts.get(f"g:{item_id}:{g}", 0) for g in range(consultation.grade_scale)],
+            "ranks": [
                 counts.get(f"r:{item_id}:{r}", 0) for r in range(1, consultation.ranking_size + 1)
-            ]
-        items[str(item_id)] = entry
+            ],
+        }
+        items[str(item_id)] = small_groups.public_tally(tally, counts.get("ballots", 0))
     participation = {"participants": participants, **{n: counts.get(n, 0) for n in TOTALS}}
     return {"results_visible": visible, "participation": participation, "items": items}
 

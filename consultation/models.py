@@ -71,7 +71,8 @@ class Consultation(Localized, models.Model):
 
     class ResultsVisibility(models.TextChoices):
         LIVE = "live", _("Live, during the vote")
-        AFTER_CLOSE = "after_close", _("Only after the vote closes")
+        # Its value predates the rule "once published" (decision 0023); the API shows it.
+        AFTER_CLOSE = "after_close", _("Only once the results are published")
 
     class GradeScale(models.IntegerChoices):
         SIX = 6, _("6 grades (Very good … To reject)")
@@ -112,6 +113,11 @@ class Consultation(Localized, models.Model):
         max_length=12,
         choices=ResultsVisibility.choices,
         default=ResultsVisibility.LIVE,
+        help_text=_(
+            "Live: the tallies are public during the vote and stay as they were at closing "
+            "until you publish. Otherwise only participation figures are public until you "
+            "publish. Either way, an item with too few responses is never broken down."
+        ),
     )
 
     created_by = models.ForeignKey(

@@ -106,20 +106,28 @@ def can_preview(user, consultation) -> bool:
 
 
 def results_are_public(consultation) -> bool:
-    """Aggregate counts are shown in this phase (to whoever may view the consultation).
+    """Per-item tallies are shown in this phase (to whoever may view the consultation).
 
-    "After close" hides them from everyone, organisers included, while the vote runs:
-    nobody can nudge the outcome with a bandwagon."""
-    if consultation.status in (Status.CLOSED, Status.PUBLISHED):
+    Nothing is public before the organisers publish, except what their choice of live
+    results made public during the vote: a live consultation's tallies show while it
+    is open and stay, as they stood at closing, until the publication. "After close"
+    (shown as "once published") hides them from everyone, organisers included, until
+    the publication: nobody can nudge the outcome with a bandwagon, and the organisers
+    review the count before anyone reads it. Either way an item's breakdown needs
+    ``OPEN_DATA_MIN_GROUP`` responses (``consultation.small_groups``);
+    docs/decisions/0023-what-results-show-before-publication.md."""
+    if consultation.status == Status.PUBLISHED:
         return True
     return (
-        consultation.status == Status.OPEN
+        consultation.status in (Status.OPEN, Status.CLOSED)
         and consultation.results_visibility == Consultation.ResultsVisibility.LIVE
     )
 
 
 def can_see_results(user, consultation) -> bool:
-    """Aggregate counts: see ``results_are_public``."""
+    """Per-item tallies, within the small-group rule: see ``results_are_public``. The
+    organisers read the count before publishing on their review page
+    (``can_review_results``), not here."""
     return can_view(user, consultation) and results_are_public(consultation)
 
 

@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from consultation import lifecycle, live, opendata, permissions
+from consultation import lifecycle, live, opendata, permissions, small_groups
 from consultation.counting import (
     JSON_OPTIONS,
     METHODS,
@@ -170,10 +170,47 @@ def _compute_final(consultation: Consultation) -> tuple[dict, dict, str]:
     return document, manifest, str(target.relative_to(settings.MEDIA_ROOT))
 
 
+def _small_groups_left_out(kind: str, rows: dict[int, list[int]], withheld: dict) -> dict | None:
+    """``rows`` (item -> counts) with the items of too few responses counted as having
+    none, as the open data leaves them out; None when no item has enough. Records what
+    it left out in ``withheld`` (the final document's shape)."""
+    small = {pk: sum(row) for pk, row in rows.items() if not small_groups.may_break_down(sum(row))}
+    if len(small) == len(rows):
+        withheld[kind] = {"reason": opendata.SMALL_GROUP, "threshold": small_groups.threshold()}
+        return None
+    listed = {str(pk): n for pk, n in sorted(small.items()) if n}
+    if listed:
+        withheld[kind] = {
+            "reason": opendata.SMALL_GROUP,
+            "threshold": small_groups.threshold(),
+            "items": listed,
+        }
+    return {pk: [0] * len(row) if pk in small else row for pk, row in rows.items()}
+
+
 def _compute_provisional(consultation: Consultation) -> dict:
+    """Counted from the live counters, within the small-group rule the open data follows
+    (``consultation.small_groups``): an order of the items must not give away the few
+    ballots it was counted from."""
     candidates = [item.pk for item in opendata.items_of(consultation)]
     counts, _participants = live.current_counts(consultation)
     methods: dict[str, Any] = {}
+    withheld: dict[str, dict] = {}
+    kinds = opendata.enabled_kinds(consultation)
+    shown: dict[str, Any] = {}
+    if "votes" in kinds:
+        rows = {i: [counts.get(f"v:{i}:{c}", 0) for c in Vote.Choice.values] for i in candidates}
+        shown["votes"] = _small_groups_left_out("votes", rows, withheld)
+    if "grades" in kinds:
+        scale = range(consultation.grade_scale)
+        rows = {i: [counts.get(f"g:{i}:{g}", 0) for g in scale] for i in candidates}
+        shown["grades"] = _small_groups_left_out("grades", rows, withheld)
+    if "rankings" in kinds and not small_groups.may_break_down(counts.get("ballots", 0)):
+        shown["rankings"] = None
+        withheld["rankings"] = {
+            "reason": opendata.SMALL_GROUP,
+            "threshold": small_groups.threshold(),
+        }
 
     # Read at most once each, and only if a method needs them.
     @cache
@@ -188,19 +225,13 @@ def _compute_provisional(consultation: Consultation) -> dict:
 
     for name in enabled_methods(consultation):
         kind = METHODS[name].kind
+        if shown.get(data_kind(name), True) is None:
+            continue  # a small group: see withheld
         if kind == "votes":
-            profile: Any = VoteProfile(
-                candidates,
-                [[counts.get(f"v:{i}:{c}", 0) for c in Vote.Choice.values] for i in candidates],
-            )
+            profile: Any = VoteProfile(candidates, [shown["votes"][i] for i in candidates])
         elif kind == "grades":
             profile = GradeProfile(
-                candidates,
-                consultation.grade_scale,
-                [
-                    [counts.get(f"g:{i}:{g}", 0) for g in range(consultation.grade_scale)]
-                    for i in candidates
-                ],
+                candidates, consultation.grade_scale, [shown["grades"][i] for i in candidates]
             )
         elif name in MATRIX_METHODS and (matrix := live_matrix()) is not None:
             # One read of the live matrix instead of every ballot.
@@ -215,6 +246,8 @@ def _compute_provisional(consultation: Consultation) -> dict:
         "format": FORMAT,
         "consultation": consultation.slug,
         "kind": str(PROVISIONAL),
+        "min_group": small_groups.threshold(),
+        "withheld": {kind: withheld[kind] for kind in sorted(withheld)},
         "methods": methods,
     }
 
@@ -290,6 +323,7 @@ def _notify_organisers(consultation: Consultation) -> None:
                 "user": user,
                 "link": link,
                 "SITE_NAME": settings.SITE_NAME,
+                "min_group": settings.OPEN_DATA_MIN_GROUP,
             }
             subject = _("Results of “%(title)s” are ready for your review") % {
                 "title": consultation.display_title

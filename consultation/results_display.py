@@ -18,7 +18,7 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from consultation import charts, results
+from consultation import charts, results, small_groups
 from consultation.counting import METHODS, Result
 from consultation.models import Consultation
 
@@ -415,7 +415,7 @@ def provisional(consultation: Consultation) -> dict[str, Any] | None:
     """The provisional results while a live-results vote runs (callers check
     ``permissions.can_see_results``), shaped like ``build``, or None."""
     row = results.provisional_row(consultation)
-    if row is None:
-        return None
+    if row is None or row.results.get("min_group") != small_groups.threshold():
+        return None  # none yet, or counted under another small-group threshold
     document = build(consultation, row.results, prefix="provisional")
-    return {**document, "computed_at": row.computed_at}
+    return {**document, "computed_at": row.computed_at, "min_group": small_groups.threshold()}

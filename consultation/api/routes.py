@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Status
 
-from consultation import comments, grades, live, permissions, queries, results, voting
+from consultation import comments, grades, live, permissions, queries, results, small_groups, voting
 from consultation.api import errors
 from consultation.api.auth import AUTH, caller
 from consultation.api.errors import AgoraAPI, ApiError
@@ -226,20 +226,23 @@ def get_item(request, slug: Path[Slug], item_id: Path[PathId]):
     tags=["consultations"],
 )
 def get_results(request, slug: Path[Slug]):
-    """Aggregate counts only, never who voted how. 403 ``results_hidden`` while hidden."""
+    """Aggregate counts only, never who voted how; a group smaller than ``min_group`` is
+    not broken down (null). 403 ``results_hidden`` while hidden."""
     c = _consultation(slug)
     if not permissions.can_see_results(caller(request), c):
         raise ApiError(
             403,
             "results_hidden",
-            _("Results are shown once the vote closes. Participation figures are public."),
+            _("Results are not public yet. Participation figures are."),
         )
-    tallies = queries.item_tallies(c)
+    participation = _participation(c)
+    tallies = small_groups.public_tallies(queries.item_tallies(c), participation["ballots"])
     return {
         "consultation": c.slug,
         "status": c.status,
         "final": c.status == Consultation.Status.PUBLISHED,
-        "participation": _participation(c),
+        "min_group": small_groups.threshold(),
+        "participation": participation,
         "items": [{"item": pk, **tally} for pk, tally in tallies.items()],
     }
 

@@ -109,11 +109,27 @@ class ItemOut(Schema):
     url: str
 
 
+class ResponsesOut(Schema):
+    votes: int
+    grades: int
+
+
+SMALL_GROUP = " null when too few to break down (fewer than `min_group`)."
+
+
 class ItemTallyOut(Schema):
     item: int
-    votes: dict[str, int] = Field(description='{"for": n, "against": n, "abstain": n}')
-    grades: list[int] = Field(description="How many gave each grade, worst (0) first.")
-    ranks: list[int] = Field(description="How many ranked the item 1st, 2nd, …")
+    responses: ResponsesOut = Field(description="The item's votes and grades, always given.")
+    votes: dict[str, int] | None = Field(
+        description='{"for": n, "against": n, "abstain": n};' + SMALL_GROUP
+    )
+    grades: list[int] | None = Field(
+        description="How many gave each grade, worst (0) first;" + SMALL_GROUP
+    )
+    ranks: list[int] | None = Field(
+        description="How many ranked the item 1st, 2nd, …; null while the consultation has"
+        " fewer ranking ballots than `min_group`."
+    )
     comments: int
 
 
@@ -121,6 +137,9 @@ class ResultsOut(Schema):
     consultation: str
     status: str
     final: bool
+    min_group: int = Field(
+        description="Smallest group whose responses are broken down (OPEN_DATA_MIN_GROUP)."
+    )
     participation: ParticipationOut
     items: list[ItemTallyOut]
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import participant_required
-from consultation import comments, permissions, queries, voting
+from consultation import comments, permissions, queries, small_groups, voting
 from consultation.errors import NotAllowed, Refused
 from consultation.forms import CommentForm, GradeForm, RankingForm, VoteForm, attach_refusal
 from consultation.models import Ballot, Comment
@@ -220,6 +220,7 @@ def ranking(request, slug):
                 for item in items
                 if item.pk in context["tallies"]
             ],
+            "ranks_broken_down": small_groups.may_break_down(context["counts"]["ballots"]),
         }
     )
     return render(request, "consultation/participation/ranking.html", context, status=status)

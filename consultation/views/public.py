@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
-from consultation import grades, permissions, queries, results_display
+from consultation import grades, permissions, queries, results_display, small_groups
 from consultation.errors import NotAllowed
 from consultation.forms import CommentForm, GradeForm, ItemFilterForm, ThreadOptionsForm, VoteForm
 from consultation.models import Consultation, Grade, Item, Vote
@@ -53,12 +53,17 @@ def consultation_context(request, consultation) -> dict:
     # Its organisers see a consultation that has not opened yet as citizens will once it
     # does: every participation form shown, but disabled (fieldset[disabled]).
     preview = permissions.can_preview(user, consultation)
+    counts = queries.participation_counts(consultation)
+    tallies = {}
+    if see_results:
+        tallies = small_groups.public_tallies(queries.item_tallies(consultation), counts["ballots"])
     return {
         "consultation": consultation,
         "preview": preview,
         "can_see_results": see_results,
-        "counts": queries.participation_counts(consultation),
-        "tallies": queries.item_tallies(consultation) if see_results else {},
+        "counts": counts,
+        "tallies": tallies,  # small_groups.public_tally per item id: None where too few
+        "min_group": small_groups.threshold(),
         "obstacle": None if preview else participation_obstacle(user, consultation),
     }
 
@@ -154,10 +159,11 @@ def render_item(request, consultation, item, *, bound=None, status=200):
 
 
 def _grade_rows(consultation, tally) -> list[dict]:
-    """The grade distribution, best grade first, as the ballot shows them."""
+    """The grade distribution, best grade first, as the ballot shows them. A small group
+    (no breakdown) gets rows of zeros, for the hidden table live.js fills if it grows."""
     if not tally:
         return []
-    counts = tally["grades"]
+    counts = tally["grades"] or [0] * consultation.grade_scale
     return [
         {"label": label, "count": counts[value], "total": sum(counts)}
         for value, label in grades.choices(consultation.grade_scale)

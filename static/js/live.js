@@ -6,6 +6,9 @@
  *   data-live="participation.votes"        the number at that path of the snapshot
  *   data-live="sum:items.12.votes"         the sum of the numbers under that path
  *   data-live="share:items.12.votes.for"   its whole percentage of its siblings' sum
+ *   data-live-results="items.12.votes"     shown while that breakdown is in the state (a
+ *                                          small group's is null: docs/realtime.md)
+ *   data-live-small="items.12.votes"       shown while it is not (the group's total, why)
  * shown as is, through data-live-format (a "%(n)s" template) or through data-live-plural
  * (a phrase whose one/other renderings sit on the root). Every text comes from the page,
  * already translated. Screen readers hear a short summary in a polite live region, at
@@ -70,6 +73,16 @@
     return all ? roundHalfEven((100 * value) / all) : 0;
   }
 
+  // Whether an element marked data-live-results="items.12.votes" shows: results are
+  // visible and that breakdown came (it is null for a group too small to break down,
+  // absent while results are hidden). An element without a path follows visibility only.
+  function brokenDown(state, path) {
+    if (!state.results_visible) return false;
+    if (!path) return true;
+    var value = lookup(state, path);
+    return value !== null && typeof value === "object";
+  }
+
   function format(template, values) {
     return String(template).replace(/%\((\w+)\)s/g, function (whole, name) {
       return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : whole;
@@ -110,7 +123,7 @@
   }
 
   var pure = { seqAction: seqAction, backoffDelay: backoffDelay, lookup: lookup, resolve: resolve,
-    format: format, plural: plural, makeAnnouncer: makeAnnouncer, roundHalfEven: roundHalfEven };
+    brokenDown: brokenDown, format: format, plural: plural, makeAnnouncer: makeAnnouncer, roundHalfEven: roundHalfEven };
   if (typeof module === "object" && module.exports) {
     module.exports = pure;
     return;
@@ -182,7 +195,13 @@
         var value = resolve(state, el.getAttribute("data-live"));
         if (value !== undefined) show(el, value);
       });
-      each("[data-live-results]", function (el) { el.hidden = !state.results_visible; });
+      // A breakdown shows once its group is large enough; until then, its total and why.
+      each("[data-live-results]", function (el) {
+        el.hidden = !brokenDown(state, el.getAttribute("data-live-results"));
+      });
+      each("[data-live-small]", function (el) {
+        el.hidden = !state.results_visible || brokenDown(state, el.getAttribute("data-live-small"));
+      });
       if (noticeEl) {
         noticeEl.querySelector("[data-live-notice-text]").textContent = notice();
         noticeEl.hidden = !notice();

@@ -11,11 +11,17 @@ pytestmark = pytest.mark.django_db
 Status = Consultation.Status
 
 
-def test_live_returns_the_snapshot_frame(api_as, consultation, citizen, make_user):
-    first, second, _third = items_of(consultation)
+def test_live_returns_the_snapshot_frame(api_as, consultation, citizen, make_user, settings):
+    settings.OPEN_DATA_MIN_GROUP = 2
+    first, second, third = items_of(consultation)
+    other = make_user()
     voting.cast_vote(citizen, first, "for")
-    voting.cast_vote(make_user(), first, "against")
+    voting.cast_vote(other, first, "against")
     voting.grade_item(citizen, second, 5)
+    voting.grade_item(other, second, 5)
+    voting.grade_item(citizen, third, 1)
+    voting.submit_ballot(citizen, consultation, [second.pk])
+    voting.submit_ballot(other, consultation, [second.pk, first.pk])
     comments.post_comment(citizen, second, "Un avis.", "for")
 
     response = api_as().get(f"/consultations/{consultation.slug}/live")
@@ -32,14 +38,22 @@ def test_live_returns_the_snapshot_frame(api_as, consultation, citizen, make_use
     assert snapshot["participation"] == {
         "participants": 2,
         "votes": 2,
-        "grades": 1,
-        "ballots": 0,
+        "grades": 3,
+        "ballots": 2,
         "comments": 1,
     }
     assert snapshot["items"][str(first.pk)]["votes"] == {"for": 1, "against": 1, "abstain": 0}
-    assert snapshot["items"][str(second.pk)]["grades"] == [0, 0, 0, 0, 0, 1, 0]
+    assert snapshot["items"][str(second.pk)]["grades"] == [0, 0, 0, 0, 0, 2, 0]
     assert snapshot["items"][str(second.pk)]["comments"] == 1
-    assert len(snapshot["items"][str(second.pk)]["ranks"]) == consultation.ranking_size
+    assert snapshot["items"][str(second.pk)]["ranks"] == [2, 0, 0]
+    # One grade: fewer than 2, so its total only (consultation.small_groups).
+    assert snapshot["items"][str(third.pk)] == {
+        "comments": 0,
+        "responses": {"votes": 0, "grades": 1},
+        "votes": None,
+        "grades": None,
+        "ranks": [0, 0, 0],
+    }
 
 
 def test_live_hides_per_item_results_until_close_under_the_after_close_policy(api_as, citizen):

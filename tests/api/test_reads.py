@@ -2,7 +2,7 @@
 
 import pytest
 
-from consultation import comments, voting
+from consultation import comments, lifecycle, voting
 from consultation.models import Consultation
 from tests.api.conftest import items_of
 from tests.consultation.factories import add_member, make_consultation, make_item
@@ -73,20 +73,75 @@ def test_item_of_another_consultation_is_not_found(api_as, consultation):
     assert response.status_code == 404
 
 
-def test_live_results_are_aggregates(api_as, consultation, citizen, make_user):
+def test_live_results_are_aggregates(api_as, consultation, citizen, make_user, settings):
+    settings.OPEN_DATA_MIN_GROUP = 2
     first, second = items_of(consultation)[:2]
+    other = make_user()
     voting.cast_vote(citizen, first, "for")
-    voting.cast_vote(make_user(), first, "against")
+    voting.cast_vote(other, first, "against")
     voting.grade_item(citizen, first, 6)
+    voting.grade_item(other, first, 6)
     voting.submit_ballot(citizen, consultation, [second.pk, first.pk])
+    voting.submit_ballot(other, consultation, [second.pk])
     body = api_as().get(f"/consultations/{consultation.slug}/results").json()
     tallies = {row["item"]: row for row in body["items"]}
+    assert body["min_group"] == 2
     assert tallies[first.pk]["votes"] == {"for": 1, "against": 1, "abstain": 0}
-    assert tallies[first.pk]["grades"][6] == 1
-    assert tallies[second.pk]["ranks"] == [1, 0, 0]
+    assert tallies[first.pk]["grades"][6] == 2
+    assert tallies[first.pk]["responses"] == {"votes": 2, "grades": 2}
+    assert tallies[second.pk]["ranks"] == [2, 0, 0]
     assert tallies[first.pk]["ranks"] == [0, 1, 0]
     assert body["final"] is False
     assert citizen.email not in str(body)
+
+
+def test_a_small_group_shows_its_total_not_how_it_split(api_as, consultation, citizen, settings):
+    """Live results with one voter: the item's total, never "against: 1"."""
+    settings.OPEN_DATA_MIN_GROUP = 10
+    first = items_of(consultation)[0]
+    voting.cast_vote(citizen, first, "against")
+    voting.grade_item(citizen, first, 1)
+    voting.submit_ballot(citizen, consultation, [first.pk])
+    body = api_as().get(f"/consultations/{consultation.slug}/results").json()
+    row = next(row for row in body["items"] if row["item"] == first.pk)
+    assert body["min_group"] == 10
+    assert row["responses"] == {"votes": 1, "grades": 1}
+    assert row["votes"] is row["grades"] is row["ranks"] is None
+    assert body["participation"]["votes"] == 1  # totals stay public
+
+
+@pytest.mark.parametrize("visibility", ["live", "after_close"])
+def test_after_close_with_one_voter_nothing_is_broken_down_before_publication(
+    api_as, citizen, organiser, settings, visibility
+):
+    """The organisers' e-mail says nothing but the live tallies is public until they publish."""
+    settings.OPEN_DATA_MIN_GROUP = 10
+    consultation = make_consultation(results_visibility=visibility, organiser=organiser)
+    first = items_of(consultation)[0]
+    voting.cast_vote(citizen, first, "against")
+    lifecycle.close_early(consultation, reason="")
+    for user in (None, citizen, organiser):
+        response = api_as(user).get(f"/consultations/{consultation.slug}/results")
+        if visibility == "after_close":
+            assert response.status_code == 403
+            assert response.json()["code"] == "results_hidden"
+        else:
+            row = next(row for row in response.json()["items"] if row["item"] == first.pk)
+            assert (row["votes"], row["responses"]["votes"]) == (None, 1)
+        snapshot = api_as(user).get(f"/consultations/{consultation.slug}/live").json()
+        assert "against" not in str(snapshot["consultation"]["items"])
+
+
+def test_a_large_enough_group_is_broken_down_after_close(api_as, citizen, make_user, settings):
+    settings.OPEN_DATA_MIN_GROUP = 3
+    consultation = make_consultation(results_visibility="live")
+    first = items_of(consultation)[0]
+    for person, choice in ((citizen, "against"), (make_user(), "for"), (make_user(), "for")):
+        voting.cast_vote(person, first, choice)
+    lifecycle.close_early(consultation, reason="")
+    body = api_as().get(f"/consultations/{consultation.slug}/results").json()
+    row = next(row for row in body["items"] if row["item"] == first.pk)
+    assert row["votes"] == {"for": 2, "against": 1, "abstain": 0}
 
 
 def test_results_after_close_are_hidden_from_everyone_while_open(api_as, organiser, staff):
@@ -102,11 +157,23 @@ def test_results_after_close_are_hidden_from_everyone_while_open(api_as, organis
     assert "participation" in detail
 
 
-def test_results_after_close_are_shown_once_closed(api_as):
-    consultation = make_consultation(
-        status=Status.CLOSED, results_visibility=Consultation.ResultsVisibility.AFTER_CLOSE
+def test_results_after_close_are_shown_once_published_not_at_closing(api_as, organiser):
+    closed = make_consultation(
+        status=Status.CLOSED,
+        results_visibility=Consultation.ResultsVisibility.AFTER_CLOSE,
+        organiser=organiser,
     )
-    assert api_as().get(f"/consultations/{consultation.slug}/results").status_code == 200
+    for user in (None, organiser):
+        response = api_as(user).get(f"/consultations/{closed.slug}/results")
+        assert response.status_code == 403
+        assert response.json()["code"] == "results_hidden"
+    assert api_as().get(f"/consultations/{closed.slug}").json()["results_visible"] is False
+    published = make_consultation(
+        status=Status.PUBLISHED, results_visibility=Consultation.ResultsVisibility.AFTER_CLOSE
+    )
+    response = api_as().get(f"/consultations/{published.slug}/results")
+    assert response.status_code == 200
+    assert response.json()["final"] is True
 
 
 def test_results_of_a_scheduled_consultation_are_hidden(api_as):

@@ -41,7 +41,8 @@ def marked(document, spec):
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_consultation_page_marks_its_figures_for_live_updates(client, citizen, language):
+def test_consultation_page_marks_its_figures_for_live_updates(client, citizen, language, settings):
+    settings.OPEN_DATA_MIN_GROUP = 1  # the markup of a breakdown (small groups: below)
     consultation = make_consultation()
     item = consultation.items.first()
     voting.cast_vote(citizen, item, "for")
@@ -74,7 +75,8 @@ def test_consultation_page_marks_its_figures_for_live_updates(client, citizen, l
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_item_page_marks_votes_grades_and_new_comments(client, citizen, language):
+def test_item_page_marks_votes_grades_and_new_comments(client, citizen, language, settings):
+    settings.OPEN_DATA_MIN_GROUP = 1  # the markup of a breakdown (small groups: below)
     consultation = make_consultation()
     item = consultation.items.first()
     voting.cast_vote(citizen, item, "against")
@@ -102,7 +104,36 @@ def test_hidden_results_leave_only_participation_to_update(client, citizen):
         assert live_root(document).get("data-live-results-visible") == "false"
         assert marked(document, "participation.votes")[0].text == "1"
         assert not marked(document, f"items.{item.pk}.votes.for")
-        assert "Results will be shown after the vote closes." in content
+        assert "Results will be shown once the organisers publish them." in content
+
+
+def elements(document, attribute, value):
+    return [e for e in document.iter() if isinstance(e.tag, str) and e.get(attribute) == value]
+
+
+def test_a_small_group_shows_its_total_and_is_marked_to_grow(client, citizen, settings):
+    """Below the threshold the page gives the item's total and why; the breakdown's table
+    is there, hidden and holding zeros, for live.js to fill once the group is large enough."""
+    settings.OPEN_DATA_MIN_GROUP = 2
+    consultation = make_consultation()
+    item = consultation.items.first()
+    voting.cast_vote(citizen, item, "against")
+    voting.grade_item(citizen, item, 6)
+    for url in (consultation.get_absolute_url(), item.get_absolute_url()):
+        content, document = sound_page(client, url)
+        small = elements(document, "data-live-small", f"items.{item.pk}.votes")
+        assert len(small) == 1 and small[0].get("hidden") is None
+        assert marked(document, f"items.{item.pk}.responses.votes")[0].text == "Votes cast: 1"
+        assert (
+            "Fewer than 2 votes: not broken down, to protect the secrecy of each vote." in content
+        )
+        table = elements(document, "data-live-results", f"items.{item.pk}.votes")
+        assert len(table) == 1 and table[0].get("hidden") is not None
+        assert marked(document, f"items.{item.pk}.votes.against")[0].text == "0"
+    small = elements(document, "data-live-small", f"items.{item.pk}.grades")
+    assert len(small) == 1 and small[0].get("hidden") is None
+    assert elements(document, "data-live-results", f"items.{item.pk}.grades")[0].get("hidden") == ""
+    assert marked(document, f"items.{item.pk}.grades.6")[0].text == "0"
 
 
 def test_plural_samples_follow_the_page_language(client):

@@ -62,7 +62,8 @@ CAN_PARTICIPATE = {
 }
 CAN_MANAGE = {phase: MANAGERS for phase in PHASES}
 CAN_MODERATE = {phase: {"moderator", "moderator_by_membership", "staff"} for phase in PHASES}
-# Live results: during the vote and after. After-close results: only after.
+# Live results: during the vote, then as they stood at closing, then published. Nothing is
+# public before the organisers publish but what live results showed during the vote.
 SEES_LIVE_RESULTS = {
     S.DRAFT: set(),
     S.SCHEDULED: set(),
@@ -78,11 +79,13 @@ MANAGES_RESULTS = {
     S.CLOSED: MANAGERS,
     S.PUBLISHED: MANAGERS,
 }
+# "After close" results: once published, for everyone; the organisers review them before
+# on their own page (MANAGES_RESULTS), never on the public ones.
 SEES_AFTER_CLOSE_RESULTS = {
     S.DRAFT: set(),
     S.SCHEDULED: set(),
     S.OPEN: set(),
-    S.CLOSED: set(PERSONAS),
+    S.CLOSED: set(),
     S.PUBLISHED: set(PERSONAS),
 }
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from consultation import comments, queries, voting
+from consultation import comments, lifecycle, queries, voting
 from consultation.models import Comment, Consultation, Membership, Theme
 from tests.conftest import enable_totp, remove_mfa
 from tests.consultation.factories import make_consultation, make_item
@@ -248,8 +248,91 @@ def test_results_are_hidden_while_open_when_shown_after_close(client, citizen):
     client.cookies["django_language"] = "en"
     for url in (consultation.get_absolute_url(), item.get_absolute_url()):
         content = get_sound(client, url).content.decode()
-        assert "Results will be shown after the vote closes." in content
+        assert "Results will be shown once the organisers publish them." in content
         assert "Votes cast" not in content
+
+
+RANKING_PAGE = "consultation:ranking"
+
+
+def pages_of(consultation):
+    item = consultation.items.order_by("position").first()
+    ranking = reverse(RANKING_PAGE, kwargs={"slug": consultation.slug})
+    return [consultation.get_absolute_url(), item.get_absolute_url(), ranking]
+
+
+def test_after_close_results_stay_hidden_once_closed_until_published(client, citizen, settings):
+    """The organisers' e-mail promises that nothing is public until they publish."""
+    settings.OPEN_DATA_MIN_GROUP = 1  # even a breakdown large enough waits for publication
+    consultation = make_consultation(results_visibility=Consultation.ResultsVisibility.AFTER_CLOSE)
+    item = consultation.items.order_by("position").first()
+    voting.cast_vote(citizen, item, "against")
+    voting.submit_ballot(citizen, consultation, [item.pk])
+    lifecycle.close_early(consultation, reason="")
+    client.cookies["django_language"] = "en"
+    for url in pages_of(consultation):
+        content = get_sound(client, url).content.decode()
+        assert "Results will be shown once the organisers publish them." in content, url
+        assert "Votes cast" not in content and "Rank 1" not in content, url
+    Consultation.objects.filter(pk=consultation.pk).update(status=Consultation.Status.PUBLISHED)
+    content = get_sound(client, item.get_absolute_url()).content.decode()
+    assert "Votes cast: 1" in content
+    assert f'data-live="items.{item.pk}.votes.against">1<' in content
+
+
+def test_a_lone_vote_is_not_broken_down_on_any_page(client, citizen, settings):
+    """Live results, closed with one voter: every page gives totals and says why, never
+    "against: 1"."""
+    settings.OPEN_DATA_MIN_GROUP = 10
+    consultation = make_consultation()
+    item = consultation.items.order_by("position").first()
+    voting.cast_vote(citizen, item, "against")
+    voting.grade_item(citizen, item, 2)
+    voting.submit_ballot(citizen, consultation, [item.pk])
+    lifecycle.close_early(consultation, reason="")
+    client.cookies["django_language"] = "en"
+    consultation_page, item_page, ranking_page = pages_of(consultation)
+    for url in (consultation_page, item_page):
+        content = get_sound(client, url).content.decode()
+        assert "Votes cast: 1" in content
+        assert (
+            "Fewer than 10 votes: not broken down, to protect the secrecy of each vote." in content
+        )
+        assert f'data-live="items.{item.pk}.votes.against">0<' in content  # the hidden table
+        assert f'data-live="items.{item.pk}.votes.against">1<' not in content
+    content = get_sound(client, item_page).content.decode()
+    assert "Grades given: 1" in content
+    assert "Fewer than 10 grades: not broken down" in content
+    assert "The vote is closed: the tallies shown are those at closing." not in content
+    content = get_sound(client, consultation_page).content.decode()
+    assert "The vote is closed: the tallies shown are those at closing." in content
+    content = get_sound(client, ranking_page).content.decode()
+    assert "Ranking ballots: 1" in content
+    assert "Fewer than 10 rankings: not broken down" in content
+    assert "Rank 1" not in content
+
+
+def test_a_large_enough_group_is_broken_down_on_the_pages(client, citizen, make_user, settings):
+    settings.OPEN_DATA_MIN_GROUP = 3
+    consultation = make_consultation()
+    item = consultation.items.order_by("position").first()
+    for person, choice in ((citizen, "against"), (make_user(), "for"), (make_user(), "for")):
+        voting.cast_vote(person, item, choice)
+        voting.grade_item(person, item, 6)
+        voting.submit_ballot(person, consultation, [item.pk])
+    client.cookies["django_language"] = "en"
+    consultation_page, item_page, ranking_page = pages_of(consultation)
+    for url in (consultation_page, item_page):
+        content = get_sound(client, url).content.decode()
+        assert f'data-live="items.{item.pk}.votes.against">1<' in content
+        assert f'data-live="items.{item.pk}.votes.for">2<' in content
+        assert f'data-live-small="items.{item.pk}.votes" hidden>' in content
+        assert f'data-live-results="items.{item.pk}.votes">' in content  # not hidden
+    assert (
+        f'data-live="items.{item.pk}.grades.6">3<' in get_sound(client, item_page).content.decode()
+    )
+    content = get_sound(client, ranking_page).content.decode()
+    assert "Rank 1" in content and "rankings: not broken down" not in content
 
 
 def test_live_results_are_shown_while_open(client, citizen):
@@ -259,7 +342,7 @@ def test_live_results_are_shown_while_open(client, citizen):
     client.cookies["django_language"] = "en"
     content = get_sound(client, item.get_absolute_url()).content.decode()
     assert "Votes cast: 1" in content
-    assert "Results will be shown after the vote closes." not in content
+    assert "Results will be shown" not in content
 
 
 def test_closed_consultation_shows_results_and_no_widgets(client_for, citizen):

@@ -58,6 +58,22 @@ test("hidden results resolve to nothing, so the page keeps what it shows", () =>
   assert.equal(live.resolve(state, "items.99.comments"), undefined);
 });
 
+test("a small group's breakdown (null) stays hidden, and shows once it comes", () => {
+  const small = {
+    results_visible: true,
+    items: { 7: { comments: 0, responses: { votes: 3, grades: 12 }, votes: null, grades: [2, 10] } },
+  };
+  assert.equal(live.brokenDown(small, "items.7.votes"), false);
+  assert.equal(live.brokenDown(small, "items.7.grades"), true);
+  assert.equal(live.resolve(small, "items.7.responses.votes"), 3);
+  assert.equal(live.resolve(small, "items.7.votes.for"), undefined);
+  assert.equal(live.resolve(small, "sum:items.7.votes"), undefined);
+  small.items[7].votes = { for: 1, against: 8, abstain: 1 };
+  assert.equal(live.brokenDown(small, "items.7.votes"), true);
+  assert.equal(live.brokenDown({ ...small, results_visible: false }, "items.7.grades"), false);
+  assert.equal(live.brokenDown(small, ""), true);
+});
+
 test("percentages round like the server's filter (halves to even) and 0 of 0 is 0", () => {
   assert.equal(live.roundHalfEven(12.5), 12);
   assert.equal(live.roundHalfEven(37.5), 38);

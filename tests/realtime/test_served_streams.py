@@ -45,6 +45,9 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}
         env.update(DEBUG="true", DATABASE_URL=database_url(), WRITE_RATE_LIMIT="10000/m")
+        # These tests follow each vote through the frames: every breakdown shows (the
+        # small-group rule is tested in test_streams.py and tests/results/).
+        env.update(OPEN_DATA_MIN_GROUP="1")
         if redis_url:
             env["REDIS_URL"] = redis_url
         self.process = subprocess.Popen(

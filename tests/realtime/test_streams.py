@@ -21,24 +21,67 @@ async def open_stream(consultation, cookies=None, suffix=""):
     return socket
 
 
-async def test_a_snapshot_comes_first_then_numbered_tallies(citizen):
+async def test_a_snapshot_comes_first_then_numbered_tallies(citizen, make_user, settings):
+    settings.OPEN_DATA_MIN_GROUP = 2
     consultation = await in_thread(make_consultation)()
     item = await in_thread(lambda: consultation.items.first())()
     socket = await open_stream(consultation)
     snapshot = await socket.frame()
     assert snapshot["type"] == "snapshot" and snapshot["stream"] == "public"
     assert snapshot["consultation"]["results_visible"] is True
-    assert snapshot["consultation"]["items"][str(item.pk)]["votes"] == {
-        "for": 0,
-        "against": 0,
-        "abstain": 0,
-    }
+    entry = snapshot["consultation"]["items"][str(item.pk)]
+    assert entry["responses"] == {"votes": 0, "grades": 0}
+    assert entry["votes"] is None  # fewer than 2 votes: not broken down
     await in_thread(voting.cast_vote)(citizen, item, "for")
     frames = await socket.frames_until(lambda f: f["type"] == "tally")
     tally = frames[-1]
     assert tally["seq"] == snapshot["seq"] + 1
-    assert tally["items"][str(item.pk)]["votes"]["for"] == 1
+    assert tally["items"][str(item.pk)]["responses"]["votes"] == 1
+    assert tally["items"][str(item.pk)]["votes"] is None
     assert tally["participation"]["participants"] == 1
+    await in_thread(voting.cast_vote)(await in_thread(make_user)(), item, "against")
+    tally = (await socket.frames_until(lambda f: f["type"] == "tally"))[-1]
+    assert tally["items"][str(item.pk)]["votes"] == {"for": 1, "against": 1, "abstain": 0}
+    await socket.close()
+
+
+async def test_a_lone_vote_is_never_broken_down_on_the_socket(citizen, make_user, settings):
+    """Live results, then closed: the snapshot and every tally frame give the item's
+    total, never how a group smaller than OPEN_DATA_MIN_GROUP split."""
+    settings.OPEN_DATA_MIN_GROUP = 3
+    consultation = await in_thread(make_consultation)(items=2)
+    lone, crowded = await in_thread(lambda: list(consultation.items.order_by("position")))()
+    voters = await in_thread(lambda: [make_user() for _ in range(3)])()
+    socket = await open_stream(consultation)
+    await socket.frame()
+
+    def vote():
+        voting.cast_vote(citizen, lone, "against")
+        voting.grade_item(citizen, lone, 2)
+        for voter in voters:
+            voting.cast_vote(voter, crowded, "for")
+
+    await in_thread(vote)()
+    tally = (
+        await socket.frames_until(
+            lambda f: f["type"] == "tally" and f["participation"]["votes"] == 4
+        )
+    )[-1]
+    assert tally["items"][str(lone.pk)]["votes"] is None
+    assert tally["items"][str(lone.pk)]["grades"] is None
+    assert tally["items"][str(lone.pk)]["responses"] == {"votes": 1, "grades": 1}
+    assert tally["items"][str(crowded.pk)]["votes"] == {"for": 3, "against": 0, "abstain": 0}
+    await in_thread(lifecycle.close_early)(consultation, reason="fin")
+    frames = await socket.frames_until(lambda f: f["type"] == "tally")
+    assert any(f["type"] == "consultation.status" and f["results_visible"] for f in frames)
+    assert frames[-1]["items"][str(lone.pk)]["votes"] is None
+    await socket.close()
+    socket = await open_stream(consultation)  # a visitor arriving after the close
+    snapshot = (await socket.frame())["consultation"]
+    assert snapshot["status"] == "closed" and snapshot["results_visible"] is True
+    assert snapshot["items"][str(lone.pk)]["votes"] is None
+    assert snapshot["items"][str(lone.pk)]["grades"] is None
+    assert snapshot["items"][str(crowded.pk)]["votes"]["for"] == 3
     await socket.close()
 
 
@@ -53,11 +96,50 @@ async def test_hidden_results_never_travel_over_the_socket(citizen):
     tally = (await socket.frames_until(lambda f: f["type"] == "tally"))[-1]
     assert "against" not in str(tally["items"])
     assert tally["participation"]["votes"] == 1
-    # Closing reveals them, live.
+    # Closing does not reveal them: nothing is public until the organisers publish.
     await in_thread(lifecycle.close_early)(consultation, reason="fin")
     frames = await socket.frames_until(lambda f: f["type"] == "tally")
-    assert any(f["type"] == "consultation.status" and f["status"] == "closed" for f in frames)
-    assert frames[-1]["items"][str(item.pk)]["votes"]["against"] == 1
+    status = next(f for f in frames if f["type"] == "consultation.status")
+    assert (status["status"], status["results_visible"]) == ("closed", False)
+    assert set(frames[-1]["items"][str(item.pk)]) == {"comments"}
+    await socket.close()
+    socket = await open_stream(consultation)
+    snapshot = (await socket.frame())["consultation"]
+    assert snapshot["results_visible"] is False
+    assert set(snapshot["items"][str(item.pk)]) == {"comments"}
+    await socket.close()
+
+
+async def test_publishing_reveals_hidden_results_within_the_small_group_rule(
+    citizen, make_user, settings, tmp_path
+):
+    from consultation import results
+
+    settings.OPEN_DATA_MIN_GROUP = 2
+    settings.MEDIA_ROOT = tmp_path
+    consultation = await in_thread(make_consultation)(items=2, results_visibility="after_close")
+    lone, pair = await in_thread(lambda: list(consultation.items.order_by("position")))()
+    other = await in_thread(make_user)()
+
+    def vote_and_close():
+        voting.cast_vote(citizen, lone, "against")
+        voting.cast_vote(citizen, pair, "for")
+        voting.cast_vote(other, pair, "against")
+        lifecycle.close_early(consultation, reason="fin")
+        results.compute_results(consultation.pk, "final")
+
+    await in_thread(vote_and_close)()
+    socket = await open_stream(consultation)
+    assert (await socket.frame())["consultation"]["results_visible"] is False
+    # What results.publish does to the status, without copying files a production-pass
+    # worker may have counted into its own MEDIA_ROOT.
+    await in_thread(lifecycle.transition)(consultation.pk, "published")
+    frames = await socket.frames_until(lambda f: f["type"] == "tally")
+    status = next(f for f in frames if f["type"] == "consultation.status")
+    assert (status["status"], status["results_visible"]) == ("published", True)
+    assert frames[-1]["items"][str(pair.pk)]["votes"] == {"for": 1, "against": 1, "abstain": 0}
+    assert frames[-1]["items"][str(lone.pk)]["votes"] is None
+    assert frames[-1]["items"][str(lone.pk)]["responses"]["votes"] == 1
     await socket.close()
 
 
