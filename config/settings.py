@@ -467,7 +467,6 @@ if OPEN_DATA_MIN_GROUP < 1:
 # --- Security -------------------------------------------------------------
 
 HTTPS = env.bool("HTTPS", default=not DEBUG)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
@@ -493,6 +492,9 @@ RATELIMIT_IP_META_KEY = "config.client_ip.client_ip"
 # allauth asks our adapter (accounts/adapters.py), which asks config.client_ip; its own
 # reading of the header is told the same count, should anything bypass the adapter.
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# X-Forwarded-Proto, likewise, is believed only from a proxy of ours: a client talking to
+# the server directly must not declare its own request secure.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_COUNT else None
 
 # Request bodies larger than this get a 413 before they are read (config/body_limit.py).
 # The largest legitimate one is an organiser's import file (1 MiB at most,

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,6 +41,9 @@ SCHEDULE_FIELD_OF = {"opens_in_past": "opens_at", "closes_in_past": "closes_at"}
 def _managed(request, slug) -> Consultation:
     consultation = get_object_or_404(Consultation, slug=slug)
     if not permissions.can_manage(request.user, consultation):
+        if not permissions.can_view(request.user, consultation):
+            # A draft is answered as an unknown address: a 403 would tell it exists.
+            raise Http404
         raise PermissionDenied
     return consultation
 

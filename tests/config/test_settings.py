@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 PRODUCTION_ENV = {
@@ -155,3 +156,14 @@ def test_a_redis_url_that_is_not_one_refuses_to_start():
     for fine in ("rediss://:pw@cache.example.org:6380/1", "unix:///run/redis/redis.sock"):
         result = manage("check", env={**PRODUCTION_ENV, "REDIS_URL": fine})
         assert result.returncode == 0, (fine, result.stderr)
+
+
+@pytest.mark.parametrize(("proxies", "header"), [("0", "None"), ("1", "HTTP_X_FORWARDED_PROTO")])
+def test_x_forwarded_proto_is_believed_only_behind_a_proxy_of_ours(proxies, header):
+    """Without a proxy, a client talking to the server directly must not be able to
+    declare its own request secure (and so dodge the HTTPS redirect or the CSRF rules)."""
+    code = "from django.conf import settings as s; print((s.SECURE_PROXY_SSL_HEADER or [None])[0])"
+    env = {**PRODUCTION_ENV, "TRUSTED_PROXY_COUNT": proxies}
+    result = manage("shell", "--no-imports", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [header]

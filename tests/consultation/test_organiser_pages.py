@@ -235,7 +235,7 @@ def test_an_organiser_of_another_consultation_is_refused_everywhere(client_for, 
     item = draft.items.first()
     for method, url in _every_request(draft, item):
         response = getattr(client, method)(url, {"direction": "up", "reason": "x"})
-        assert response.status_code == 403, (method, url)
+        assert response.status_code == 404, (method, url)  # a draft they cannot see
     assert draft.memberships.count() == 1
     assert Consultation.objects.get(pk=draft.pk).status == S.DRAFT
 
@@ -246,15 +246,19 @@ def test_a_citizen_is_refused_everywhere(client_for, citizen, draft):
     for method, url in [
         ("get", reverse("organiser:dashboard")),
         ("get", reverse("organiser:create")),
-        *_every_request(draft, draft.items.first()),
     ]:
         assert getattr(client, method)(url).status_code == 403, (method, url)
+    for method, url in _every_request(draft, draft.items.first()):
+        assert getattr(client, method)(url).status_code == 404, (method, url)
 
 
 def test_a_moderator_of_the_consultation_cannot_manage_it(client_for, moderator, draft):
     enable_totp(moderator)
     Membership.objects.create(consultation=draft, user=moderator, role=Membership.Role.MODERATOR)
     client = client_for(moderator)
+    assert client.get(reverse("organiser:manage", kwargs={"slug": draft.slug})).status_code == 404
+    draft.status = S.SCHEDULED  # once it is public, the page exists: managing it is refused
+    draft.save()
     assert client.get(reverse("organiser:manage", kwargs={"slug": draft.slug})).status_code == 403
 
 
@@ -564,3 +568,12 @@ def test_the_admin_shows_an_open_consultations_themes_read_only(client_for, staf
     draft = make_consultation(status=S.DRAFT, organiser=odile)
     page = client.get(reverse("admin:consultation_consultation_change", args=[draft.pk]))
     assert 'name="themes-0-name"' in page.content.decode()
+
+
+def test_a_citizen_cannot_tell_a_draft_from_an_unknown_address(client_for, citizen, draft):
+    client = client_for(citizen)
+    for slug in (draft.slug, "no-such-consultation"):
+        for name in ("organiser:manage", "organiser:items", "organiser:results"):
+            assert client.get(reverse(name, kwargs={"slug": slug})).status_code == 404, name
+    opened = make_consultation()
+    assert client.get(reverse("organiser:manage", kwargs={"slug": opened.slug})).status_code == 403

@@ -56,10 +56,14 @@ async def test_behind_the_https_proxy_only_the_https_origin_is_the_sites(setting
 
 
 @pytest.mark.asyncio
-async def test_without_https_the_connections_own_scheme_is_the_sites():
+async def test_without_https_the_connections_own_scheme_is_the_sites(settings):
     # HTTPS off (the tests' setting), yet TLS ended at uvicorn itself or at a proxy that says so.
     assert await opens("https://127.0.0.1:8000", scheme="wss")
     forwarded = [(b"x-forwarded-proto", b"https")]
+    # With no proxy of ours, a client's own X-Forwarded-Proto changes nothing.
+    assert not await opens("https://127.0.0.1:8000", extra=forwarded)
+    assert await opens("http://127.0.0.1:8000", extra=forwarded)
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")  # TRUSTED_PROXY_COUNT=1
     assert await opens("https://127.0.0.1:8000", extra=forwarded)
     assert not await opens("http://127.0.0.1:8000", extra=forwarded)
 
