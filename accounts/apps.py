@@ -27,4 +27,3 @@ def _activation_passes_the_second_factor(sender, request, user, authenticator, *
     if request is None or authenticator.type != Authenticator.Type.TOTP:
         return
     record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type)
-
