@@ -498,7 +498,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXY_C
 
 # Request bodies larger than this get a 413 before they are read (config/body_limit.py).
 # The largest legitimate one is an organiser's import file (1 MiB at most,
-# consultation/importing.py) inside a form. Django's own limits are aligned: a body that
+# consultation/organising/importing.py) inside a form. Django's own limits are aligned: a body that
 # got through is parsed in memory, not refused again nor spooled to disk.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=2 * 1024 * 1024)
 if MAX_REQUEST_BODY_BYTES < 1:

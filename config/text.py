@@ -2,7 +2,7 @@
 
 Every free-text field asks ``unsafe_character`` — the forms (``config.forms.SafeTextForm``),
 the API schemas (``consultation.api.schemas``), the import of items
-(``consultation.importing``) and, to strip rather than refuse, the names an identity
+(``consultation.organising.importing``) and, to strip rather than refuse, the names an identity
 provider sends (``accounts.adapters``). Refused everywhere:
 
 - control characters (Unicode category Cc: NUL, BEL, ESC, DEL, C1…): nobody types them,

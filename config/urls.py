@@ -20,8 +20,8 @@ urlpatterns = [
     path("compte/", include("allauth.urls")),
     path("compte/", include("accounts.urls")),
     path("", include("consultation.urls")),
-    path("organisation/", include("consultation.organiser_urls")),
-    path("moderation/", include("consultation.moderation_urls")),
+    path("organisation/", include("consultation.organising.urls")),
+    path("moderation/", include("consultation.moderation.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -2,7 +2,7 @@
 their computed results, publications and official responses.
 
 Never votes, grades or ranking ballots: nothing here may tell who voted how.
-Status and dates are read-only: they change only through ``consultation.lifecycle``
+Status and dates are read-only: they change only through ``consultation.organising.lifecycle``
 (the organiser pages), so that the admin cannot skip its checks. Once a consultation
 has opened, its settings and items are read-only here too, as in ``organising``.
 """
@@ -12,7 +12,6 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
 from config.forms import SafeTextForm
-from consultation import organising
 from consultation.errors import Refused
 from consultation.models import (
     Comment,
@@ -24,11 +23,12 @@ from consultation.models import (
     Publication,
     Theme,
 )
+from consultation.organising import consultations
 
 
 def _preparing(consultation) -> bool:
     """A new consultation (no row yet) is being prepared too."""
-    return consultation is None or organising.is_preparing(consultation)
+    return consultation is None or consultations.is_preparing(consultation)
 
 
 class TextForm(SafeTextForm, forms.ModelForm):
@@ -36,7 +36,7 @@ class TextForm(SafeTextForm, forms.ModelForm):
 
 
 class ThemeInline(admin.TabularInline):
-    """Themes are fixed once the consultation opens (``organising.update_consultation``
+    """Themes are fixed once the consultation opens (``consultations.update_consultation``
     refuses to change them): the inline is read-only then."""
 
     model = Theme
@@ -82,8 +82,8 @@ class ConsultationAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not organising.is_preparing(obj):
-            fields += organising.SETTINGS_FIELDS
+        if obj is not None and not consultations.is_preparing(obj):
+            fields += consultations.SETTINGS_FIELDS
         return fields
 
 
@@ -96,7 +96,7 @@ class PreparingOnlyForm(TextForm):
         consultation = cleaned.get("consultation")
         if consultation is not None:
             try:
-                organising.refuse_unless_preparing(consultation)
+                consultations.refuse_unless_preparing(consultation)
             except Refused as refusal:
                 self.add_error("consultation", refusal.message)
         return cleaned
@@ -109,11 +109,11 @@ class PreparingOnlyAdmin(admin.ModelAdmin):
     form = PreparingOnlyForm
 
     def has_change_permission(self, request, obj=None):
-        fixed = obj is not None and not organising.is_preparing(obj.consultation)
+        fixed = obj is not None and not consultations.is_preparing(obj.consultation)
         return not fixed and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        fixed = obj is not None and not organising.is_preparing(obj.consultation)
+        fixed = obj is not None and not consultations.is_preparing(obj.consultation)
         return not fixed and super().has_delete_permission(request, obj)
 
 
@@ -139,10 +139,10 @@ class ItemAdmin(PreparingOnlyAdmin):
         fields = {name: getattr(obj, name) for name in form.cleaned_data if name != "consultation"}
         try:
             if change:
-                organising.update_item(obj, fields)
+                consultations.update_item(obj, fields)
             else:
                 fields.pop("position", None)  # the domain puts a new item last
-                created = organising.add_item(obj.consultation, fields)
+                created = consultations.add_item(obj.consultation, fields)
                 obj.pk, obj.position = created.pk, created.position
                 obj._state.adding, obj._state.db = False, created._state.db
         except Refused as refusal:  # it opened between the form's check and now
@@ -150,7 +150,7 @@ class ItemAdmin(PreparingOnlyAdmin):
 
     def delete_model(self, request, obj):
         try:
-            organising.delete_item(obj)
+            consultations.delete_item(obj)
         except Refused as refusal:
             raise PermissionDenied(refusal.message) from refusal
 

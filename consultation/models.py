@@ -1,8 +1,8 @@
 """The consultation domain: consultations, their items, roles, and participation.
 
 Participation rows (votes, grades, ranking ballots, comments) are written only
-through ``consultation.voting`` and ``consultation.comments``; the invariants
-that matter (one vote per citizen per item, one ballot per citizen, distinct
+through ``consultation.participation.voting`` and ``consultation.participation.debate``;
+the invariants that matter (one vote per citizen per item, one ballot per citizen, distinct
 ranks and items within a ballot) are database constraints as well.
 """
 

@@ -9,8 +9,8 @@ from collections import Counter, defaultdict
 
 from django.db.models import Count
 
-from consultation.comments import DISPLAY_DEPTH
 from consultation.models import Ballot, BallotEntry, Comment, Consultation, Grade, Item, Vote
+from consultation.participation.debate import DISPLAY_DEPTH
 
 
 def participant_ids(consultation: Consultation) -> set[int]:

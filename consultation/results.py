@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from consultation import lifecycle, live, opendata, permissions, small_groups
+from consultation import live, opendata, permissions, small_groups
 from consultation.counting import (
     JSON_OPTIONS,
     METHODS,
@@ -65,6 +65,7 @@ from consultation.models import (
     Publication,
     Vote,
 )
+from consultation.organising import lifecycle
 
 logger = logging.getLogger(__name__)
 

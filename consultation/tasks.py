@@ -5,8 +5,9 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from config.cache import degradable
-from consultation import lifecycle, live, results
+from consultation import live, results
 from consultation.errors import Refused
+from consultation.organising import lifecycle
 
 # Worth another try: the database or Redis went away for a moment (or the disk is full).
 TRANSIENT = (OperationalError, InterfaceError, RedisError, OSError)

@@ -28,9 +28,11 @@ from django.urls import URLResolver, get_resolver, path, reverse
 from django.urls.resolvers import RegexPattern
 
 from accounts.tokens import create_token
-from consultation import comments, lifecycle, results, voting
+from consultation import results
 from consultation.api import api
 from consultation.models import Comment, Consultation, Membership
+from consultation.organising import lifecycle
+from consultation.participation import debate, voting
 from realtime.routing import websocket_urlpatterns
 from tests.conftest import login
 from tests.consultation.factories import add_member, make_consultation
@@ -387,7 +389,7 @@ URLS = {
             f"{T_SIGNUP}::test_unverified_account_cannot_take_part",
         ],
     ),
-    # consultation/organiser_urls.py: the organiser space (MFA by namespace)
+    # consultation/organising/urls.py: the organiser space (MFA by namespace)
     "organiser:dashboard": rule(
         ORGANISER,
         tests=[*ORGANISER_GATE, f"{T_MFA}::test_role_holder_without_mfa_is_sent_to_set_it_up"],
@@ -441,7 +443,7 @@ URLS = {
             "tests/results/test_publish.py::test_only_its_organisers_may_publish",
         ],
     ),
-    # consultation/moderation_urls.py (MFA by namespace)
+    # consultation/moderation/urls.py (MFA by namespace)
     "moderation:queue": rule(
         MODERATOR,
         tests=[
@@ -720,7 +722,7 @@ class World:
         self.open = make_consultation()
         add_member(self.open, organiser, Membership.Role.ORGANISER)
         item = self.open.items.first()
-        self.comment = comments.post_comment(self.author, item, "Un avis.", "for")
+        self.comment = debate.post_comment(self.author, item, "Un avis.", "for")
         self.draft = make_consultation(status=Consultation.Status.DRAFT, organiser=organiser)
         draft_item = self.draft.items.first()
         draft_comment = Comment.objects.create(

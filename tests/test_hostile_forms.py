@@ -22,8 +22,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.urls import reverse
 
-from consultation import comments, lifecycle, results
+from consultation import results
 from consultation.models import Consultation
+from consultation.organising import lifecycle
+from consultation.participation import debate
 from tests.conftest import enable_totp
 from tests.consultation.factories import make_consultation
 from tests.support.html import parse_strict, problems
@@ -96,8 +98,8 @@ def stage(make_user, settings):
     consultation = make_consultation(organiser=organiser)
     draft = make_consultation(status=Consultation.Status.DRAFT, organiser=organiser)
     item = consultation.items.first()
-    other_comment = comments.post_comment(other, item, "Un avis d'Otto.", "for")
-    citizen_comment = comments.post_comment(citizen, item, "Mon avis.", "against")
+    other_comment = debate.post_comment(other, item, "Un avis d'Otto.", "for")
+    citizen_comment = debate.post_comment(citizen, item, "Mon avis.", "against")
     return {
         "other_comment": other_comment,
         "citizen_comment": citizen_comment,

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Status
 
-from consultation import comments, grades, live, permissions, queries, results, small_groups, voting
+from consultation import grades, live, permissions, queries, results, small_groups
 from consultation.api import errors
 from consultation.api.auth import AUTH, caller
 from consultation.api.errors import AgoraAPI, ApiError
@@ -40,8 +40,9 @@ from consultation.api.schemas import (
     VoteIn,
     VoteOut,
 )
-from consultation.comments import DISPLAY_DEPTH
 from consultation.models import Comment, Consultation, Item, Publication
+from consultation.participation import debate, voting
+from consultation.participation.debate import DISPLAY_DEPTH
 
 api = AgoraAPI(
     title="Agora API",
@@ -466,7 +467,7 @@ def post_comment(request, item_id: Path[PathId], payload: CommentIn):
         parent = Comment.objects.filter(pk=payload.parent).first()
         if parent is None:
             raise ApiError(422, "unknown_parent", _("The comment you reply to does not exist."))
-    comment = comments.post_comment(request.auth, item, payload.body, payload.stance, parent)
+    comment = debate.post_comment(request.auth, item, payload.body, payload.stance, parent)
     return Status(201, _comment_with_counts(comment, request.auth))
 
 
@@ -479,7 +480,7 @@ def post_comment(request, item_id: Path[PathId], payload: CommentIn):
 def edit_comment(request, comment_id: Path[PathId], payload: CommentChangeIn):
     comment = _comment(comment_id)
     body = payload.body if payload.body is not None else comment.body
-    comment = comments.edit_comment(request.auth, comment, body, payload.stance)
+    comment = debate.edit_comment(request.auth, comment, body, payload.stance)
     return _comment_with_counts(comment, request.auth)
 
 
@@ -490,7 +491,7 @@ def edit_comment(request, comment_id: Path[PathId], payload: CommentChangeIn):
     tags=["debate"],
 )
 def delete_comment(request, comment_id: Path[PathId]):
-    comment = comments.delete_comment(request.auth, _comment(comment_id))
+    comment = debate.delete_comment(request.auth, _comment(comment_id))
     return _comment_with_counts(comment, request.auth)
 
 
@@ -503,7 +504,7 @@ def delete_comment(request, comment_id: Path[PathId]):
 def toggle_useful(request, comment_id: Path[PathId]):
     """Mark the comment as useful, or unmark it if already marked."""
     comment = _comment(comment_id)
-    marked = comments.toggle_useful(request.auth, comment)
+    marked = debate.toggle_useful(request.auth, comment)
     return {
         "comment": comment.pk,
         "marked_useful": marked,

@@ -19,10 +19,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import mfa_required
-from consultation import importing, lifecycle, organising, permissions
+from consultation import permissions
 from consultation.errors import Refused
 from consultation.models import Comment, Consultation, Membership
-from consultation.organiser_forms import (
+from consultation.organising import consultations, importing, lifecycle
+from consultation.organising.forms import (
     CloseEarlyForm,
     ConsultationForm,
     ImportForm,
@@ -50,7 +51,7 @@ def _managed(request, slug) -> Consultation:
 
 def _page(request, template, consultation, status=200, **context):
     context["consultation"] = consultation
-    context["preparing"] = organising.is_preparing(consultation)
+    context["preparing"] = consultations.is_preparing(consultation)
     return render(request, TEMPLATES + template, context, status=status)
 
 
@@ -80,7 +81,7 @@ def create(request):
     form = ConsultationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            consultation = organising.create_consultation(
+            consultation = consultations.create_consultation(
                 request.user, form.consultation_fields(), form.theme_list()
             )
         except IntegrityError:  # the same address taken a moment ago by someone else
@@ -133,7 +134,7 @@ def edit(request, slug):
         status = _status(form)
         if form.is_valid():
             try:
-                consultation = organising.update_consultation(
+                consultation = consultations.update_consultation(
                     consultation, form.consultation_fields(), form.theme_list()
                 )
             except Refused as refusal:
@@ -195,9 +196,9 @@ def _item_form(request, consultation, item):
         if form.is_valid():
             try:
                 if item is None:
-                    organising.add_item(consultation, form.cleaned_data)
+                    consultations.add_item(consultation, form.cleaned_data)
                 else:
-                    organising.update_item(item, form.cleaned_data)
+                    consultations.update_item(item, form.cleaned_data)
             except Refused as refusal:
                 form.add_error(None, refusal.message)
                 status = refusal.status
@@ -216,7 +217,7 @@ def item_delete(request, slug, item_id):
     error, status = None, 200
     if request.method == "POST":
         try:
-            organising.delete_item(item)
+            consultations.delete_item(item)
         except Refused as refusal:
             error, status = refusal.message, refusal.status
         else:
@@ -232,7 +233,7 @@ def item_move(request, slug, item_id):
     consultation = _managed(request, slug)
     item = get_object_or_404(consultation.items, pk=item_id)
     try:
-        organising.move_item(item, request.POST.get("direction", ""))
+        consultations.move_item(item, request.POST.get("direction", ""))
     except Refused as refusal:
         return _items_page(request, consultation, error=refusal.message, status=refusal.status)
     return redirect(reverse("organiser:items", kwargs={"slug": slug}) + f"#item-{item.pk}")
@@ -294,7 +295,7 @@ def schedule(request, slug):
         status = _status(form)
         if form.is_valid():
             try:
-                organising.reschedule(consultation, **form.cleaned_data)
+                consultations.reschedule(consultation, **form.cleaned_data)
             except Refused as refusal:
                 form.add_error(SCHEDULE_FIELD_OF.get(refusal.code), refusal.message)
                 status = refusal.status
@@ -369,7 +370,7 @@ def team(request, slug):
         status = _status(form)
         if form.is_valid():
             try:
-                organising.add_member(
+                consultations.add_member(
                     consultation, form.cleaned_data["email"], form.cleaned_data["role"]
                 )
             except Refused as refusal:
@@ -394,7 +395,7 @@ def _team_page(request, consultation, form, error=None, status=200):
 def team_remove(request, slug, membership_id):
     consultation = _managed(request, slug)
     try:
-        organising.remove_member(consultation, membership_id)
+        consultations.remove_member(consultation, membership_id)
     except Refused as refusal:
         return _team_page(
             request, consultation, MemberForm(), error=refusal.message, status=refusal.status

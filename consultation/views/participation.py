@@ -1,7 +1,7 @@
 """Writes from the pages: vote, grade, rank, comment, react; and "my participation".
 
-Each view parses the form, calls one function of consultation.voting or
-consultation.comments, and either redirects back to the item (PRG, with a success
+Each view parses the form, calls one function of consultation.participation.voting or
+consultation.participation.debate, and either redirects back to the item (PRG, with a success
 message) or re-renders the page with the refusal next to its field: 403 when the
 person may not act, 422 when the input is wrong.
 """
@@ -12,12 +12,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import participant_required
-from consultation import comments, permissions, queries, small_groups, voting
+from consultation import permissions, queries, small_groups
 from consultation.errors import NotAllowed, Refused
-from consultation.forms import CommentForm, GradeForm, RankingForm, VoteForm, attach_refusal
 from consultation.models import Ballot, Comment
+from consultation.participation import debate, voting
+from consultation.participation.forms import (
+    CommentForm,
+    GradeForm,
+    RankingForm,
+    VoteForm,
+    attach_refusal,
+)
+from consultation.participation.voting import refuse_unless
 from consultation.views import public
-from consultation.voting import refuse_unless
 
 
 def _back(item, anchor: str):
@@ -93,7 +100,7 @@ def comment_post(request, slug, item_id):
         )
         if not form.is_valid():
             return _invalid(request, consultation, item, key="comment", form=form)
-        comment = comments.post_comment(
+        comment = debate.post_comment(
             request.user, item, form.cleaned_data["body"], form.cleaned_data["stance"]
         )
     except Refused as refusal:
@@ -112,10 +119,10 @@ def comment_reply(request, slug, item_id, comment_id):
     parent = _comment(item, comment_id)
     form = CommentForm(request.POST, auto_id=f"reply{parent.pk}_%s", body_label=_("Your reply"))
     try:
-        comments.refuse_reply_unless_allowed(request.user, parent)
+        debate.refuse_reply_unless_allowed(request.user, parent)
         if not form.is_valid():
             return _invalid(request, consultation, item, key=("reply", parent.pk), form=form)
-        comment = comments.post_comment(
+        comment = debate.post_comment(
             request.user,
             item,
             form.cleaned_data["body"],
@@ -136,10 +143,10 @@ def comment_edit(request, slug, item_id, comment_id):
     comment = _comment(item, comment_id)
     form = CommentForm(request.POST, auto_id=f"edit{comment.pk}_%s")
     try:
-        comments.refuse_edit_unless_allowed(request.user, comment)
+        debate.refuse_edit_unless_allowed(request.user, comment)
         if not form.is_valid():
             return _invalid(request, consultation, item, key=("edit", comment.pk), form=form)
-        comments.edit_comment(
+        debate.edit_comment(
             request.user, comment, form.cleaned_data["body"], form.cleaned_data["stance"] or None
         )
     except Refused as refusal:
@@ -153,7 +160,7 @@ def comment_delete(request, slug, item_id, comment_id):
     consultation, item = public.get_item(request, slug, item_id)
     comment = _comment(item, comment_id)
     try:
-        comments.delete_comment(request.user, comment)
+        debate.delete_comment(request.user, comment)
     except Refused as refusal:
         return _refused(request, consultation, item, refusal)
     messages.success(request, _("Your comment has been deleted."))
@@ -165,7 +172,7 @@ def comment_useful(request, slug, item_id, comment_id):
     consultation, item = public.get_item(request, slug, item_id)
     comment = _comment(item, comment_id)
     try:
-        marked = comments.toggle_useful(request.user, comment)
+        marked = debate.toggle_useful(request.user, comment)
     except Refused as refusal:
         return _refused(request, consultation, item, refusal)
     messages.success(

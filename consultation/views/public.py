@@ -11,9 +11,15 @@ from django.utils.translation import gettext_lazy as _
 
 from consultation import grades, permissions, queries, results_display, small_groups
 from consultation.errors import NotAllowed
-from consultation.forms import CommentForm, GradeForm, ItemFilterForm, ThreadOptionsForm, VoteForm
 from consultation.models import Consultation, Grade, Item, Vote
-from consultation.voting import refuse_unless
+from consultation.participation.forms import (
+    CommentForm,
+    GradeForm,
+    ItemFilterForm,
+    ThreadOptionsForm,
+    VoteForm,
+)
+from consultation.participation.voting import refuse_unless
 
 
 def get_consultation(request, slug) -> Consultation:

@@ -20,7 +20,7 @@ from accounts.decorators import mfa_required
 from consultation import permissions, results, results_display, tasks
 from consultation.counting import METHODS
 from consultation.errors import Refused
-from consultation.organiser_forms import OfficialResponseForm, PublishForm
+from consultation.organising.forms import OfficialResponseForm, PublishForm
 from consultation.views.organiser import _managed, _page
 from consultation.views.public import get_consultation
 

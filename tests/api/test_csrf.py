@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from consultation import comments
 from consultation.models import Comment, Vote
+from consultation.participation import debate
 from tests.api.conftest import API, items_of
 
 pytestmark = pytest.mark.django_db
@@ -28,8 +28,8 @@ WRITES = [
 @pytest.fixture
 def stage(consultation, citizen, make_user):
     item = items_of(consultation)[0]
-    own = comments.post_comment(citizen, item, "Le mien.")
-    theirs = comments.post_comment(make_user(), item, "Le leur.")
+    own = debate.post_comment(citizen, item, "Le mien.")
+    theirs = debate.post_comment(make_user(), item, "Le leur.")
 
     def fill(method, path, body):
         comment = theirs if path.endswith("/useful") else own

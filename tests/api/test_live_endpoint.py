@@ -2,8 +2,8 @@
 
 import pytest
 
-from consultation import comments, voting
 from consultation.models import Consultation
+from consultation.participation import debate, voting
 from tests.api.conftest import ApiClient, items_of
 from tests.consultation.factories import make_consultation
 
@@ -22,7 +22,7 @@ def test_live_returns_the_snapshot_frame(api_as, consultation, citizen, make_use
     voting.grade_item(citizen, third, 1)
     voting.submit_ballot(citizen, consultation, [second.pk])
     voting.submit_ballot(other, consultation, [second.pk, first.pk])
-    comments.post_comment(citizen, second, "Un avis.", "for")
+    debate.post_comment(citizen, second, "Un avis.", "for")
 
     response = api_as().get(f"/consultations/{consultation.slug}/live")
 
@@ -60,7 +60,7 @@ def test_live_hides_per_item_results_until_close_under_the_after_close_policy(ap
     consultation = make_consultation(results_visibility=Consultation.ResultsVisibility.AFTER_CLOSE)
     item = items_of(consultation)[0]
     voting.cast_vote(citizen, item, "for")
-    comments.post_comment(citizen, item, "Un avis.")
+    debate.post_comment(citizen, item, "Un avis.")
 
     snapshot = api_as().get(f"/consultations/{consultation.slug}/live").json()["consultation"]
 

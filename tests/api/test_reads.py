@@ -2,8 +2,9 @@
 
 import pytest
 
-from consultation import comments, lifecycle, voting
 from consultation.models import Consultation
+from consultation.organising import lifecycle
+from consultation.participation import debate, voting
 from tests.api.conftest import items_of
 from tests.consultation.factories import add_member, make_consultation, make_item
 
@@ -184,8 +185,8 @@ def test_results_of_a_scheduled_consultation_are_hidden(api_as):
 
 def test_comment_thread_shows_display_names_never_emails(api_as, consultation, citizen, make_user):
     item = items_of(consultation)[0]
-    root = comments.post_comment(citizen, item, "Je suis pour.", "for")
-    reply = comments.post_comment(make_user(display_name="Bob"), item, "Moi non.", "against", root)
+    root = debate.post_comment(citizen, item, "Je suis pour.", "for")
+    reply = debate.post_comment(make_user(display_name="Bob"), item, "Moi non.", "against", root)
     body = api_as().get(f"/items/{item.pk}/comments").json()
     assert [(c["id"], c["depth"], c["author"]) for c in body] == [
         (root.pk, 0, "Camille"),
@@ -196,8 +197,8 @@ def test_comment_thread_shows_display_names_never_emails(api_as, consultation, c
 
 def test_deleted_comment_keeps_its_place_without_text_or_author(api_as, consultation, citizen):
     item = items_of(consultation)[0]
-    comment = comments.post_comment(citizen, item, "Oups.")
-    comments.delete_comment(citizen, comment)
+    comment = debate.post_comment(citizen, item, "Oups.")
+    debate.delete_comment(citizen, comment)
     [shown] = api_as().get(f"/items/{item.pk}/comments").json()
     assert shown["deleted"] is True
     assert shown["body"] == ""
@@ -209,8 +210,8 @@ def test_comment_thread_marks_what_the_reader_found_useful(
 ):
     item = items_of(consultation)[0]
     reader = make_user()
-    comment = comments.post_comment(citizen, item, "Utile ?")
-    comments.toggle_useful(reader, comment)
+    comment = debate.post_comment(citizen, item, "Utile ?")
+    debate.toggle_useful(reader, comment)
     [as_reader] = api_as(reader).get(f"/items/{item.pk}/comments?sort=useful").json()
     [as_public] = api_as().get(f"/items/{item.pk}/comments").json()
     assert (as_reader["marked_useful"], as_reader["useful_count"]) == (True, 1)

@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.models import ApiToken
-from consultation import comments
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
+from consultation.participation import debate
 from tests.api.conftest import ApiClient, items_of
 from tests.consultation.factories import make_consultation
 
@@ -74,7 +74,7 @@ def test_token_holder_comments_replies_edits_and_deletes(api_as, consultation, c
 
 
 def test_useful_toggles(api_as, consultation, citizen, make_user):
-    comment = comments.post_comment(citizen, items_of(consultation)[0], "Voici une idée.")
+    comment = debate.post_comment(citizen, items_of(consultation)[0], "Voici une idée.")
     client = api_as(make_user())
     marked = client.call("POST", f"/comments/{comment.pk}/useful")
     assert marked.json() == {"comment": comment.pk, "marked_useful": True, "useful_count": 1}
@@ -83,7 +83,7 @@ def test_useful_toggles(api_as, consultation, citizen, make_user):
 
 
 def test_own_comment_cannot_be_marked_useful(api_as, consultation, citizen):
-    comment = comments.post_comment(citizen, items_of(consultation)[0], "Moi.")
+    comment = debate.post_comment(citizen, items_of(consultation)[0], "Moi.")
     response = api_as(citizen).call("POST", f"/comments/{comment.pk}/useful")
     assert response.status_code == 422
     assert response.json()["code"] == "own_comment"
@@ -92,7 +92,7 @@ def test_own_comment_cannot_be_marked_useful(api_as, consultation, citizen):
 def test_someone_elses_comment_cannot_be_edited_or_deleted(
     api_as, consultation, citizen, make_user
 ):
-    comment = comments.post_comment(citizen, items_of(consultation)[0], "À moi.")
+    comment = debate.post_comment(citizen, items_of(consultation)[0], "À moi.")
     client = api_as(make_user())
     for method, body in (("PATCH", {"body": "Volé."}), ("DELETE", None)):
         response = client.call(method, f"/comments/{comment.pk}", body)

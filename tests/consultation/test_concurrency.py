@@ -23,8 +23,8 @@ import threading
 import pytest
 from django.db import connection
 
-from consultation import comments, voting
 from consultation.models import Ballot, BallotEntry, CommentReaction, Grade, Vote
+from consultation.participation import debate, voting
 from tests.consultation.factories import make_consultation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,8 +82,8 @@ def test_two_tabs_submitting_ballots_leave_one_whole_ballot(citizen):
 
 def test_double_clicking_useful_never_counts_twice(citizen, make_user):
     item = make_consultation().items.first()
-    comment = comments.post_comment(make_user(), item, "Utile ?", "for")
-    race(lambda _: comments.toggle_useful(citizen, comment), list(range(THREADS)))
+    comment = debate.post_comment(make_user(), item, "Utile ?", "for")
+    race(lambda _: debate.toggle_useful(citizen, comment), list(range(THREADS)))
     assert CommentReaction.objects.filter(comment=comment).count() <= 1
 
 

@@ -7,9 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from consultation import importing
 from consultation.errors import Conflict
 from consultation.models import Consultation
+from consultation.organising import importing
 from tests.conftest import enable_totp
 from tests.consultation.factories import make_consultation
 from tests.support.html import problems

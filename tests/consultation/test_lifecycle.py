@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from consultation import lifecycle
 from consultation.errors import Conflict
 from consultation.models import Consultation
+from consultation.organising import lifecycle
 from tests.consultation.factories import make_consultation
 
 pytestmark = pytest.mark.django_db

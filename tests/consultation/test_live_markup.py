@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from django.contrib.staticfiles import finders
 
-from consultation import comments, voting
 from consultation.models import Consultation
+from consultation.participation import debate, voting
 from tests.consultation.factories import make_consultation
 from tests.support.html import parse_strict, problems
 
@@ -46,7 +46,7 @@ def test_consultation_page_marks_its_figures_for_live_updates(client, citizen, l
     consultation = make_consultation()
     item = consultation.items.first()
     voting.cast_vote(citizen, item, "for")
-    comments.post_comment(citizen, item, "Un avis.", "for")
+    debate.post_comment(citizen, item, "Un avis.", "for")
     content, document = sound_page(client, consultation.get_absolute_url(), language)
 
     root = live_root(document)

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from consultation import comments, voting
 from consultation.models import Ballot, Comment, CommentReaction, Consultation, Grade, Vote
+from consultation.participation import debate, voting
 from tests.consultation.factories import make_consultation
 from tests.support.html import problems
 
@@ -235,7 +235,7 @@ def test_citizen_comments_and_replies(camille, citizen, make_user, item):
     assert response["Location"] == f"{item.get_absolute_url()}#comment-{comment.pk}"
     assert comment.stance == "for"
 
-    other = comments.post_comment(make_user(), item, "Pas d'accord.", "against")
+    other = debate.post_comment(make_user(), item, "Pas d'accord.", "against")
     response = camille.post(
         url("comment_reply", item, comment_id=other.pk), {"body": "Pourquoi ?", "stance": "neutral"}
     )
@@ -257,7 +257,7 @@ def test_empty_comment_is_shown_next_to_the_field(camille, item):
 
 
 def test_empty_reply_opens_its_form_with_the_error(camille, make_user, item):
-    other = comments.post_comment(make_user(), item, "Racine")
+    other = debate.post_comment(make_user(), item, "Racine")
     response = camille.post(url("comment_reply", item, comment_id=other.pk), {"body": ""})
     assert response.status_code == 422
     content = response.content.decode()
@@ -267,7 +267,7 @@ def test_empty_reply_opens_its_form_with_the_error(camille, make_user, item):
 
 
 def test_editing_keeps_the_history_and_shows_edited(camille, citizen, item):
-    comment = comments.post_comment(citizen, item, "Première version", "for")
+    comment = debate.post_comment(citizen, item, "Première version", "for")
     response = camille.post(
         url("comment_edit", item, comment_id=comment.pk),
         {"body": "Deuxième version", "stance": "against"},
@@ -284,7 +284,7 @@ def test_editing_keeps_the_history_and_shows_edited(camille, citizen, item):
 
 
 def test_nobody_edits_someone_elses_comment(camille, make_user, item):
-    comment = comments.post_comment(make_user(), item, "Le mien")
+    comment = debate.post_comment(make_user(), item, "Le mien")
     response = camille.post(url("comment_edit", item, comment_id=comment.pk), {"body": "Volé"})
     assert response.status_code == 403
     assert "You can only edit your own comments" in response.content.decode()
@@ -293,7 +293,7 @@ def test_nobody_edits_someone_elses_comment(camille, make_user, item):
 
 
 def test_nobody_deletes_someone_elses_comment(camille, make_user, item):
-    comment = comments.post_comment(make_user(), item, "Le mien")
+    comment = debate.post_comment(make_user(), item, "Le mien")
     response = camille.post(url("comment_delete", item, comment_id=comment.pk))
     assert response.status_code == 403
     comment.refresh_from_db()
@@ -301,8 +301,8 @@ def test_nobody_deletes_someone_elses_comment(camille, make_user, item):
 
 
 def test_deleting_leaves_a_placeholder(camille, citizen, make_user, item):
-    comment = comments.post_comment(citizen, item, "À retirer")
-    comments.post_comment(make_user(), item, "Une réponse", parent=comment)
+    comment = debate.post_comment(citizen, item, "À retirer")
+    debate.post_comment(make_user(), item, "Une réponse", parent=comment)
     response = camille.post(url("comment_delete", item, comment_id=comment.pk))
     assert response.status_code == 302
     page = camille.get(item.get_absolute_url())
@@ -314,7 +314,7 @@ def test_deleting_leaves_a_placeholder(camille, citizen, make_user, item):
 
 
 def test_useful_mark_toggles(camille, citizen, make_user, item):
-    comment = comments.post_comment(make_user(), item, "Utile ?")
+    comment = debate.post_comment(make_user(), item, "Utile ?")
     camille.post(url("comment_useful", item, comment_id=comment.pk))
     assert CommentReaction.objects.filter(comment=comment, user=citizen).exists()
     content = camille.get(item.get_absolute_url()).content.decode()
@@ -325,7 +325,7 @@ def test_useful_mark_toggles(camille, citizen, make_user, item):
 
 
 def test_own_comment_cannot_be_marked_useful(camille, citizen, item):
-    comment = comments.post_comment(citizen, item, "Le mien")
+    comment = debate.post_comment(citizen, item, "Le mien")
     response = camille.post(url("comment_useful", item, comment_id=comment.pk))
     assert response.status_code == 422
     assert "You cannot mark your own comment as useful." in response.content.decode()
@@ -334,7 +334,7 @@ def test_own_comment_cannot_be_marked_useful(camille, citizen, item):
 
 def test_comment_of_another_item_is_404(camille, make_user, item):
     other_item = make_consultation().items.first()
-    comment = comments.post_comment(make_user(), other_item, "Ailleurs")
+    comment = debate.post_comment(make_user(), other_item, "Ailleurs")
     response = camille.post(url("comment_reply", item, comment_id=comment.pk), {"body": "Ici"})
     assert response.status_code == 404
 
@@ -355,7 +355,7 @@ def test_my_participation_lists_everything_with_links_to_change(camille, citizen
     voting.cast_vote(citizen, first, "against")
     voting.grade_item(citizen, second, 6)
     voting.submit_ballot(citizen, consultation, [second.pk, first.pk])
-    comment = comments.post_comment(citizen, first, "Mon avis sur la mesure")
+    comment = debate.post_comment(citizen, first, "Mon avis sur la mesure")
     closed = make_consultation(status=Consultation.Status.OPEN)
     voting.cast_vote(citizen, closed.items.first(), "for")
     Consultation.objects.filter(pk=closed.pk).update(status=Consultation.Status.CLOSED)
@@ -403,7 +403,7 @@ def test_every_participation_is_three_steps_from_the_consultation_page(camille):
 def test_a_nul_character_is_an_error_next_to_its_field_not_a_crash(
     camille, citizen, make_user, item
 ):
-    own = comments.post_comment(citizen, item, "Mon avis.", "for")
+    own = debate.post_comment(citizen, item, "Mon avis.", "for")
     posts = [
         (url("vote", item), {"choice": "fo\x00r"}, "vote_choice_error"),
         (url("grade", item), {"grade": "\x00"}, "grade_grade_error"),
@@ -433,8 +433,8 @@ def test_a_nul_character_is_an_error_next_to_its_field_not_a_crash(
 
 def test_a_reply_to_a_deleted_comment_is_refused_with_a_message(camille, make_user, item):
     other = make_user()
-    comment = comments.post_comment(other, item, "Texte", "for")
-    comments.delete_comment(other, comment)
+    comment = debate.post_comment(other, item, "Texte", "for")
+    debate.delete_comment(other, comment)
     response = camille.post(
         url("comment_reply", item, comment_id=comment.pk),
         {"body": "Réponse", "stance": "for"},

@@ -8,9 +8,10 @@ function, so that a page or API that forgot to ask would still be refused.
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from consultation import comments, permissions, voting
+from consultation import permissions
 from consultation.errors import NotAllowed
 from consultation.models import Comment, Consultation, Membership
+from consultation.participation import debate, voting
 from tests.conftest import enable_totp, login
 from tests.consultation.factories import add_member, make_consultation
 
@@ -208,25 +209,25 @@ ACTIONS = {
     "withdraw ranking": (permissions.can_rank, voting.withdraw_ballot),
     "comment": (
         permissions.can_comment,
-        lambda user, c: comments.post_comment(user, c.items.first(), "Mon avis.", "for"),
+        lambda user, c: debate.post_comment(user, c.items.first(), "Mon avis.", "for"),
     ),
     "reply": (
         permissions.can_comment,
-        lambda user, c: comments.post_comment(
+        lambda user, c: debate.post_comment(
             user, c.items.first(), "Ma réponse.", "for", parent=someone_elses_comment(c)
         ),
     ),
     "edit own comment": (
         lambda user, c: permissions.can_change_comment(user, own_comment(user, c)),
-        lambda user, c: comments.edit_comment(user, own_comment(user, c), "Corrigé.", "against"),
+        lambda user, c: debate.edit_comment(user, own_comment(user, c), "Corrigé.", "against"),
     ),
     "delete own comment": (
         lambda user, c: permissions.can_change_comment(user, own_comment(user, c)),
-        lambda user, c: comments.delete_comment(user, own_comment(user, c)),
+        lambda user, c: debate.delete_comment(user, own_comment(user, c)),
     ),
     "mark useful": (
         permissions.can_react,
-        lambda user, c: comments.toggle_useful(user, someone_elses_comment(c)),
+        lambda user, c: debate.toggle_useful(user, someone_elses_comment(c)),
     ),
 }
 # The participation mode each action belongs to.
@@ -296,7 +297,7 @@ def test_open_consultation_past_its_closing_time_refuses_votes(people):
 
 def test_only_the_author_changes_a_comment_and_only_while_open(people):
     consultation = build(people, S.OPEN)
-    comment = comments.post_comment(people["citizen"], consultation.items.first(), "Texte", "for")
+    comment = debate.post_comment(people["citizen"], consultation.items.first(), "Texte", "for")
     for name, user in people.items():
         assert permissions.can_change_comment(user, comment) is (name == "citizen")
     Consultation.objects.filter(pk=consultation.pk).update(status=S.CLOSED)

@@ -3,8 +3,8 @@
 import pytest
 
 from accounts import lifecycle, privacy
-from consultation import comments, voting
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
+from consultation.participation import debate, voting
 from tests.consultation.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ def take_part(user, consultation):
     voting.cast_vote(user, item, "for")
     voting.grade_item(user, item, 5)
     voting.submit_ballot(user, consultation, [item.pk])
-    return comments.post_comment(user, item, "Mon avis", "against")
+    return debate.post_comment(user, item, "Mon avis", "against")
 
 
 def test_the_export_contains_votes_grades_rankings_and_comments(citizen):
@@ -34,7 +34,7 @@ def test_deletion_removes_open_ballots_and_anonymises_closed_ones(citizen, make_
     closed = make_consultation()
     take_part(citizen, still_open)
     reply_to = take_part(citizen, closed)
-    reply = comments.post_comment(make_user(), closed.items.first(), "Réponse", "for", reply_to)
+    reply = debate.post_comment(make_user(), closed.items.first(), "Réponse", "for", reply_to)
     Consultation.objects.filter(pk=closed.pk).update(status=Consultation.Status.CLOSED)
 
     lifecycle.delete_account(citizen)
@@ -70,11 +70,11 @@ def test_nothing_about_a_deleted_account_remains_in_participation(citizen):
 
 
 def test_the_export_lists_roles_held_and_consultations_created(citizen, organiser):
-    from consultation import organising
     from consultation.models import Membership
+    from consultation.organising import consultations
     from tests.consultation.factories import add_member
 
-    created = organising.create_consultation(
+    created = consultations.create_consultation(
         organiser, {"slug": "ma-consultation", "title": "Ma consultation"}, []
     )
     moderated = make_consultation()

@@ -4,8 +4,10 @@ import pytest
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from consultation import comments, lifecycle, queries, voting
+from consultation import queries
 from consultation.models import Comment, Consultation, Membership, Theme
+from consultation.organising import lifecycle
+from consultation.participation import debate, voting
 from tests.conftest import enable_totp, remove_mfa
 from tests.consultation.factories import make_consultation, make_item
 from tests.support.html import problems
@@ -26,8 +28,8 @@ def test_every_public_page_is_sound_in_both_languages(client, citizen, language)
     make_consultation(status=Consultation.Status.SCHEDULED)
     make_consultation(status=Consultation.Status.PUBLISHED)
     item = consultation.items.first()
-    comment = comments.post_comment(citizen, item, "Bien vu.", "for")
-    comments.post_comment(citizen, item, "Je précise.", "neutral", parent=comment)
+    comment = debate.post_comment(citizen, item, "Bien vu.", "for")
+    debate.post_comment(citizen, item, "Je précise.", "neutral", parent=comment)
     client.cookies["django_language"] = language
     for url in [
         reverse("home"),
@@ -45,10 +47,10 @@ def test_signed_in_pages_are_sound_with_every_widget(client_for, citizen, make_u
     item = consultation.items.first()
     voting.cast_vote(citizen, item, "for")
     voting.grade_item(citizen, item, 3)
-    mine = comments.post_comment(citizen, item, "Premier jet.", "for")
-    comments.edit_comment(citizen, mine, "Second jet.")
-    other = comments.post_comment(make_user(), item, "Un autre avis.", "against")
-    comments.post_comment(citizen, item, "Réponse.", parent=other)
+    mine = debate.post_comment(citizen, item, "Premier jet.", "for")
+    debate.edit_comment(citizen, mine, "Second jet.")
+    other = debate.post_comment(make_user(), item, "Un autre avis.", "against")
+    debate.post_comment(citizen, item, "Réponse.", parent=other)
     client = client_for(citizen)
     content = get_sound(client, item.get_absolute_url()).content.decode()
     assert 'name="choice"' in content
@@ -238,7 +240,7 @@ def test_search_ignores_case_and_accents_on_every_database(client):
 def test_consultation_page_shows_comment_counts_and_participation(client, citizen):
     consultation = make_consultation()
     item = consultation.items.first()
-    comments.post_comment(citizen, item, "Un avis.")
+    debate.post_comment(citizen, item, "Un avis.")
     client.cookies["django_language"] = "en"
     content = get_sound(client, consultation.get_absolute_url()).content.decode()
     assert "1 comment" in content
@@ -402,13 +404,13 @@ def test_description_markdown_is_sanitised(client):
 def test_debate_shows_replies_edits_and_placeholders(client_for, citizen, make_user):
     item = make_consultation().items.first()
     other = make_user(display_name="Bérénice")
-    root = comments.post_comment(other, item, "Racine", "against")
-    reply = comments.post_comment(citizen, item, "Réponse", "for", parent=root)
-    comments.edit_comment(citizen, reply, "Réponse corrigée")
-    gone = comments.post_comment(other, item, "À effacer")
-    comments.delete_comment(other, gone)
-    orphan = comments.post_comment(other, item, "Compte supprimé")
-    comments.erase_comment(orphan, reason="account_deleted")
+    root = debate.post_comment(other, item, "Racine", "against")
+    reply = debate.post_comment(citizen, item, "Réponse", "for", parent=root)
+    debate.edit_comment(citizen, reply, "Réponse corrigée")
+    gone = debate.post_comment(other, item, "À effacer")
+    debate.delete_comment(other, gone)
+    orphan = debate.post_comment(other, item, "Compte supprimé")
+    debate.erase_comment(orphan, reason="account_deleted")
     Comment.objects.filter(pk=orphan.pk).update(author=None)
     client = client_for(citizen)
     client.cookies["django_language"] = "en"
@@ -425,9 +427,9 @@ def test_debate_shows_replies_edits_and_placeholders(client_for, citizen, make_u
 
 def test_debate_sorts_and_filters_by_stance(client, make_user):
     item = make_consultation().items.first()
-    first = comments.post_comment(make_user(), item, "Premier pour", "for")
-    second = comments.post_comment(make_user(), item, "Second contre", "against")
-    comments.toggle_useful(make_user(), first)
+    first = debate.post_comment(make_user(), item, "Premier pour", "for")
+    second = debate.post_comment(make_user(), item, "Second contre", "against")
+    debate.toggle_useful(make_user(), first)
     url = item.get_absolute_url()
     content = get_sound(client, url + "?sort=newest").content.decode()
     assert content.index("Second contre") < content.index("Premier pour")
@@ -466,9 +468,9 @@ def test_each_comment_control_names_its_comment_for_screen_readers(client_for, c
     from tests.support.html import parse_strict
 
     item = make_consultation().items.first()
-    comments.post_comment(make_user(display_name="Bérénice"), item, "Un", "for")
-    comments.post_comment(make_user(display_name="Gaspard"), item, "Deux", "against")
-    comments.post_comment(citizen, item, "Le mien", "neutral")
+    debate.post_comment(make_user(display_name="Bérénice"), item, "Un", "for")
+    debate.post_comment(make_user(display_name="Gaspard"), item, "Deux", "against")
+    debate.post_comment(citizen, item, "Le mien", "neutral")
     client = client_for(citizen)
     client.cookies["django_language"] = "en"
     document = parse_strict(get_sound(client, item.get_absolute_url()).content)

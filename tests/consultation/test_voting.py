@@ -1,10 +1,10 @@
-"""Votes, grades and ranking ballots through consultation.voting."""
+"""Votes, grades and ranking ballots through consultation.participation.voting."""
 
 import pytest
 
-from consultation import voting
 from consultation.errors import Invalid
 from consultation.models import Ballot, BallotEntry, Grade, Vote
+from consultation.participation import voting
 from tests.consultation.factories import make_consultation
 
 pytestmark = pytest.mark.django_db

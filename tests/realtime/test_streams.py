@@ -6,8 +6,9 @@ production shape they go through Redis pub/sub (the hub of this test process sub
 
 import pytest
 
-from consultation import comments, lifecycle, voting
 from consultation.models import Membership
+from consultation.organising import lifecycle
+from consultation.participation import debate, voting
 from tests.conftest import enable_totp
 from tests.consultation.factories import add_member, make_consultation
 from tests.realtime.conftest import Socket, in_thread, session_cookie
@@ -176,15 +177,15 @@ async def test_debate_events_are_pushed(citizen):
     item = await in_thread(lambda: consultation.items.first())()
     socket = await open_stream(consultation)
     await socket.frame()
-    comment = await in_thread(comments.post_comment)(citizen, item, "Bonjour", "for")
+    comment = await in_thread(debate.post_comment)(citizen, item, "Bonjour", "for")
     posted = (await socket.frames_until(lambda f: f["type"] == "comment.posted"))[-1]
     assert posted["comment"]["body"] == "Bonjour"
     assert posted["comment"]["author"] == "Camille"
     assert "email" not in str(posted)
-    await in_thread(comments.edit_comment)(citizen, comment, "Bonsoir")
+    await in_thread(debate.edit_comment)(citizen, comment, "Bonsoir")
     edited = (await socket.frames_until(lambda f: f["type"] == "comment.edited"))[-1]
     assert edited["comment"]["body"] == "Bonsoir"
-    await in_thread(comments.delete_comment)(citizen, comment)
+    await in_thread(debate.delete_comment)(citizen, comment)
     hidden = (await socket.frames_until(lambda f: f["type"] == "comment.hidden"))[-1]
     assert hidden["comment"] == {"id": comment.pk, "item": item.pk, "reason": "deleted_by_author"}
     await socket.close()
@@ -293,7 +294,7 @@ async def test_moderators_get_the_moderation_stream_and_citizens_do_not(client, 
     snapshot = await socket.frame()
     assert snapshot["type"] == "moderation.snapshot" and snapshot["queue"] == []
     item = await in_thread(lambda: consultation.items.first())()
-    await in_thread(comments.post_comment)(citizen, item, "À relire", "against")
+    await in_thread(debate.post_comment)(citizen, item, "À relire", "against")
     frame = (await socket.frames_until(lambda f: f["type"] == "moderation.comment"))[-1]
     assert frame["stream"] == "moderation"
     assert frame["comment"]["body"] == "À relire" and frame["comment"]["event"] == "posted"

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from consultation import lifecycle, voting
 from consultation.models import Consultation, Membership
+from consultation.organising import lifecycle
+from consultation.participation import voting
 from tests.consultation.factories import add_member, make_consultation
 
 MEDIA_ROOT = Path(os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="agora-media-")))

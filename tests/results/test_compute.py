@@ -9,10 +9,11 @@ from django.db import connection
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
-from consultation import live, opendata, results, voting
+from consultation import live, opendata, results
 from consultation.counting import RankingProfile, schulze
 from consultation.errors import Conflict
 from consultation.models import Ballot, BallotEntry, ComputedResult, Grade, Vote
+from consultation.participation import voting
 from tests.consultation.factories import make_consultation
 from tests.results.conftest import close
 

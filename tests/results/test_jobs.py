@@ -7,8 +7,9 @@ import pytest
 from celery.result import allow_join_result
 from django.utils import timezone
 
-from consultation import lifecycle, results
+from consultation import results
 from consultation.models import ComputedResult, Consultation
+from consultation.organising import lifecycle
 from consultation.tasks import compute_final_results
 from tests.results.conftest import close
 

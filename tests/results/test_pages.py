@@ -17,7 +17,7 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
-from consultation import results, voting
+from consultation import results
 from consultation.counting import METHODS
 from consultation.models import (
     ComputedResult,
@@ -26,6 +26,7 @@ from consultation.models import (
     OfficialResponse,
     Publication,
 )
+from consultation.participation import voting
 from tests.conftest import enable_totp
 from tests.consultation.factories import add_member, make_consultation
 from tests.results.conftest import close

@@ -5,7 +5,8 @@ import csv
 import pytest
 from django.conf import settings
 
-from consultation import results, voting
+from consultation import results
+from consultation.participation import voting
 from tests.consultation.factories import make_consultation
 from tests.results.conftest import MIN_GROUP, close
 

@@ -1,13 +1,14 @@
 """Forms of the organiser space. They parse and check input; the writes are in
-``consultation.organising``, ``consultation.importing`` and ``consultation.lifecycle``."""
+``consultation.organising.consultations``, ``.importing`` and ``.lifecycle``."""
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.forms import SafeTextForm
-from consultation import importing, organising, results
+from consultation import results
 from consultation.models import Consultation, Item, Membership, Theme
+from consultation.organising import consultations, importing
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # Paths of the organiser space that a consultation's address would shadow.
@@ -62,10 +63,10 @@ class ConsultationForm(SafeTextForm, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["themes"].initial = organising.theme_lines(self.instance)
-            if not organising.is_preparing(self.instance):
+            self.fields["themes"].initial = consultations.theme_lines(self.instance)
+            if not consultations.is_preparing(self.instance):
                 # Shown, but fixed: Django ignores posted values of disabled fields.
-                for name in [*organising.SETTINGS_FIELDS, "themes"]:
+                for name in [*consultations.SETTINGS_FIELDS, "themes"]:
                     self.fields[name].disabled = True
 
     def clean_slug(self):
@@ -81,7 +82,7 @@ class ConsultationForm(SafeTextForm, forms.ModelForm):
         return size
 
     def clean_themes(self):
-        themes = organising.parse_theme_lines(self.cleaned_data["themes"])
+        themes = consultations.parse_theme_lines(self.cleaned_data["themes"])
         limit = Theme._meta.get_field("name").max_length
         names = [name.casefold() for name, _en in themes]
         if any(not name for name in names):

@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 
 from config.json_input import InvalidJson, load_json
 from config.text import describe, one_line, printable, unsafe_character
-from consultation import organising
 from consultation.models import Consultation, Item, Theme
+from consultation.organising import consultations
 
 COLUMNS = ("title", "title_en", "summary", "summary_en", "body", "theme", "source_reference")
 ITEM_FIELDS = ("title", "title_en", "summary", "summary_en", "body", "source_reference")
@@ -78,7 +78,7 @@ def import_items(consultation: Consultation, filename: str, data: bytes) -> Impo
         # Locked like every item change: the consultation cannot open mid-import,
         # and duplicates are checked against the items as they are at write time.
         current = Consultation.objects.select_for_update().get(pk=consultation.pk)
-        organising.refuse_unless_preparing(current)
+        consultations.refuse_unless_preparing(current)
         _validate(current, rows)
         report.rejected = [Rejection(row.where, row.problems) for row in rows if row.problems]
         if report.rejected:
@@ -277,7 +277,7 @@ def _write(consultation, rows: list[Row]) -> list[str]:
     for row in rows:
         name = row.values["theme"]
         if name and name.casefold() not in themes:
-            theme = organising.create_theme(consultation, name, taken=taken)
+            theme = consultations.create_theme(consultation, name, taken=taken)
             themes[name.casefold()] = themes[slugify(name)] = theme
             created.append(name)
     top = consultation.items.aggregate(top=Max("position"))["top"]

@@ -1,17 +1,19 @@
 """Forms for the public and participation pages.
 
 They parse and render; the rules (which choices, grades, ballots and comments are
-acceptable) belong to ``consultation.voting`` and ``consultation.comments``, whose
-refusals the views attach to the field they concern with ``attach_refusal``.
+acceptable) belong to ``consultation.participation.voting`` and
+``consultation.participation.debate``, whose refusals the views attach to the field
+they concern with ``attach_refusal``.
 """
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from config.forms import SafeTextForm
-from consultation import comments, grades
+from consultation import grades
 from consultation.errors import Refused
 from consultation.models import Comment, Vote
+from consultation.participation import debate
 
 # Which field a refusal from the domain is about; anything else is shown above the form.
 REFUSAL_FIELDS = {
@@ -81,7 +83,7 @@ class CommentForm(SafeTextForm, forms.Form):
         label=_("Your comment"),
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 5, "maxlength": comments.MAX_LENGTH}),
+        widget=forms.Textarea(attrs={"rows": 5, "maxlength": debate.MAX_LENGTH}),
     )
     stance = forms.CharField(
         label=_("Your position"),

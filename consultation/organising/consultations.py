@@ -13,9 +13,9 @@ from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from consultation import lifecycle
 from consultation.errors import Conflict, Invalid
 from consultation.models import Consultation, Item, Membership, Theme
+from consultation.organising import lifecycle
 
 Status = Consultation.Status
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from consultation import live, permissions
 from consultation.errors import Conflict, Invalid, NotAllowed
 from consultation.models import Comment, CommentReaction, CommentRevision, Item
-from consultation.voting import refuse_unless
+from consultation.participation.voting import refuse_unless
 
 MAX_LENGTH = 5000
 # Replies deeper than this are shown at this depth (still as replies to their parent).

@@ -134,7 +134,7 @@ def erase(user) -> None:
     Grade.objects.filter(user=user).filter(finished_items).update(user=None)
     Ballot.objects.filter(user=user).exclude(consultation__status__in=FINISHED).delete()
     Ballot.objects.filter(user=user, consultation__status__in=FINISHED).update(user=None)
-    from consultation.comments import erase_comment
+    from consultation.participation.debate import erase_comment
 
     for comment in Comment.objects.filter(author=user):
         erase_comment(comment, reason="account_deleted")
