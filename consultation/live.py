@@ -18,9 +18,10 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from consultation import opendata, permissions, queries, small_groups
+from consultation import permissions, queries
 from consultation.counting import RankingProfile
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
+from consultation.results import opendata, small_groups
 from realtime import broadcast
 from realtime.topics import NOT_ALLOWED, NOT_FOUND, Access, Provider, register
 

@@ -530,7 +530,7 @@ class OfficialResponse(models.Model):
     """The organisers' answer to an item ("what we will do with it").
 
     Drafted while the consultation is closed or published; each publication freezes the
-    text it had at that moment (``consultation.results.set_official_response``).
+    text it had at that moment (``consultation.results.publishing.set_official_response``).
     """
 
     item = models.OneToOneField(Item, on_delete=models.CASCADE, related_name="official_response")

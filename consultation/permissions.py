@@ -11,7 +11,10 @@ everywhere, and the pages of their role send them to set MFA up or to pass it
 (accounts.middleware).
 """
 
+from django.utils.translation import gettext_lazy as _
+
 from accounts import roles
+from consultation.errors import NotAllowed
 from consultation.models import Consultation, Membership
 
 Status = Consultation.Status
@@ -114,7 +117,7 @@ def results_are_public(consultation) -> bool:
     (shown as "once published") hides them from everyone, organisers included, until
     the publication: nobody can nudge the outcome with a bandwagon, and the organisers
     review the count before anyone reads it. Either way an item's breakdown needs
-    ``OPEN_DATA_MIN_GROUP`` responses (``consultation.small_groups``);
+    ``OPEN_DATA_MIN_GROUP`` responses (``consultation.results.small_groups``);
     docs/decisions/0023-what-results-show-before-publication.md."""
     if consultation.status == Status.PUBLISHED:
         return True
@@ -193,3 +196,36 @@ def can_publish(user, consultation) -> bool:
 def can_respond(user, consultation) -> bool:
     """Write the official responses, which the next publication freezes."""
     return consultation.is_finished and can_manage(user, consultation)
+
+
+# --- Refusals: why not, as the typed error every interface shapes (errors.py) -------------
+
+
+def why_not_participate(user, consultation) -> NotAllowed:
+    """The refusal that explains why ``user`` may not take part in ``consultation`` now."""
+    if not user.is_authenticated:
+        return NotAllowed("login_required", _("Log in to take part."))
+    if not is_eligible(user, consultation):
+        if consultation.eligibility == Consultation.Eligibility.VERIFIED_IDENTITY:
+            return NotAllowed(
+                "identity_required",
+                _("This consultation is open to identity-verified accounts only."),
+            )
+        return NotAllowed("not_eligible", _("Verify your e-mail address to take part."))
+    if not consultation.accepts_participation():
+        return NotAllowed("not_open", _("This consultation is not open for participation."))
+    return NotAllowed("mode_disabled", _("This form of participation is not enabled here."))
+
+
+def require_participation(allowed: bool, user, consultation) -> None:
+    """Raise ``why_not_participate`` unless ``allowed`` (one of the ``can_*`` above)."""
+    if not allowed:
+        raise why_not_participate(user, consultation)
+
+
+def require_manager(user, consultation) -> None:
+    """Raise unless ``user`` may manage ``consultation`` (``can_manage``)."""
+    if not can_manage(user, consultation):
+        raise NotAllowed(
+            "not_organiser", _("Only the organisers of this consultation may do this.")
+        )

@@ -5,9 +5,10 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from config.cache import degradable
-from consultation import live, results
+from consultation import live
 from consultation.errors import Refused
 from consultation.organising import lifecycle
+from consultation.results import computing
 
 # Worth another try: the database or Redis went away for a moment (or the disk is full).
 TRANSIENT = (OperationalError, InterfaceError, RedisError, OSError)
@@ -37,7 +38,7 @@ def reconcile_live_counters() -> dict:
 
 def _computed(consultation_id: int, kind: str) -> dict:
     try:
-        row = results.compute_results(consultation_id, kind)
+        row = computing.compute_results(consultation_id, kind)
     except Refused as refusal:  # e.g. reopened? closed meanwhile? nothing to compute now
         return {"consultation": consultation_id, "skipped": refusal.code}
     if row is None:
@@ -49,19 +50,19 @@ def _computed(consultation_id: int, kind: str) -> dict:
 def compute_final_results(consultation_id: int) -> dict:
     """On close: build the open-data files, count every enabled method from them, store,
     and e-mail the organisers a link to review (only when the stored results changed)."""
-    return _computed(consultation_id, results.FINAL)
+    return _computed(consultation_id, computing.FINAL)
 
 
 @shared_task(**RESULT_JOB)
 def compute_provisional_results_of(consultation_id: int) -> dict:
-    return _computed(consultation_id, results.PROVISIONAL)
+    return _computed(consultation_id, computing.PROVISIONAL)
 
 
 @shared_task
 def compute_provisional_results() -> dict:
     """Periodic: queue provisional results for open live-results consultations, and the
     final results of finished ones that have none (their job at closing was lost)."""
-    due = results.due_computations()
+    due = computing.due_computations()
     for pk in due["provisional"]:
         compute_provisional_results_of.delay(pk)
     for pk in due["final"]:

@@ -28,11 +28,11 @@ from django.urls import URLResolver, get_resolver, path, reverse
 from django.urls.resolvers import RegexPattern
 
 from accounts.tokens import create_token
-from consultation import results
 from consultation.api import api
 from consultation.models import Comment, Consultation, Membership
 from consultation.organising import lifecycle
 from consultation.participation import debate, voting
+from consultation.results import computing, publishing
 from realtime.routing import websocket_urlpatterns
 from tests.conftest import login
 from tests.consultation.factories import add_member, make_consultation
@@ -732,8 +732,8 @@ class World:
         add_member(self.published, organiser, Membership.Role.ORGANISER)
         voting.cast_vote(self.author, self.published.items.first(), "for")
         lifecycle.close_early(self.published, reason="")
-        results.compute_results(self.published.pk, "final")
-        results.publish(self.published, organiser)
+        computing.compute_results(self.published.pk, "final")
+        publishing.publish(self.published, organiser)
         fixed = {
             "version": 1,
             "filename": "items.csv",

@@ -22,10 +22,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.urls import reverse
 
-from consultation import results
 from consultation.models import Consultation
 from consultation.organising import lifecycle
 from consultation.participation import debate
+from consultation.results import computing
 from tests.conftest import enable_totp
 from tests.consultation.factories import make_consultation
 from tests.support.html import parse_strict, problems
@@ -325,7 +325,7 @@ def counted(stage, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     closed = make_consultation(organiser=stage["organiser"])
     lifecycle.close_early(closed, reason="")
-    results.compute_results(closed.pk, "final")
+    computing.compute_results(closed.pk, "final")
     return closed
 
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Status
 
-from consultation import grades, live, permissions, queries, results, small_groups
+from consultation import grades, live, permissions, queries
 from consultation.api import errors
 from consultation.api.auth import AUTH, caller
 from consultation.api.errors import AgoraAPI, ApiError
@@ -43,6 +43,7 @@ from consultation.api.schemas import (
 from consultation.models import Comment, Consultation, Item, Publication
 from consultation.participation import debate, voting
 from consultation.participation.debate import DISPLAY_DEPTH
+from consultation.results import reading, small_groups
 
 api = AgoraAPI(
     title="Agora API",
@@ -249,10 +250,10 @@ def get_results(request, slug: Path[Slug]):
 
 
 def _publication(c: Consultation, version: int | None) -> Publication:
-    publication = results.published_results(c, version)
+    publication = reading.published_results(c, version)
     if publication is not None:
         return publication
-    if version is not None and results.latest_version(c) is not None:
+    if version is not None and reading.latest_version(c) is not None:
         raise ApiError(
             404,
             "version_not_found",
@@ -296,7 +297,7 @@ def get_published_results(request, slug: Path[Slug], version: VersionQuery = Non
     return {
         **_publication_out(publication),
         "consultation": c.slug,
-        "latest_version": publication.version if version is None else results.latest_version(c),
+        "latest_version": publication.version if version is None else reading.latest_version(c),
         "results": publication.results,
         "files": _files_out(c, publication),
         "manifest_url": _file_url(c, publication.version, "manifest.json"),
@@ -311,7 +312,7 @@ def get_published_results(request, slug: Path[Slug], version: VersionQuery = Non
 def list_result_versions(request, slug: Path[Slug]):
     """Every published version, newest first (empty before the first publication)."""
     caller(request)
-    return [_publication_out(p) for p in results.publication_versions(_consultation(slug))]
+    return [_publication_out(p) for p in reading.publication_versions(_consultation(slug))]
 
 
 @api.get(

@@ -16,7 +16,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from consultation import results
 from consultation.models import (
     Ballot,
     BallotEntry,
@@ -29,6 +28,7 @@ from consultation.models import (
     Theme,
     Vote,
 )
+from consultation.results import computing
 
 HERE = Path(__file__).resolve().parent
 S = Consultation.Status
@@ -267,6 +267,6 @@ def seed(
     # What closing would have queued: the organiser finds the results ready to review,
     # answer and publish (publishing is theirs to do, with MFA, like any organiser).
     if not ComputedResult.objects.filter(consultation=closed, kind="final").exists():
-        results.compute_results(closed.pk, "final")
+        computing.compute_results(closed.pk, "final")
         report.append(f"{closed.slug}: final results computed, ready for review and publication")
     return report

@@ -6,9 +6,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.forms import SafeTextForm
-from consultation import results
 from consultation.models import Consultation, Item, Membership, Theme
 from consultation.organising import consultations, importing
+from consultation.results import publishing
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # Paths of the organiser space that a consultation's address would shadow.
@@ -217,19 +217,19 @@ class ImportForm(forms.Form):
 
 
 class OfficialResponseForm(SafeTextForm, forms.Form):
-    """The organisers' answer to one item; written by ``results.set_official_response``."""
+    """The organisers' answer to one item; written by ``publishing.set_official_response``."""
 
     text = forms.CharField(
         label=_("Official response (French)"),
         required=False,
-        max_length=results.MAX_RESPONSE,
+        max_length=publishing.MAX_RESPONSE,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("What you will do with this item. Leave empty for no response."),
     )
     text_en = forms.CharField(
         label=_("Official response in English (optional)"),
         required=False,
-        max_length=results.MAX_RESPONSE,
+        max_length=publishing.MAX_RESPONSE,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -239,7 +239,7 @@ class PublishForm(SafeTextForm, forms.Form):
 
     note = forms.CharField(
         required=False,
-        max_length=results.MAX_NOTE,
+        max_length=publishing.MAX_NOTE,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

@@ -3,7 +3,7 @@
 Every status change goes through ``transition`` (one module, one lock); the
 periodic job ``advance_due`` opens and closes consultations on time. Closing
 queues the final results job after the commit; publishing is done by
-``consultation.results.publish``, which creates the first publication in the
+``consultation.results.publishing.publish``, which creates the first publication in the
 same transaction.
 """
 
@@ -70,7 +70,7 @@ def _queue_final_results(consultation_id: int) -> None:
 
 def _check_ready(consultation, to, now) -> None:
     if to == Status.PUBLISHED and not consultation.computed_results.filter(kind="final").exists():
-        # Only consultation.results.publish goes here, with the final results in hand.
+        # Only consultation.results.publishing.publish goes here, with the final results in hand.
         raise Conflict("results_not_computed", _("The final results are not computed yet."))
     if to in (Status.SCHEDULED, Status.OPEN) and not consultation.items.exists():
         raise Conflict("no_items", _("Add at least one item before opening the consultation."))

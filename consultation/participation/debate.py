@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from consultation import live, permissions
 from consultation.errors import Conflict, Invalid, NotAllowed
 from consultation.models import Comment, CommentReaction, CommentRevision, Item
-from consultation.participation.voting import refuse_unless
 
 MAX_LENGTH = 5000
 # Replies deeper than this are shown at this depth (still as replies to their parent).
@@ -31,7 +30,9 @@ def _clean(body, stance) -> tuple[str, str]:
 def refuse_reply_unless_allowed(user, parent: Comment) -> None:
     """Replies go to a visible comment of a consultation the person may comment on."""
     consultation = parent.item.consultation
-    refuse_unless(permissions.can_comment(user, consultation), user, consultation)
+    permissions.require_participation(
+        permissions.can_comment(user, consultation), user, consultation
+    )
     _refuse_deleted_parent(parent)
 
 
@@ -44,7 +45,9 @@ def _refuse_deleted_parent(parent: Comment) -> None:
 
 def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=None) -> Comment:
     consultation = item.consultation
-    refuse_unless(permissions.can_comment(user, consultation), user, consultation)
+    permissions.require_participation(
+        permissions.can_comment(user, consultation), user, consultation
+    )
     if parent is not None:
         if parent.item_id != item.pk:
             raise Invalid("foreign_parent", _("You can only reply to a comment on the same item."))
@@ -105,7 +108,7 @@ def erase_comment(comment: Comment, *, reason: str) -> Comment:
 def toggle_useful(user, comment: Comment) -> bool:
     """Mark (or unmark) a comment as useful; return whether it is now marked."""
     consultation = comment.item.consultation
-    refuse_unless(permissions.can_react(user, consultation), user, consultation)
+    permissions.require_participation(permissions.can_react(user, consultation), user, consultation)
     if comment.is_deleted:
         raise Invalid("deleted_comment", _("This comment was deleted."))
     if comment.author_id == user.pk:

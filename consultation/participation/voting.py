@@ -10,25 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultation import live, permissions
-from consultation.errors import Invalid, NotAllowed
+from consultation.errors import Invalid
 from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, Vote
-
-
-def refuse_unless(allowed: bool, user, consultation) -> None:
-    if allowed:
-        return
-    if not user.is_authenticated:
-        raise NotAllowed("login_required", _("Log in to take part."))
-    if not permissions.is_eligible(user, consultation):
-        if consultation.eligibility == Consultation.Eligibility.VERIFIED_IDENTITY:
-            raise NotAllowed(
-                "identity_required",
-                _("This consultation is open to identity-verified accounts only."),
-            )
-        raise NotAllowed("not_eligible", _("Verify your e-mail address to take part."))
-    if not consultation.accepts_participation():
-        raise NotAllowed("not_open", _("This consultation is not open for participation."))
-    raise NotAllowed("mode_disabled", _("This form of participation is not enabled here."))
 
 
 def _upsert(model, kind: str, *, item, user, field: str, value):
@@ -83,7 +66,7 @@ def _withdraw(model, kind: str, *, item, user, field: str) -> bool:
 
 def cast_vote(user, item: Item, choice: str) -> Vote:
     consultation = item.consultation
-    refuse_unless(permissions.can_vote(user, consultation), user, consultation)
+    permissions.require_participation(permissions.can_vote(user, consultation), user, consultation)
     if choice not in Vote.Choice.values:
         raise Invalid("invalid_choice", _("Choose for, against or abstain."))
     return _upsert(Vote, "v", item=item, user=user, field="choice", value=choice)
@@ -91,13 +74,13 @@ def cast_vote(user, item: Item, choice: str) -> Vote:
 
 def withdraw_vote(user, item: Item) -> bool:
     consultation = item.consultation
-    refuse_unless(permissions.can_vote(user, consultation), user, consultation)
+    permissions.require_participation(permissions.can_vote(user, consultation), user, consultation)
     return _withdraw(Vote, "v", item=item, user=user, field="choice")
 
 
 def grade_item(user, item: Item, grade) -> Grade:
     consultation = item.consultation
-    refuse_unless(permissions.can_grade(user, consultation), user, consultation)
+    permissions.require_participation(permissions.can_grade(user, consultation), user, consultation)
     # Whole numbers only, as int or as digits from a form: not 2.5, not True.
     if isinstance(grade, str) and grade.strip().isdigit():
         grade = int(grade)
@@ -110,7 +93,7 @@ def grade_item(user, item: Item, grade) -> Grade:
 
 def withdraw_grade(user, item: Item) -> bool:
     consultation = item.consultation
-    refuse_unless(permissions.can_grade(user, consultation), user, consultation)
+    permissions.require_participation(permissions.can_grade(user, consultation), user, consultation)
     return _withdraw(Grade, "g", item=item, user=user, field="grade")
 
 
@@ -161,7 +144,7 @@ def validate_ranking(consultation: Consultation, item_ids) -> list[int]:
 
 def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
     """Record (or replace) the citizen's ranking: ``item_ids[0]`` is their first choice."""
-    refuse_unless(permissions.can_rank(user, consultation), user, consultation)
+    permissions.require_participation(permissions.can_rank(user, consultation), user, consultation)
     now = timezone.now()
     for _attempt in range(3):
         try:
@@ -200,7 +183,7 @@ def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
 
 
 def withdraw_ballot(user, consultation: Consultation) -> bool:
-    refuse_unless(permissions.can_rank(user, consultation), user, consultation)
+    permissions.require_participation(permissions.can_rank(user, consultation), user, consultation)
     with transaction.atomic():
         ballot = Ballot.objects.select_for_update().filter(consultation=consultation, user=user)
         ballot = ballot.first()

@@ -7,7 +7,7 @@ served; anything else, and any version not published, is a 404.
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_safe
 
-from consultation import opendata, results
+from consultation.results import opendata, reading
 from consultation.views.public import get_consultation
 
 CONTENT_TYPES = {
@@ -20,12 +20,12 @@ CONTENT_TYPES = {
 def download(request, slug, version, filename):
     consultation = get_consultation(request, slug)
     if filename == "manifest.json":
-        if results.published_results(consultation, version) is None:
+        if reading.published_results(consultation, version) is None:
             raise Http404
         path = opendata.version_dir(consultation, version) / filename
         path = path if path.is_file() else None
     else:
-        path = results.open_data_file(consultation, version, filename)
+        path = reading.open_data_file(consultation, version, filename)
     if path is None:
         raise Http404
     suffix = path.suffix

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import participant_required
-from consultation import permissions, queries, small_groups
+from consultation import permissions, queries
 from consultation.errors import NotAllowed, Refused
 from consultation.models import Ballot, Comment
 from consultation.participation import debate, voting
@@ -23,7 +23,7 @@ from consultation.participation.forms import (
     VoteForm,
     attach_refusal,
 )
-from consultation.participation.voting import refuse_unless
+from consultation.results import small_groups
 from consultation.views import public
 
 
@@ -57,7 +57,7 @@ def vote(request, slug, item_id):
             voting.withdraw_vote(request.user, item)
             messages.success(request, _("Your vote has been withdrawn."))
         else:
-            refuse_unless(
+            permissions.require_participation(
                 permissions.can_vote(request.user, consultation), request.user, consultation
             )
             if not form.is_valid():
@@ -78,7 +78,7 @@ def grade(request, slug, item_id):
             voting.withdraw_grade(request.user, item)
             messages.success(request, _("Your grade has been withdrawn."))
         else:
-            refuse_unless(
+            permissions.require_participation(
                 permissions.can_grade(request.user, consultation), request.user, consultation
             )
             if not form.is_valid():
@@ -95,7 +95,7 @@ def comment_post(request, slug, item_id):
     consultation, item = public.get_item(request, slug, item_id)
     form = CommentForm(request.POST)
     try:
-        refuse_unless(
+        permissions.require_participation(
             permissions.can_comment(request.user, consultation), request.user, consultation
         )
         if not form.is_valid():
@@ -198,7 +198,9 @@ def ranking(request, slug):
         form = RankingForm(request.POST, consultation=consultation, items=items)
         try:
             # Whoever may not rank hears that (403) before anything about their input.
-            refuse_unless(permissions.can_rank(user, consultation), user, consultation)
+            permissions.require_participation(
+                permissions.can_rank(user, consultation), user, consultation
+            )
             if "withdraw" in request.POST:
                 voting.withdraw_ballot(user, consultation)
                 messages.success(request, _("Your ranking has been withdrawn."))

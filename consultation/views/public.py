@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
-from consultation import grades, permissions, queries, results_display, small_groups
+from consultation import grades, permissions, queries
 from consultation.errors import NotAllowed
 from consultation.models import Consultation, Grade, Item, Vote
 from consultation.participation.forms import (
@@ -19,7 +19,7 @@ from consultation.participation.forms import (
     ThreadOptionsForm,
     VoteForm,
 )
-from consultation.participation.voting import refuse_unless
+from consultation.results import display, small_groups
 
 
 def get_consultation(request, slug) -> Consultation:
@@ -47,7 +47,9 @@ def participation_obstacle(user, consultation) -> NotAllowed | None:
     if not consultation.accepts_participation():
         return NotAllowed("not_open", _("This consultation is not open for participation."))
     try:
-        refuse_unless(permissions.can_participate(user, consultation), user, consultation)
+        permissions.require_participation(
+            permissions.can_participate(user, consultation), user, consultation
+        )
     except NotAllowed as refusal:
         return refusal
     return None
@@ -112,7 +114,7 @@ def consultation_detail(request, slug):
                 for item in items
             ],
             "item_total": consultation.items.count(),
-            "provisional": results_display.provisional(consultation)
+            "provisional": display.provisional(consultation)
             if context["can_see_results"]
             else None,
         }

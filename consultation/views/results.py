@@ -2,7 +2,7 @@
 counting methods' cards, and the organisers' review-and-publish page.
 
 The public pages render a ``Publication``'s frozen ``results.json`` only, never a
-recount (``consultation.results_display`` shapes it). The organiser pages call
+recount (``consultation.results.display`` shapes it). The organiser pages call
 ``consultation.results`` (which checks its own predicates) and never count in the
 request: "compute now" queues the job.
 """
@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import mfa_required
-from consultation import permissions, results, results_display, tasks
+from consultation import permissions, tasks
 from consultation.counting import METHODS
 from consultation.errors import Refused
 from consultation.organising.forms import OfficialResponseForm, PublishForm
+from consultation.results import display, publishing, reading
 from consultation.views.organiser import _managed, _page
 from consultation.views.public import get_consultation
 
@@ -40,7 +41,7 @@ def _published(request, consultation, version):
             version = int(request.GET["version"])
         except ValueError:
             raise Http404 from None
-    publication = results.published_results(consultation, version)
+    publication = reading.published_results(consultation, version)
     if publication is None:
         if version is None and permissions.can_review_results(request.user, consultation):
             return None
@@ -49,7 +50,7 @@ def _published(request, consultation, version):
 
 
 def _public_context(request, consultation, publication) -> dict:
-    versions = results.publication_versions(consultation)
+    versions = reading.publication_versions(consultation)
     document = publication.results
     page = reverse("consultation:results_version", args=[consultation.slug, publication.version])
     return {
@@ -58,7 +59,7 @@ def _public_context(request, consultation, publication) -> dict:
         "versions": versions,
         "latest": versions[0],
         "is_latest": versions[0].version == publication.version,
-        "results": results_display.build(consultation, document),
+        "results": display.build(consultation, document),
         "files": _files(request, consultation, publication),
         "recounts": _recounts(document),
         "page_url": request.build_absolute_uri(page),
@@ -86,11 +87,11 @@ def _recounts(document) -> list[dict]:
     return [
         {
             "method": name,
-            "title": results_display.method_title(name),
-            "command": results_display.recount_command(name),
+            "title": display.method_title(name),
+            "command": display.recount_command(name),
         }
         for name in document.get("methods", {})
-        if name in METHODS and results_display.ballot_file(name) in published
+        if name in METHODS and display.ballot_file(name) in published
     ]
 
 
@@ -118,8 +119,8 @@ def methods(request):
     cards = [
         {
             "name": name,
-            "title": results_display.method_title(name),
-            "recount": results_display.recount_command(name),
+            "title": display.method_title(name),
+            "recount": display.recount_command(name),
         }
         for name in METHODS
     ]
@@ -132,14 +133,14 @@ def methods(request):
 def _review_page(request, consultation, *, status=200, error=None, bound=None, publish_form=None):
     bound = bound or {}
     try:
-        review = results.review_results(request.user, consultation)
+        review = reading.review_results(request.user, consultation)
     except Refused as refusal:
         return _page(
             request, "results.html", consultation, status=refusal.status, error=refusal.message
         )
     drafts = {pk: {"text": r.text, "text_en": r.text_en} for pk, r in review.responses.items()}
-    display = (
-        results_display.build(consultation, review.results, prefix="review", responses=drafts)
+    shaped = (
+        display.build(consultation, review.results, prefix="review", responses=drafts)
         if review.results
         else None
     )
@@ -159,11 +160,11 @@ def _review_page(request, consultation, *, status=200, error=None, bound=None, p
         status=status,
         error=error,
         review=review,
-        results=display,
+        results=shaped,
         response_forms=forms,
         publish_form=publish_form or PublishForm(new_version=new_version),
         new_version=new_version,
-        versions=results.publication_versions(consultation),
+        versions=reading.publication_versions(consultation),
     )
 
 
@@ -201,7 +202,7 @@ def respond(request, slug, item_id):
     if not form.is_valid():
         return _review_page(request, consultation, status=422, bound={item.pk: form})
     try:
-        results.set_official_response(
+        publishing.set_official_response(
             request.user, item, form.cleaned_data["text"], form.cleaned_data["text_en"]
         )
     except Refused as refusal:
@@ -222,12 +223,12 @@ def respond(request, slug, item_id):
 @require_POST
 def publish(request, slug):
     consultation = _managed(request, slug)
-    new_version = results.latest_version(consultation) is not None
+    new_version = reading.latest_version(consultation) is not None
     form = PublishForm(request.POST, new_version=new_version)
     if not form.is_valid():
         return _review_page(request, consultation, status=422, publish_form=form)
     try:
-        publication = results.publish(consultation, request.user, note=form.cleaned_data["note"])
+        publication = publishing.publish(consultation, request.user, note=form.cleaned_data["note"])
     except Refused as refusal:
         field = PUBLISH_FIELD_OF.get(refusal.code)
         form.add_error(field, refusal.message)

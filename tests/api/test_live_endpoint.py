@@ -46,7 +46,7 @@ def test_live_returns_the_snapshot_frame(api_as, consultation, citizen, make_use
     assert snapshot["items"][str(second.pk)]["grades"] == [0, 0, 0, 0, 0, 2, 0]
     assert snapshot["items"][str(second.pk)]["comments"] == 1
     assert snapshot["items"][str(second.pk)]["ranks"] == [2, 0, 0]
-    # One grade: fewer than 2, so its total only (consultation.small_groups).
+    # One grade: fewer than 2, so its total only (consultation.results.small_groups).
     assert snapshot["items"][str(third.pk)] == {
         "comments": 0,
         "responses": {"votes": 0, "grades": 1},

@@ -151,8 +151,8 @@ def test_matrix_of_results_visibility(people, phase):
 
 @pytest.mark.parametrize("phase", PHASES)
 def test_matrix_of_reviewing_answering_and_publishing_results(people, phase):
-    from consultation import results
     from consultation.errors import Refused
+    from consultation.results import publishing
 
     consultation = build(people, phase)
     for predicate in (
@@ -164,12 +164,12 @@ def test_matrix_of_reviewing_answering_and_publishing_results(people, phase):
     item = consultation.items.first()
     for name, user in people.items():
         if name in MANAGES_RESULTS[phase]:
-            results.set_official_response(user, item, f"Réponse de {name}.")
+            publishing.set_official_response(user, item, f"Réponse de {name}.")
         else:
             with pytest.raises(Refused):
-                results.set_official_response(user, item, "Non.")
+                publishing.set_official_response(user, item, "Non.")
             with pytest.raises(Refused):
-                results.publish(consultation, user)
+                publishing.publish(consultation, user)
 
 
 def own_comment(user, consultation) -> Comment:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from consultation import results
+from consultation.results import computing, publishing
 from tests.api.conftest import ApiClient
 from tests.results.conftest import close
 
@@ -17,13 +17,13 @@ def api():
 @pytest.fixture
 def counted(voted):
     consultation = close(voted(4))
-    results.compute_results(consultation.pk, "final")
+    computing.compute_results(consultation.pk, "final")
     return consultation
 
 
 def test_published_results_latest_and_by_version(api, counted, organiser):
-    results.publish(counted, organiser)
-    results.publish(counted, organiser, note="Correction.")
+    publishing.publish(counted, organiser)
+    publishing.publish(counted, organiser, note="Correction.")
     body = api.get(f"/consultations/{counted.slug}/results/published").json()
     assert (body["version"], body["latest_version"], body["note"]) == (2, 2, "Correction.")
     assert body["published_by"] == "Odile"
@@ -38,15 +38,15 @@ def test_published_results_latest_and_by_version(api, counted, organiser):
 
 def test_versions_are_listed_newest_first(api, counted, organiser):
     assert api.get(f"/consultations/{counted.slug}/results/versions").json() == []
-    results.publish(counted, organiser)
-    results.publish(counted, organiser, note="Pourquoi.")
+    publishing.publish(counted, organiser)
+    publishing.publish(counted, organiser, note="Pourquoi.")
     versions = api.get(f"/consultations/{counted.slug}/results/versions").json()
     assert [v["version"] for v in versions] == [2, 1]
     assert versions[0]["note"] == "Pourquoi."
 
 
 def test_the_open_data_manifest(api, counted, organiser):
-    results.publish(counted, organiser)
+    publishing.publish(counted, organiser)
     body = api.get(f"/consultations/{counted.slug}/open-data").json()
     assert body["version"] == 1
     assert body["manifest"]["format"] == "agora-manifest/1"
@@ -61,7 +61,7 @@ def test_unpublished_results_are_a_json_404(api, counted):
 
 
 def test_a_missing_or_malformed_version_is_refused_in_json(api, counted, organiser):
-    results.publish(counted, organiser)
+    publishing.publish(counted, organiser)
     response = api.get(f"/consultations/{counted.slug}/results/published?version=9")
     assert response.status_code == 404 and response.json()["code"] == "version_not_found"
     for bad in ("0", "-1", "two", "99999999999999999999"):

@@ -9,11 +9,12 @@ from django.db import connection
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
-from consultation import live, opendata, results
+from consultation import live
 from consultation.counting import RankingProfile, schulze
 from consultation.errors import Conflict
 from consultation.models import Ballot, BallotEntry, ComputedResult, Grade, Vote
 from consultation.participation import voting
+from consultation.results import computing, opendata, reading
 from tests.consultation.factories import make_consultation
 from tests.results.conftest import close
 
@@ -29,7 +30,7 @@ def export_dir(row):
 
 def test_final_results_are_counted_from_the_exported_files(voted):
     consultation = close(voted(6))
-    row = results.compute_results(consultation.pk, "final")
+    row = computing.compute_results(consultation.pk, "final")
     document = row.results
     assert document["format"] == "agora-results/1"
     assert set(document["methods"]) == EVERY_METHOD
@@ -42,7 +43,7 @@ def test_final_results_are_counted_from_the_exported_files(voted):
 
 def test_only_the_enabled_modes_are_counted(voted):
     consultation = close(voted(4, grading_enabled=False, voting_enabled=False))
-    document = results.compute_results(consultation.pk, "final").results
+    document = computing.compute_results(consultation.pk, "final").results
     assert set(document["methods"]) == {"borda", "schulze", "copeland", "instant_runoff"}
     assert sorted(p.name for p in export_dir(consultation.computed_results.get()).iterdir()) == [
         "items.csv",
@@ -55,15 +56,15 @@ def test_only_the_enabled_modes_are_counted(voted):
 def test_final_results_wait_for_the_vote_to_close(voted):
     consultation = voted(3)
     with pytest.raises(Conflict) as refusal:
-        results.compute_results(consultation.pk, "final")
+        computing.compute_results(consultation.pk, "final")
     assert refusal.value.code == "not_closed"
     assert not ComputedResult.objects.exists()
 
 
 def test_computing_twice_stores_the_same_result_in_one_row(voted):
     consultation = close(voted(5))
-    first = results.compute_results(consultation.pk, "final")
-    second = results.compute_results(consultation.pk, "final")
+    first = computing.compute_results(consultation.pk, "final")
+    second = computing.compute_results(consultation.pk, "final")
     assert first.changed and not second.changed
     assert ComputedResult.objects.filter(consultation=consultation).count() == 1
     stored = ComputedResult.objects.get(consultation=consultation)
@@ -90,7 +91,7 @@ def test_a_rebuilt_export_is_byte_identical(voted, tmp_path):
 
 def test_exports_hold_no_user_ids_emails_or_timestamps(voted, organiser):
     consultation = close(voted(6))
-    row = results.compute_results(consultation.pk, "final")
+    row = computing.compute_results(consultation.pk, "final")
     directory = export_dir(row)
     people = {b.user for b in Ballot.objects.filter(consultation=consultation)}
     text = "\n".join(p.read_text() for p in directory.iterdir())
@@ -150,7 +151,7 @@ def test_the_export_streams_rows_in_chunks_without_model_instances(voted, tmp_pa
 
 def test_provisional_results_use_the_live_counters_and_matrix(voted):
     consultation = voted(6)
-    row = results.compute_results(consultation.pk, "provisional")
+    row = computing.compute_results(consultation.pk, "provisional")
     assert set(row.results["methods"]) == EVERY_METHOD
     rankings = (
         [e.item_id for e in b.entries.order_by("rank")]
@@ -159,7 +160,7 @@ def test_provisional_results_use_the_live_counters_and_matrix(voted):
     candidates = [i.pk for i in consultation.items.order_by("position", "id")]
     expected = schulze(RankingProfile.from_rankings(candidates, rankings, 3)).to_dict()
     assert row.results["methods"]["schulze"] == expected
-    assert results.provisional_results(consultation) == row.results
+    assert reading.provisional_results(consultation) == row.results
     # Provisional results are never exported.
     assert row.directory == "" and row.manifest_json == ""
 
@@ -205,6 +206,6 @@ def test_a_drifted_live_matrix_is_repaired_by_reconcile(voted):
 
 def test_a_consultation_without_participants_still_computes(organiser):
     consultation = make_consultation(items=2, status="closed", organiser=organiser)
-    document = results.compute_results(consultation.pk, "final").results
+    document = computing.compute_results(consultation.pk, "final").results
     assert document["methods"] == {}
     assert set(document["withheld"]) == {"rankings", "grades", "votes"}

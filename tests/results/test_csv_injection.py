@@ -15,9 +15,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from consultation import opendata, results
 from consultation.counting import opendata as formats
 from consultation.models import Membership, Theme
+from consultation.results import computing, opendata, publishing
 from tests.consultation.factories import add_member, make_consultation, make_item
 from tests.results.conftest import close, take_part
 
@@ -65,8 +65,8 @@ def published(make_user, organiser):
     for _ in range(6):
         take_part(make_user(), consultation, rng=rng)
     close(consultation)
-    results.compute_results(consultation.pk, "final")
-    return results.publish(consultation, organiser)
+    computing.compute_results(consultation.pk, "final")
+    return publishing.publish(consultation, organiser)
 
 
 def downloaded(client, publication, name):

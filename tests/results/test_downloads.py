@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from consultation import opendata, results
+from consultation.results import computing, opendata, publishing
 from tests.results.conftest import close
 
 pytestmark = pytest.mark.django_db
@@ -19,12 +19,12 @@ def url(consultation, version, name):
 @pytest.fixture
 def counted(voted):
     consultation = close(voted(4))
-    results.compute_results(consultation.pk, "final")
+    computing.compute_results(consultation.pk, "final")
     return consultation
 
 
 def test_published_files_download_with_their_type_and_name(client, counted, organiser):
-    results.publish(counted, organiser)
+    publishing.publish(counted, organiser)
     response = client.get(url(counted, 1, "rankings.csv"))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -42,7 +42,7 @@ def test_published_files_download_with_their_type_and_name(client, counted, orga
 def test_nothing_is_served_before_publication_or_outside_the_manifest(client, counted, organiser):
     assert client.get(url(counted, 1, "rankings.csv")).status_code == 404
     assert client.get(url(counted, 1, "manifest.json")).status_code == 404
-    results.publish(counted, organiser)
+    publishing.publish(counted, organiser)
     assert client.get(url(counted, 2, "rankings.csv")).status_code == 404
     assert client.get(url(counted, 1, "secrets.txt")).status_code == 404
     assert client.get(url(counted, 1, "..")).status_code == 404

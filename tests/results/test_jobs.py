@@ -7,9 +7,9 @@ import pytest
 from celery.result import allow_join_result
 from django.utils import timezone
 
-from consultation import results
 from consultation.models import ComputedResult, Consultation
 from consultation.organising import lifecycle
+from consultation.results import computing
 from consultation.tasks import compute_final_results
 from tests.results.conftest import close
 
@@ -81,11 +81,11 @@ def test_the_periodic_job_finds_live_consultations_and_missing_final_results(vot
     live_one = voted(2)
     hidden = voted(2, results_visibility="after_close")
     closed = close(voted(2))
-    due = results.due_computations()
+    due = computing.due_computations()
     assert live_one.pk in due["provisional"] and hidden.pk not in due["provisional"]
     assert closed.pk in due["final"]
-    results.compute_results(closed.pk, "final")
-    assert closed.pk not in results.due_computations()["final"]
+    computing.compute_results(closed.pk, "final")
+    assert closed.pk not in computing.due_computations()["final"]
 
 
 def test_the_provisional_job_is_on_the_beat_schedule():

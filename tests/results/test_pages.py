@@ -17,7 +17,6 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
-from consultation import results
 from consultation.counting import METHODS
 from consultation.models import (
     ComputedResult,
@@ -27,6 +26,7 @@ from consultation.models import (
     Publication,
 )
 from consultation.participation import voting
+from consultation.results import computing, publishing, reading
 from tests.conftest import enable_totp
 from tests.consultation.factories import add_member, make_consultation
 from tests.results.conftest import close
@@ -47,13 +47,13 @@ def odile(organiser):
 def counted(voted, odile):
     """A closed consultation, 24 participants, final results computed, not published."""
     consultation = close(voted(24, items=5))
-    results.compute_results(consultation.pk, "final")
+    computing.compute_results(consultation.pk, "final")
     return consultation
 
 
 @pytest.fixture
 def published(counted, odile):
-    results.publish(counted, odile)
+    publishing.publish(counted, odile)
     return counted
 
 
@@ -101,7 +101,7 @@ def rows(document, table_id):
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_every_results_page_is_sound_in_both_languages(client_for, published, odile, language):
-    results.publish(published, odile, note="Une coquille corrigée.")
+    publishing.publish(published, odile, note="Une coquille corrigée.")
     client = client_for(odile)
     client.cookies["django_language"] = language
     pages = [
@@ -143,7 +143,7 @@ def test_anonymous_visitors_see_the_published_pages(client, published):
 
 def test_each_chart_is_an_svg_with_a_table_of_the_published_numbers(client, published):
     document = parse_strict(client.get(url("consultation:results", published)).content)
-    methods = results.published_results(published).results["methods"]
+    methods = reading.published_results(published).results["methods"]
     charts = list(document.iter(f"{SVG}svg"))
     assert len(charts) == 3  # votes, merit profiles, Borda points
     for svg in charts:
@@ -200,7 +200,7 @@ def test_each_chart_is_an_svg_with_a_table_of_the_published_numbers(client, publ
 
 def test_the_ranking_orders_are_side_by_side(client, published):
     document = parse_strict(client.get(url("consultation:results", published)).content)
-    methods = results.published_results(published).results["methods"]
+    methods = reading.published_results(published).results["methods"]
     table = document.find(".//table[@id='rankings-table']")
     headers = [th for th in table.find("thead").iter("th")][1:]
     assert [h.find("a").text for h in headers] == [
@@ -216,7 +216,7 @@ def test_the_ranking_orders_are_side_by_side(client, published):
 def test_the_page_explains_each_order_in_the_pages_language(client, published):
     from consultation.counting import Result
 
-    publication = results.published_results(published)
+    publication = reading.published_results(published)
     schulze = Result.from_dict(publication.results["methods"]["schulze"])
     a, b = schulze.order[:2]
     names_fr = {item.pk: item.title for item in published.items.all()}
@@ -268,8 +268,8 @@ def test_ties_are_shown_as_ties(client, make_user, odile):
     for n in range(8):  # a and b swap places: a perfect tie between them, c unranked
         voting.submit_ballot(make_user(), consultation, [a.pk, b.pk] if n % 2 else [b.pk, a.pk])
     close(consultation)
-    results.compute_results(consultation.pk, "final")
-    results.publish(consultation, odile)
+    computing.compute_results(consultation.pk, "final")
+    publishing.publish(consultation, odile)
     content = client.get(url("consultation:results", consultation)).content.decode()
     document = parse_strict(content.encode())
     borda = rows(document, "borda-table")
@@ -282,7 +282,7 @@ def test_ties_are_shown_as_ties(client, make_user, odile):
 
 
 def test_every_version_stays_visible_and_reachable(client, published, odile):
-    results.publish(published, odile, note="Réponses officielles ajoutées.")
+    publishing.publish(published, odile, note="Réponses officielles ajoutées.")
     latest = client.get(url("consultation:results", published)).content.decode()
     assert "Version 2 sur 2" in latest
     assert "Réponses officielles ajoutées." in latest
@@ -327,7 +327,7 @@ def test_once_published_the_pages_link_to_the_results(client, published):
 
 
 def test_the_open_data_section_lists_every_file_with_its_fingerprint(client, published):
-    publication = results.published_results(published)
+    publication = reading.published_results(published)
     content = client.get(url("consultation:results", published)).content.decode()
     for entry in publication.manifest["files"]:
         link = url("consultation:open_data", published, version=1, filename=entry["name"])
@@ -358,7 +358,7 @@ def test_the_printable_report_has_print_styles_and_full_addresses(client, publis
     assert f"http://testserver{rankings}" in content
     # On paper nothing is folded: explanations are open and every card is printed.
     assert all(d.get("open") is not None for d in document.iter("details"))
-    for name in results.published_results(published).results["methods"]:
+    for name in reading.published_results(published).results["methods"]:
         assert f"--method {name} " in content
 
 
@@ -380,7 +380,7 @@ def test_every_counting_method_has_a_card(client):
 def test_the_results_page_folds_each_methods_card_next_to_its_result(client, published):
     document = parse_strict(client.get(url("consultation:results", published)).content)
     cards = [d for d in document.iter("details") if d.get("class") == "method-card"]
-    assert len(cards) == len(results.published_results(published).results["methods"])
+    assert len(cards) == len(reading.published_results(published).results["methods"])
 
 
 # --- Small groups ----------------------------------------------------------------------
@@ -396,8 +396,8 @@ def test_withheld_ballots_and_items_not_broken_down_are_said(client, make_user, 
         voting.cast_vote(voter, small, "against")
     voting.submit_ballot(voters[0], consultation, [big.pk])  # 1 ranking: below 3
     close(consultation)
-    results.compute_results(consultation.pk, "final")
-    results.publish(consultation, odile)
+    computing.compute_results(consultation.pk, "final")
+    publishing.publish(consultation, odile)
     content = sound(client.get(url("consultation:results", consultation)))
     assert "Petit groupe (classements)" in content
     assert "Petits groupes (votes)" in content
@@ -493,7 +493,7 @@ def test_an_organiser_publishes_then_publishes_a_new_version_with_a_note(
 
     response = client.post(publish, {"note": "Coquille corrigée dans une réponse."})
     assert response.status_code == 302
-    assert [p.version for p in results.publication_versions(counted)] == [2, 1]
+    assert [p.version for p in reading.publication_versions(counted)] == [2, 1]
     review = sound(client.get(url("organiser:results", counted)))
     assert "Coquille corrigée dans une réponse." in review
     assert url("consultation:results_version", counted, version=1) in review
@@ -501,7 +501,7 @@ def test_an_organiser_publishes_then_publishes_a_new_version_with_a_note(
 
 def test_a_too_long_note_is_refused_next_to_the_field(client_for, counted, odile):
     response = client_for(odile).post(
-        url("organiser:results_publish", counted), {"note": "x" * (results.MAX_NOTE + 1)}
+        url("organiser:results_publish", counted), {"note": "x" * (publishing.MAX_NOTE + 1)}
     )
     sound(response, 422)
     note = parse_strict(response.content).find(".//textarea[@name='note']")
@@ -591,7 +591,7 @@ def test_the_review_e_mail_links_to_the_review_page(voted, odile, monkeypatch):
     sent = []
     monkeypatch.setattr(emails, "send_later", sent.append)
     consultation = close(voted(3))
-    results.compute_results(consultation.pk, "final")
+    computing.compute_results(consultation.pk, "final")
     [message] = sent
     assert f"/organisation/{consultation.slug}/resultats/" in message.body
 
@@ -601,7 +601,7 @@ def test_the_review_e_mail_links_to_the_review_page(voted, odile, monkeypatch):
 
 def test_provisional_orders_show_on_an_open_live_consultation(client, voted):
     consultation = voted(6, results_visibility=Consultation.ResultsVisibility.LIVE)
-    results.compute_results(consultation.pk, "provisional")
+    computing.compute_results(consultation.pk, "provisional")
     content = sound(client.get(url("consultation:detail", consultation)))
     assert "Résultats provisoires" in content
     row = ComputedResult.objects.get(consultation=consultation, kind="provisional")
@@ -614,7 +614,7 @@ def test_provisional_orders_show_on_an_open_live_consultation(client, voted):
 
 def test_provisional_results_stay_hidden_when_results_wait_for_the_close(client, voted):
     consultation = voted(6, results_visibility=Consultation.ResultsVisibility.AFTER_CLOSE)
-    results.compute_results(consultation.pk, "provisional")
+    computing.compute_results(consultation.pk, "provisional")
     assert ComputedResult.objects.filter(consultation=consultation).exists()
     content = sound(client.get(url("consultation:detail", consultation)))
     assert "provisional-heading" not in content

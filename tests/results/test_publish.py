@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 
 from accounts import lifecycle as accounts_lifecycle
 from accounts import privacy
-from consultation import opendata, results
 from consultation.errors import Conflict, Invalid, NotAllowed
 from consultation.models import Consultation, Membership, OfficialResponse, Publication
+from consultation.results import computing, opendata, publishing, reading
 from tests.consultation.factories import add_member
 from tests.results.conftest import close
 
@@ -22,12 +22,12 @@ S = Consultation.Status
 def counted(voted):
     """A closed consultation whose final results are computed."""
     consultation = close(voted(5))
-    results.compute_results(consultation.pk, "final")
+    computing.compute_results(consultation.pk, "final")
     return consultation
 
 
 def test_publishing_records_who_when_and_moves_to_published(counted, organiser):
-    publication = results.publish(counted, organiser)
+    publication = publishing.publish(counted, organiser)
     counted.refresh_from_db()
     assert counted.status == S.PUBLISHED
     assert (publication.version, publication.published_by, publication.published_by_name) == (
@@ -59,22 +59,22 @@ def test_publishing_records_who_when_and_moves_to_published(counted, organiser):
 
 
 def test_republishing_creates_a_new_version_and_keeps_the_old_one(counted, organiser):
-    first = results.publish(counted, organiser)
+    first = publishing.publish(counted, organiser)
     with pytest.raises(Invalid) as refusal:
-        results.publish(counted, organiser)
+        publishing.publish(counted, organiser)
     assert refusal.value.code == "note_required"
-    second = results.publish(counted, organiser, note="Réponses officielles ajoutées.")
+    second = publishing.publish(counted, organiser, note="Réponses officielles ajoutées.")
     assert second.version == 2 and second.note == "Réponses officielles ajoutées."
-    assert [p.version for p in results.publication_versions(counted)] == [2, 1]
-    assert results.published_results(counted).pk == second.pk
-    assert results.published_results(counted, 1).results_json == first.results_json
-    assert results.published_results(counted, 3) is None
+    assert [p.version for p in reading.publication_versions(counted)] == [2, 1]
+    assert reading.published_results(counted).pk == second.pk
+    assert reading.published_results(counted, 1).results_json == first.results_json
+    assert reading.published_results(counted, 3) is None
     assert opendata.version_dir(counted, 1).is_dir() and opendata.version_dir(counted, 2).is_dir()
     assert Consultation.objects.get(pk=counted.pk).status == S.PUBLISHED
 
 
 def test_a_publication_cannot_be_changed_by_code_or_by_sql(counted, organiser):
-    publication = results.publish(counted, organiser)
+    publication = publishing.publish(counted, organiser)
     publication.note = "Rewritten"
     with pytest.raises(ValueError):
         publication.save()
@@ -87,7 +87,7 @@ def test_a_publication_cannot_be_changed_by_code_or_by_sql(counted, organiser):
 def test_the_admin_shows_publications_read_only(counted, organiser, staff, rf):
     from django.contrib import admin
 
-    publication = results.publish(counted, organiser)
+    publication = publishing.publish(counted, organiser)
     request = rf.get("/admin/")
     request.user = staff
     model_admin = admin.site._registry[Publication]
@@ -100,11 +100,11 @@ def test_the_admin_shows_publications_read_only(counted, organiser, staff, rf):
 def test_publishing_waits_for_the_close_and_for_the_results(voted, organiser):
     consultation = voted(3)
     with pytest.raises(Conflict) as refusal:
-        results.publish(consultation, organiser)
+        publishing.publish(consultation, organiser)
     assert refusal.value.code == "not_closed"
     close(consultation)
     with pytest.raises(Conflict) as refusal:
-        results.publish(consultation, organiser)
+        publishing.publish(consultation, organiser)
     assert refusal.value.code == "results_not_computed"
     assert not Publication.objects.exists()
 
@@ -113,18 +113,20 @@ def test_only_its_organisers_may_publish(counted, make_user, moderator):
     add_member(counted, moderator, Membership.Role.MODERATOR)
     for person in (make_user(), moderator, make_user(is_organiser=True)):
         with pytest.raises(NotAllowed) as refusal:
-            results.publish(counted, person)
+            publishing.publish(counted, person)
         assert refusal.value.code == "not_organiser"
     assert not Publication.objects.exists()
 
 
 def test_official_responses_are_frozen_into_each_version(counted, organiser):
     first, second = counted.items.order_by("position", "id")[:2]
-    results.set_official_response(organiser, first, "Nous la mettrons en œuvre.", "We will do it.")
-    v1 = results.publish(counted, organiser)
-    results.set_official_response(organiser, first, "Nous l'étudierons.")
-    results.set_official_response(organiser, second, "Écartée.")
-    v2 = results.publish(counted, organiser, note="Réponses révisées.")
+    publishing.set_official_response(
+        organiser, first, "Nous la mettrons en œuvre.", "We will do it."
+    )
+    v1 = publishing.publish(counted, organiser)
+    publishing.set_official_response(organiser, first, "Nous l'étudierons.")
+    publishing.set_official_response(organiser, second, "Écartée.")
+    v2 = publishing.publish(counted, organiser, note="Réponses révisées.")
     assert v1.results["official_responses"] == {
         str(first.pk): {
             "text": "Nous la mettrons en œuvre.",
@@ -138,7 +140,7 @@ def test_official_responses_are_frozen_into_each_version(counted, organiser):
     assert responses[str(first.pk)]["text"] == "Nous l'étudierons."
     assert responses[str(first.pk)]["text_en"] == ""
     assert responses[str(second.pk)]["text"] == "Écartée."
-    results.set_official_response(organiser, second, "")  # removing a draft
+    publishing.set_official_response(organiser, second, "")  # removing a draft
     assert not OfficialResponse.objects.filter(item=second).exists()
 
 
@@ -146,33 +148,33 @@ def test_official_responses_wait_for_the_close_and_need_french(voted, organiser,
     consultation = voted(2)
     item = consultation.items.first()
     with pytest.raises(Conflict):
-        results.set_official_response(organiser, item, "Trop tôt.")
+        publishing.set_official_response(organiser, item, "Trop tôt.")
     close(consultation)
     item.consultation.refresh_from_db()
     with pytest.raises(NotAllowed):
-        results.set_official_response(citizen, item, "Pas moi.")
+        publishing.set_official_response(citizen, item, "Pas moi.")
     with pytest.raises(Invalid) as refusal:
-        results.set_official_response(organiser, item, "", "English only")
+        publishing.set_official_response(organiser, item, "", "English only")
     assert refusal.value.code == "french_required"
 
 
 def test_the_review_shows_what_publishing_would_freeze(counted, organiser, citizen):
-    review = results.review_results(organiser, counted)
+    review = reading.review_results(organiser, counted)
     assert review.results["methods"] and review.latest is None and review.can_publish
     assert review.changed_since_latest
-    results.publish(counted, organiser)
-    review = results.review_results(organiser, counted)
+    publishing.publish(counted, organiser)
+    review = reading.review_results(organiser, counted)
     assert review.latest.version == 1 and not review.changed_since_latest
     with pytest.raises(NotAllowed):
-        results.review_results(citizen, counted)
+        reading.review_results(citizen, counted)
 
 
 def test_an_organiser_who_deletes_their_account_stays_named_on_what_they_published(
     counted, organiser
 ):
     item = counted.items.first()
-    results.set_official_response(organiser, item, "Réponse.")
-    results.publish(counted, organiser)
+    publishing.set_official_response(organiser, item, "Réponse.")
+    publishing.publish(counted, organiser)
     exported = privacy.export_all(organiser)["participation"]
     assert exported["published_results"][0]["version"] == 1
     assert exported["official_responses"][0]["text"] == "Réponse."
@@ -186,7 +188,7 @@ def test_an_organiser_who_deletes_their_account_stays_named_on_what_they_publish
 
 
 def test_the_published_files_live_under_media_root(counted, organiser):
-    results.publish(counted, organiser)
+    publishing.publish(counted, organiser)
     assert opendata.version_dir(counted, 1) == (
         settings.MEDIA_ROOT / "opendata" / counted.slug / "v1"
     )

@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from consultation import opendata, results
+from consultation.results import computing, opendata, publishing
 from tests.results.conftest import close
 
 pytestmark = pytest.mark.django_db
@@ -30,8 +30,8 @@ def recount(*args):
 @pytest.fixture
 def published(voted, organiser):
     consultation = close(voted(12, seed=11, items=5))
-    results.compute_results(consultation.pk, "final")
-    return results.publish(consultation, organiser)
+    computing.compute_results(consultation.pk, "final")
+    return publishing.publish(consultation, organiser)
 
 
 @pytest.mark.parametrize("method", RANKING_METHODS)

@@ -5,8 +5,8 @@ import csv
 import pytest
 from django.conf import settings
 
-from consultation import results
 from consultation.participation import voting
+from consultation.results import computing
 from tests.consultation.factories import make_consultation
 from tests.results.conftest import MIN_GROUP, close
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_a_kind_below_the_threshold_publishes_only_its_total(voted, settings):
     consultation = close(voted(4))
     settings.OPEN_DATA_MIN_GROUP = 5
-    row = results.compute_results(consultation.pk, "final")
+    row = computing.compute_results(consultation.pk, "final")
     document = row.results
     assert document["methods"] == {}
     assert document["computed_from"] == {}
@@ -38,7 +38,7 @@ def test_an_item_with_few_responses_is_not_broken_down(make_user, organiser, set
     voting.cast_vote(people[0], rare, "against")
     voting.cast_vote(people[1], rare, "for")
     close(consultation)
-    row = results.compute_results(consultation.pk, "final")
+    row = computing.compute_results(consultation.pk, "final")
     document = row.results
     assert document["withheld"]["votes"] == {
         "reason": "small_group",
@@ -72,8 +72,8 @@ def test_the_threshold_reads_from_the_environment():
 
 
 # --- Before publication, and everywhere a breakdown shows ------------------------------------
-# Pages, the API and the websocket frames all shape a tally through consultation.small_groups;
-# these tests follow the issue's scenario through each of them.
+# Pages, the API and the websocket frames all shape a tally through
+# consultation.results.small_groups; these tests follow the issue's scenario through each of them.
 
 
 def lone_voter(make_user, organiser, visibility):
@@ -153,7 +153,7 @@ def test_the_organisers_e_mail_tells_what_is_public_before_publication(
     sent = []
     monkeypatch.setattr(emails, "send_later", sent.append)  # the mail queue: outside world
     consultation = close(voted(3, results_visibility=visibility))
-    results.compute_results(consultation.pk, "final")
+    computing.compute_results(consultation.pk, "final")
     [message] = sent
     assert says in " ".join(message.body.split())
     assert "Nothing is public until you publish" not in message.body
@@ -172,7 +172,7 @@ def test_provisional_results_leave_small_groups_out(make_user):
         voting.cast_vote(person, crowded, "against")
     voting.cast_vote(people[0], lone, "for")
     voting.submit_ballot(people[0], consultation, [lone.pk, crowded.pk])
-    document = results.compute_results(consultation.pk, "provisional").results
+    document = computing.compute_results(consultation.pk, "provisional").results
     assert document["min_group"] == MIN_GROUP
     assert document["withheld"] == {
         "rankings": {"reason": "small_group", "threshold": MIN_GROUP},
@@ -191,7 +191,7 @@ def test_provisional_results_of_too_few_people_show_no_order(client, make_user):
         voting.cast_vote(voter, item, "for")
         voting.grade_item(voter, item, 3)
     voting.submit_ballot(voter, consultation, [item.pk])
-    document = results.compute_results(consultation.pk, "provisional").results
+    document = computing.compute_results(consultation.pk, "provisional").results
     assert document["methods"] == {}
     client.cookies["django_language"] = "en"
     page = client.get(consultation.get_absolute_url()).content.decode()
@@ -202,7 +202,7 @@ def test_provisional_results_of_too_few_people_show_no_order(client, make_user):
 
 def test_provisional_results_counted_under_another_threshold_are_not_shown(client, voted, settings):
     consultation = voted(6)
-    results.compute_results(consultation.pk, "provisional")
+    computing.compute_results(consultation.pk, "provisional")
     assert "provisional-heading" in client.get(consultation.get_absolute_url()).content.decode()
     settings.OPEN_DATA_MIN_GROUP = MIN_GROUP + 1
     assert "provisional-heading" not in client.get(consultation.get_absolute_url()).content.decode()
@@ -213,8 +213,9 @@ def test_provisional_results_counted_under_another_threshold_are_not_shown(clien
 
 def test_the_demo_live_consultation_is_broken_down_item_by_item(settings):
     """`make run`'s live-results consultation must look alive at the default threshold."""
-    from consultation import demo, queries, small_groups
+    from consultation import demo, queries
     from consultation.models import Consultation
+    from consultation.results import small_groups
 
     settings.OPEN_DATA_MIN_GROUP = 10  # the default, not this folder's
     demo.seed(closed_participants=0)

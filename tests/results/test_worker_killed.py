@@ -17,8 +17,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.celery import app
-from consultation import opendata, results
 from consultation.models import ComputedResult, Consultation
+from consultation.results import computing, opendata
 from consultation.tasks import compute_final_results
 from tests.consultation.factories import make_consultation
 from tests.results.conftest import take_part
@@ -105,7 +105,7 @@ def test_a_worker_killed_mid_count_is_replaced_and_the_result_stored_once(make_u
 
     assert ComputedResult.objects.filter(consultation=consultation).count() == 1
     stored = ComputedResult.objects.get(consultation=consultation)
-    clean = results.compute_results(consultation.pk, "final")  # a clean run, here
+    clean = computing.compute_results(consultation.pk, "final")  # a clean run, here
     assert clean.changed is False
     assert clean.results_json == stored.results_json
     assert set(stored.results["methods"]) >= {"schulze", "votes"}

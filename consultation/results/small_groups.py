@@ -5,7 +5,7 @@ breakdown of responses appears (the consultation, item and ranking pages, the AP
 ``…/results``, the websocket tallies and snapshots, the provisional results), it is shown
 only for groups of at least ``OPEN_DATA_MIN_GROUP`` responses; smaller groups show their
 total, not how it splits. The open-data export applies the same threshold to the files it
-publishes (``consultation.opendata``). Which *phase* shows results at all is
+publishes (``consultation.results.opendata``). Which *phase* shows results at all is
 ``permissions.results_are_public``; this module only says which breakdowns, once it does.
 docs/decisions/0023-what-results-show-before-publication.md.
 

@@ -18,9 +18,9 @@ from typing import Any
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from consultation import charts, results, small_groups
 from consultation.counting import METHODS, Result
 from consultation.models import Consultation
+from consultation.results import charts, computing, reading, small_groups
 
 RANKING_METHODS = [name for name, method in METHODS.items() if method.kind == "ranking"]
 # Majority-judgment grades, best first, from dark to light: grey levels stay ordered in a
@@ -41,7 +41,7 @@ def method_title(name: str) -> str:
 
 def ballot_file(name: str) -> str:
     """The open-data file a method counts: rankings.csv, grades.csv or votes.csv."""
-    return f"{results.data_kind(name)}.csv"
+    return f"{computing.data_kind(name)}.csv"
 
 
 def recount_command(name: str) -> str:
@@ -175,7 +175,7 @@ def _explanations(result: Result, items: Items) -> list[str]:
 
 
 def _section(name: str, result: Result, items: Items, prefix: str, small: dict) -> Section:
-    entries = _entries(result, items, small.get(results.data_kind(name), {}))
+    entries = _entries(result, items, small.get(computing.data_kind(name), {}))
     section = Section(name, method_title(name), result, entries, _explanations(result, items))
     builder = _BUILDERS.get(name)
     if builder:
@@ -414,7 +414,7 @@ def _responses(items: Items, responses: dict[int, Any]) -> list[dict]:
 def provisional(consultation: Consultation) -> dict[str, Any] | None:
     """The provisional results while a live-results vote runs (callers check
     ``permissions.can_see_results``), shaped like ``build``, or None."""
-    row = results.provisional_row(consultation)
+    row = reading.provisional_row(consultation)
     if row is None or row.results.get("min_group") != small_groups.threshold():
         return None  # none yet, or counted under another small-group threshold
     document = build(consultation, row.results, prefix="provisional")
