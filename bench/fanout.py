@@ -4,7 +4,7 @@ For each N, each server is started fresh on 127.0.0.1, N clients connect (a conn
 storm spread over a few client processes) and wait for their snapshot, then tally
 frames are published one at a time, ``--spacing`` apart, and every client's receive
 time is recorded. Agora's frames go through its real publishing function
-(``consultation.live.publish_tally``); the reference gets a plain Redis PUBLISH of
+(``consultation.live.events.publish_tally``); the reference gets a plain Redis PUBLISH of
 a frame of the same shape. Printed per N, for both servers and as a ratio:
 
 - connect time: from "connect" until all N clients hold their snapshot;

@@ -2,7 +2,7 @@
 
 ``ProjectSide``: Agora's ASGI application under uvicorn, on a throwaway SQLite
 database and the given Redis, fed through the project's real publishing function
-(``consultation.live.publish_tally``) called in this process.
+(``consultation.live.events.publish_tally``) called in this process.
 
 ``ReferenceSide``: bench/refs/bare_server.py, fed by a plain Redis PUBLISH of a
 pre-serialised tally frame of the same shape.
@@ -235,7 +235,7 @@ class ProjectSide:
         return f"ws://{HOST}:{port}/ws/consultations/{self.slug}/"
 
     def publish(self) -> int:
-        from consultation.live import publish_tally
+        from consultation.live.events import publish_tally
 
         seq = publish_tally(self.consultation_id)
         if seq is None:

@@ -8,8 +8,8 @@ class ConsultationConfig(AppConfig):
 
     def ready(self):
         from accounts import privacy
-        from consultation import live
+        from consultation.live import providers
         from consultation.participation import personal_data
 
         privacy.register("participation", export=personal_data.export, erase=personal_data.erase)
-        live.register_providers()
+        providers.register_providers()

@@ -5,8 +5,8 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from config.cache import degradable
-from consultation import live
 from consultation.errors import Refused
+from consultation.live import events
 from consultation.organising import lifecycle
 from consultation.results import computing
 
@@ -33,7 +33,7 @@ def advance_due_consultations() -> dict:
 @shared_task
 def reconcile_live_counters() -> dict:
     """Periodic: recount open consultations from the database and repair live counters."""
-    return live.reconcile_all()
+    return events.reconcile_all()
 
 
 def _computed(consultation_id: int, kind: str) -> dict:

@@ -70,12 +70,12 @@ def _fresh_live_state():
     """Live counters and frame numbers are keyed by consultation id, and ids come back
     after a rollback: start each test clean, and let its pending tally frames go out
     before the database is closed to it."""
-    from consultation import live
+    from consultation.live import events, stores
     from realtime import broadcast
     from realtime.hub import hub
 
-    live._memory.__init__()
-    live._pairwise_memory.__init__()
+    stores._memory.__init__()
+    stores._pairwise_memory.__init__()
     hub._seq.clear()
     hub.forget_snapshots()
     if settings.REDIS_URL:
@@ -84,7 +84,7 @@ def _fresh_live_state():
         if keys:
             client.delete(*keys)
     yield
-    live.wait_for_pending_tallies()
+    events.wait_for_pending_tallies()
 
 
 @pytest.fixture(autouse=True)

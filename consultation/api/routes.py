@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Status
 
-from consultation import grades, live, permissions, queries
+from consultation import grades, permissions, queries
 from consultation.api import errors
 from consultation.api.auth import AUTH, caller
 from consultation.api.errors import AgoraAPI, ApiError
@@ -40,6 +40,7 @@ from consultation.api.schemas import (
     VoteIn,
     VoteOut,
 )
+from consultation.live import events
 from consultation.models import Comment, Consultation, Item, Publication
 from consultation.participation import debate, voting
 from consultation.participation.debate import DISPLAY_DEPTH
@@ -343,7 +344,7 @@ def get_live_snapshot(request, slug: Path[Slug]):
     """The websocket stream's ``snapshot`` frame, for clients without websockets
     (docs/realtime.md): live counters, per-item results only while they are visible."""
     caller(request)
-    return live.snapshot_frame(_consultation(slug))
+    return events.snapshot_frame(_consultation(slug))
 
 
 @api.get(

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultation import live
 from consultation.errors import Conflict
+from consultation.live import events
 from consultation.models import Consultation
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def transition(consultation_id: int, to: str, *, reason: str = "", now=None) -> 
             consultation.closing_reason = reason
             fields += ["closed_at", "closing_reason"]
         consultation.save(update_fields=fields)
-        live.after_commit(live.status_changed, consultation.pk)
+        events.after_commit(events.status_changed, consultation.pk)
         if to == Status.CLOSED:
             # Every way of closing (organiser, periodic job) comes through here.
             transaction.on_commit(partial(_queue_final_results, consultation.pk), robust=True)

@@ -4,8 +4,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultation import live, permissions
+from consultation import permissions
 from consultation.errors import Conflict, Invalid, NotAllowed
+from consultation.live import events
 from consultation.models import Comment, CommentReaction, CommentRevision, Item
 
 MAX_LENGTH = 5000
@@ -57,7 +58,7 @@ def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=N
         comment = Comment.objects.create(
             item=item, author=user, body=body, stance=stance, parent=parent
         )
-        live.after_commit(live.comment_posted, comment.pk)
+        events.after_commit(events.comment_posted, comment.pk)
     return comment
 
 
@@ -80,7 +81,7 @@ def edit_comment(user, comment: Comment, body, stance=None) -> Comment:
         )
         comment.body, comment.stance, comment.edited_at = body, stance, timezone.now()
         comment.save(update_fields=["body", "stance", "edited_at"])
-        live.after_commit(live.comment_edited, comment.pk)
+        events.after_commit(events.comment_edited, comment.pk)
     return comment
 
 
@@ -101,7 +102,7 @@ def erase_comment(comment: Comment, *, reason: str) -> Comment:
         comment.deleted_at = timezone.now()
         comment.save(update_fields=["body", "deleted_at"])
         if was_visible:
-            live.after_commit(live.comment_hidden, comment.pk, reason)
+            events.after_commit(events.comment_hidden, comment.pk, reason)
     return comment
 
 

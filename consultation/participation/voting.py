@@ -9,8 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultation import live, permissions
+from consultation import permissions
 from consultation.errors import Invalid
+from consultation.live import events
 from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, Vote
 
 
@@ -36,8 +37,8 @@ def _upsert(model, kind: str, *, item, user, field: str, value):
                     row.updated_at = now
                     row.save(update_fields=[field, "updated_at"])
                 if old != value:
-                    live.after_commit(
-                        live.choice_changed,
+                    events.after_commit(
+                        events.choice_changed,
                         kind,
                         item.consultation_id,
                         item.pk,
@@ -58,8 +59,8 @@ def _withdraw(model, kind: str, *, item, user, field: str) -> bool:
             return False
         old = getattr(row, field)
         row.delete()
-        live.after_commit(
-            live.choice_changed, kind, item.consultation_id, item.pk, user.pk, old, None
+        events.after_commit(
+            events.choice_changed, kind, item.consultation_id, item.pk, user.pk, old, None
         )
     return True
 
@@ -175,7 +176,7 @@ def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
                     for rank, item_id in enumerate(ids, start=1)
                 )
                 if old != ids:
-                    live.after_commit(live.ballot_changed, consultation.pk, user.pk, old, ids)
+                    events.after_commit(events.ballot_changed, consultation.pk, user.pk, old, ids)
                 return ballot
         except IntegrityError:
             continue
@@ -191,5 +192,5 @@ def withdraw_ballot(user, consultation: Consultation) -> bool:
             return False
         old = ballot.ranked_item_ids()
         ballot.delete()
-        live.after_commit(live.ballot_changed, consultation.pk, user.pk, old, None)
+        events.after_commit(events.ballot_changed, consultation.pk, user.pk, old, None)
     return True

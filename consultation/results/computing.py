@@ -31,7 +31,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from consultation import live
 from consultation.counting import (
     JSON_OPTIONS,
     METHODS,
@@ -43,6 +42,7 @@ from consultation.counting import (
 )
 from consultation.counting import opendata as formats
 from consultation.errors import Conflict, Invalid
+from consultation.live import counters, stores
 from consultation.models import (
     ComputedResult,
     Consultation,
@@ -176,7 +176,7 @@ def _compute_provisional(consultation: Consultation) -> dict:
     (``consultation.results.small_groups``): an order of the items must not give away the few
     ballots it was counted from."""
     candidates = [item.pk for item in opendata.items_of(consultation)]
-    counts, _participants = live.current_counts(consultation)
+    counts, _participants = counters.current_counts(consultation)
     methods: dict[str, Any] = {}
     withheld: dict[str, dict] = {}
     kinds = opendata.enabled_kinds(consultation)
@@ -197,8 +197,8 @@ def _compute_provisional(consultation: Consultation) -> dict:
 
     # Read at most once each, and only if a method needs them.
     @cache
-    def live_matrix() -> live.LiveMatrix | None:
-        return live.pairwise_matrix(consultation)
+    def live_matrix() -> stores.LiveMatrix | None:
+        return counters.pairwise_matrix(consultation)
 
     @cache
     def rankings() -> RankingProfile:

@@ -331,7 +331,7 @@ def test_a_client_that_stops_reading_does_not_hold_up_the_others(servers):
     """The hub never waits on one socket's flow control: before it checked, a stalled
     client blocked the fan-out to every other socket of the process until its
     keepalive gave up (about 40 s)."""
-    from consultation import live
+    from consultation.live import events
     from realtime import broadcast
 
     server = servers()
@@ -348,7 +348,7 @@ def test_a_client_that_stops_reading_does_not_hold_up_the_others(servers):
             for n in range(frames):
                 frame = {"type": "comment.posted", "stream": "public", "comment": {"id": n}}
                 await asyncio.to_thread(
-                    broadcast.publish, live.topic(consultation.pk), {**frame, "body": body}
+                    broadcast.publish, events.topic(consultation.pk), {**frame, "body": body}
                 )
             seqs = []
             while len(seqs) < frames:

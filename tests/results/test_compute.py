@@ -9,9 +9,9 @@ from django.db import connection
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
-from consultation import live
 from consultation.counting import RankingProfile, schulze
 from consultation.errors import Conflict
+from consultation.live import counters, events, stores
 from consultation.models import Ballot, BallotEntry, ComputedResult, Grade, Vote
 from consultation.participation import voting
 from consultation.results import computing, opendata, reading
@@ -169,7 +169,7 @@ def test_the_live_matrix_follows_replaced_and_withdrawn_ballots(
     voted, make_user, django_capture_on_commit_callbacks
 ):
     consultation = voted(4)
-    assert live.pairwise_matrix(consultation) is not None  # built from the database
+    assert counters.pairwise_matrix(consultation) is not None  # built from the database
     citizen = make_user()
     items = [i.pk for i in consultation.items.order_by("position", "id")]
     with django_capture_on_commit_callbacks(execute=True):
@@ -179,29 +179,29 @@ def test_the_live_matrix_follows_replaced_and_withdrawn_ballots(
     first = Ballot.objects.filter(consultation=consultation).exclude(user=citizen).first()
     with django_capture_on_commit_callbacks(execute=True):
         voting.withdraw_ballot(first.user, consultation)
-    found = live.pairwise_matrix(consultation)
-    truth = live.recount_pairwise(consultation)
+    found = counters.pairwise_matrix(consultation)
+    truth = counters.recount_pairwise(consultation)
     assert found.candidates == truth.candidates
     assert (found.matrix == truth.matrix).all()
     assert found.matrix.sum() > 0
-    assert not live.reconcile_pairwise(consultation)
+    assert not counters.reconcile_pairwise(consultation)
 
 
 def test_the_live_matrix_never_travels_in_frames(voted):
     consultation = voted(3)
-    live.pairwise_matrix(consultation)
-    frame = json.dumps(live.snapshot_frame(consultation))
+    counters.pairwise_matrix(consultation)
+    frame = json.dumps(events.snapshot_frame(consultation))
     assert "pairwise" not in frame and "pairs" not in frame
 
 
 def test_a_drifted_live_matrix_is_repaired_by_reconcile(voted):
     consultation = voted(3)
-    found = live.pairwise_matrix(consultation)
+    found = counters.pairwise_matrix(consultation)
     found.matrix[0, 1] += 5
-    live.pairwise_store().replace(consultation.pk, found)
-    assert live.reconcile_pairwise(consultation)
-    repaired = live.pairwise_matrix(consultation).matrix
-    assert (repaired == live.recount_pairwise(consultation).matrix).all()
+    stores.pairwise_store().replace(consultation.pk, found)
+    assert counters.reconcile_pairwise(consultation)
+    repaired = counters.pairwise_matrix(consultation).matrix
+    assert (repaired == counters.recount_pairwise(consultation).matrix).all()
 
 
 def test_a_consultation_without_participants_still_computes(organiser):

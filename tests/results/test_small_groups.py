@@ -90,7 +90,7 @@ def lone_voter(make_user, organiser, visibility):
 
 @pytest.mark.parametrize("visibility", ["live", "after_close"])
 def test_after_close_a_lone_vote_shows_nowhere(client, make_user, organiser, visibility):
-    from consultation import live
+    from consultation.live import events
     from tests.api.conftest import ApiClient
 
     consultation, item = lone_voter(make_user, organiser, visibility)
@@ -110,14 +110,14 @@ def test_after_close_a_lone_vote_shows_nowhere(client, make_user, organiser, vis
         assert row["responses"] == {"votes": 1, "grades": 1}
     else:
         assert api.status_code == 403
-    snapshot = live.snapshot_frame(consultation)["consultation"]
+    snapshot = events.snapshot_frame(consultation)["consultation"]
     entry = snapshot["items"][str(item.pk)]
     assert entry.get("votes") is None and entry.get("grades") is None
     assert "against" not in str(snapshot["items"])
 
 
 def test_a_group_at_the_threshold_is_broken_down_everywhere(client, make_user, organiser):
-    from consultation import live
+    from consultation.live import events
     from tests.api.conftest import ApiClient
 
     consultation = make_consultation(items=2, organiser=organiser, ranking_enabled=False)
@@ -131,7 +131,7 @@ def test_a_group_at_the_threshold_is_broken_down_everywhere(client, make_user, o
     row = next(row for row in api["items"] if row["item"] == item.pk)
     expected = {"for": MIN_GROUP - 1, "against": 1, "abstain": 0}
     assert row["votes"] == expected
-    assert live.snapshot_frame(consultation)["consultation"]["items"][str(item.pk)]["votes"] == (
+    assert events.snapshot_frame(consultation)["consultation"]["items"][str(item.pk)]["votes"] == (
         expected
     )
 

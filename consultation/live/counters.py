@@ -1,0 +1,101 @@
+"""Live counters from the database: count, rebuild, read and reconcile them (and the live
+pairwise matrix). The database is the truth; the stores hold a derived view.
+"""
+
+import logging
+
+import numpy as np
+
+from consultation import queries
+from consultation.counting import RankingProfile
+from consultation.live.stores import BUILT, LiveMatrix, Unavailable, pairwise_store, store
+from consultation.models import Consultation
+from consultation.results import opendata
+
+logger = logging.getLogger(__name__)
+TOTALS = ("votes", "grades", "ballots", "comments")
+
+
+# --- counting from the database ---------------------------------------------------------
+
+
+def recount(consultation: Consultation) -> tuple[dict[str, int], set[int]]:
+    """The truth, as flat counter fields, and the set of participants."""
+    counts = {BUILT: 1}
+    for item_id, tally in queries.item_tallies(consultation).items():
+        for choice, n in tally["votes"].items():
+            counts[f"v:{item_id}:{choice}"] = n
+        for grade, n in enumerate(tally["grades"]):
+            counts[f"g:{item_id}:{grade}"] = n
+        for rank, n in enumerate(tally["ranks"], start=1):
+            counts[f"r:{item_id}:{rank}"] = n
+        counts[f"c:{item_id}"] = tally["comments"]
+    totals = queries.participation_counts(consultation)
+    for name in TOTALS:
+        counts[name] = totals[name]
+    return counts, queries.participant_ids(consultation)
+
+
+def rebuild(consultation: Consultation):
+    counts, people = recount(consultation)
+    store().replace(consultation.pk, counts, people)
+    rebuild_pairwise(consultation)
+    return counts, len(people)
+
+
+def current_counts(consultation: Consultation):
+    try:
+        found = store().read(consultation.pk)
+        return found if found is not None else rebuild(consultation)
+    except Unavailable:
+        counts, people = recount(consultation)  # correct, just slower, until Redis is back
+        return counts, len(people)
+
+
+def recount_pairwise(consultation: Consultation) -> LiveMatrix:
+    """The matrix from the database, ballots streamed in chunks (no model instances)."""
+    candidates = tuple(consultation.items.order_by("position", "id").values_list("pk", flat=True))
+    profile = RankingProfile.from_rankings(
+        candidates, opendata.rankings(consultation), consultation.ranking_size
+    )
+    ranked = np.bincount(profile.ballots[profile.ballots >= 0], minlength=len(candidates))
+    return LiveMatrix(
+        candidates, np.array(profile.pairwise(), dtype=np.int64), ranked.astype(np.int64)
+    )
+
+
+def rebuild_pairwise(consultation: Consultation) -> LiveMatrix | None:
+    if not consultation.ranking_enabled:
+        return None
+    found = recount_pairwise(consultation)
+    pairwise_store().replace(consultation.pk, found)
+    return found
+
+
+def pairwise_matrix(consultation: Consultation) -> LiveMatrix | None:
+    """The live matrix (built from the database on first use); None when ranking is off
+    or Redis is unavailable (the caller then counts from the ballots)."""
+    if not consultation.ranking_enabled:
+        return None
+    try:
+        found = pairwise_store().read(consultation.pk)
+        if found is None or len(found.candidates) != consultation.items.count():
+            found = rebuild_pairwise(consultation)
+        return found
+    except Unavailable:
+        return None
+
+
+def reconcile_pairwise(consultation: Consultation) -> bool:
+    """Repair the live matrix if it drifted from the database; True if it did."""
+    if not consultation.ranking_enabled:
+        return False
+    found = pairwise_store().read(consultation.pk)
+    if found is None:
+        return False  # never built: nothing to repair
+    truth = recount_pairwise(consultation)
+    if found.candidates == truth.candidates and np.array_equal(found.matrix, truth.matrix):
+        return False
+    pairwise_store().replace(consultation.pk, truth)
+    logger.warning("live pairwise matrix of %s repaired", consultation.slug)
+    return True

@@ -1,0 +1,275 @@
+"""After-commit hooks the domain calls, and the frames they publish: coalesced tallies,
+snapshots, debate and moderation events, status changes.
+"""
+
+import logging
+import threading
+from collections import defaultdict
+from functools import partial
+
+from django.db import transaction
+
+from consultation import permissions
+from consultation.live.counters import TOTALS, current_counts, reconcile_pairwise, recount
+from consultation.live.stores import BUILT, Unavailable, pairwise_store, store
+from consultation.models import Ballot, Comment, Consultation, Grade, Vote
+from consultation.results import small_groups
+from realtime import broadcast
+
+logger = logging.getLogger(__name__)
+
+COALESCE_SECONDS = 0.25  # at most 4 tally frames a second per consultation
+
+
+def topic(consultation_id: int) -> str:
+    return f"consultation:{consultation_id}"
+
+
+def moderation_topic(consultation_id: int) -> str:
+    return f"moderation:{consultation_id}"
+
+
+# --- frames -------------------------------------------------------------------------------
+
+
+def _tally_body(consultation: Consultation) -> dict:
+    """Hidden results: each item's comment count only. Shown: each item's tally as
+    ``small_groups.public_tally`` shapes it for the pages and the API (breakdowns of
+    small groups are None)."""
+    counts, participants = current_counts(consultation)
+    visible = permissions.results_are_public(consultation)
+    items = {}
+    for item_id in consultation.items.values_list("pk", flat=True):
+        comments = counts.get(f"c:{item_id}", 0)
+        if not visible:
+            items[str(item_id)] = {"comments": comments}
+            continue
+        tally = {
+            "comments": comments,
+            "votes": {c: counts.get(f"v:{item_id}:{c}", 0) for c in Vote.Choice.values},
+            "grades": [counts.get(f"g:{item_id}:{g}", 0) for g in range(consultation.grade_scale)],
+            "ranks": [
+                counts.get(f"r:{item_id}:{r}", 0) for r in range(1, consultation.ranking_size + 1)
+            ],
+        }
+        items[str(item_id)] = small_groups.public_tally(tally, counts.get("ballots", 0))
+    participation = {"participants": participants, **{n: counts.get(n, 0) for n in TOTALS}}
+    return {"results_visible": visible, "participation": participation, "items": items}
+
+
+def snapshot_frame(consultation: Consultation) -> dict:
+    # Read the sequence number first: the counts read after it include every frame up
+    # to it, so a client may drop any frame numbered at or below the snapshot's.
+    seq = broadcast.current_seq(topic(consultation.pk))
+    body = _tally_body(consultation)
+    return {
+        "type": "snapshot",
+        "stream": "public",
+        "seq": seq,
+        "consultation": {"slug": consultation.slug, "status": consultation.status, **body},
+    }
+
+
+def publish_tally(consultation_id: int) -> int | None:
+    consultation = Consultation.objects.filter(pk=consultation_id).first()
+    if consultation is None:
+        return None
+    body = _tally_body(consultation)
+    del body["results_visible"]
+    return broadcast.publish(topic(consultation_id), {"type": "tally", "stream": "public", **body})
+
+
+pending_timers: set[threading.Timer] = set()
+
+
+def request_tally(consultation_id: int) -> None:
+    """Coalesce: the first change in a 250 ms window schedules one tally frame."""
+    if store().claim_flush(consultation_id):
+        timer = threading.Timer(COALESCE_SECONDS, _flush, args=(consultation_id,))
+        timer.daemon = True
+        pending_timers.add(timer)
+        timer.start()
+
+
+def wait_for_pending_tallies(timeout: float = 2.0) -> None:
+    """Let scheduled tally frames go out (process shutdown, end of a test)."""
+    for timer in list(pending_timers):
+        timer.join(timeout)
+
+
+def _flush(consultation_id: int) -> None:
+    from django.db import connection
+
+    try:
+        # Release before reading: a change committed after this point schedules the
+        # next frame; one committed before it is in the counts read below.
+        store().release_flush(consultation_id)
+        publish_tally(consultation_id)
+    except Unavailable:
+        pass
+    except Exception:
+        logger.exception("tally flush for consultation %s failed", consultation_id)
+    finally:
+        connection.close()  # this timer thread ends here: do not leave its connection open
+        pending_timers.difference_update(
+            {t for t in pending_timers if not t.is_alive() or t is threading.current_thread()}
+        )
+
+
+# --- after-commit hooks called by the domain -------------------------------------------
+
+
+def after_commit(function, *args) -> None:
+    """Queue ``function(*args)`` for after the commit; never let it fail the write."""
+    transaction.on_commit(partial(_guarded, function, *args), robust=True)
+
+
+def _guarded(function, *args):
+    try:
+        function(*args)
+    except Unavailable:
+        pass  # counted in the database; the counters are rebuilt when Redis returns
+    except Exception:
+        logger.exception("live update %s failed (the write itself stands)", function.__name__)
+
+
+def _still_takes_part(consultation_id: int, user_id: int) -> bool:
+    return (
+        Vote.objects.filter(item__consultation_id=consultation_id, user_id=user_id).exists()
+        or Grade.objects.filter(item__consultation_id=consultation_id, user_id=user_id).exists()
+        or Ballot.objects.filter(consultation_id=consultation_id, user_id=user_id).exists()
+        or Comment.objects.filter(item__consultation_id=consultation_id, author_id=user_id).exists()
+    )
+
+
+def _changed(cid, user_id, deltas, *, removed: bool):
+    remove = user_id if removed and not _still_takes_part(cid, user_id) else None
+    store().apply(cid, deltas, add=None if removed else user_id, remove=remove)
+    request_tally(cid)
+
+
+def choice_changed(kind: str, cid: int, item_id: int, user_id: int, old, new) -> None:
+    """A vote ("v") or grade ("g") went from ``old`` to ``new`` (None: absent)."""
+    total = "votes" if kind == "v" else "grades"
+    deltas = defaultdict(int)
+    if old is not None:
+        deltas[f"{kind}:{item_id}:{old}"] -= 1
+        deltas[total] -= 1
+    if new is not None:
+        deltas[f"{kind}:{item_id}:{new}"] += 1
+        deltas[total] += 1
+    _changed(cid, user_id, deltas, removed=new is None)
+
+
+def ballot_changed(cid: int, user_id: int, old: list[int] | None, new: list[int] | None) -> None:
+    deltas = defaultdict(int)
+    for rank, item_id in enumerate(old or [], start=1):
+        deltas[f"r:{item_id}:{rank}"] -= 1
+    for rank, item_id in enumerate(new or [], start=1):
+        deltas[f"r:{item_id}:{rank}"] += 1
+    deltas["ballots"] += (new is not None) - (old is not None)
+    _changed(cid, user_id, deltas, removed=new is None)
+    pairwise_changed(cid, old, new)
+
+
+def _comment_payload(comment: Comment) -> dict:
+    return {
+        "id": comment.pk,
+        "item": comment.item_id,
+        "parent": comment.parent_id,
+        "stance": comment.stance,
+        "author": comment.author.display_name if comment.author else None,
+        "body": comment.body,
+        "created_at": comment.created_at.isoformat(),
+        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
+    }
+
+
+def moderation_frame(comment: Comment, event: str) -> dict:
+    payload = {**_comment_payload(comment), "event": event, "url": comment.item.get_absolute_url()}
+    return {"type": "moderation.comment", "stream": "moderation", "comment": payload}
+
+
+def comment_posted(comment_id: int) -> None:
+    comment = Comment.objects.select_related("author", "item__consultation").get(pk=comment_id)
+    cid = comment.item.consultation_id
+    store().apply(cid, {f"c:{comment.item_id}": 1, "comments": 1}, add=comment.author_id)
+    frame = {"type": "comment.posted", "stream": "public", "comment": _comment_payload(comment)}
+    broadcast.publish(topic(cid), frame)
+    broadcast.publish(moderation_topic(cid), moderation_frame(comment, "posted"))
+    request_tally(cid)
+
+
+def comment_edited(comment_id: int) -> None:
+    comment = Comment.objects.select_related("author", "item__consultation").get(pk=comment_id)
+    cid = comment.item.consultation_id
+    frame = {"type": "comment.edited", "stream": "public", "comment": _comment_payload(comment)}
+    broadcast.publish(topic(cid), frame)
+    broadcast.publish(moderation_topic(cid), moderation_frame(comment, "edited"))
+
+
+def comment_hidden(comment_id: int, reason: str) -> None:
+    comment = Comment.objects.select_related("item").get(pk=comment_id)
+    cid = comment.item.consultation_id
+    store().apply(cid, {f"c:{comment.item_id}": -1, "comments": -1})
+    frame = {
+        "type": "comment.hidden",
+        "stream": "public",
+        "comment": {"id": comment.pk, "item": comment.item_id, "reason": reason},
+    }
+    broadcast.publish(topic(cid), frame)
+    request_tally(cid)
+
+
+def status_changed(consultation_id: int) -> None:
+    consultation = Consultation.objects.get(pk=consultation_id)
+    frame = {
+        "type": "consultation.status",
+        "stream": "public",
+        "status": consultation.status,
+        "closes_at": consultation.closes_at.isoformat() if consultation.closes_at else None,
+        "results_visible": permissions.results_are_public(consultation),
+    }
+    broadcast.publish(topic(consultation_id), frame)
+    # Closing may reveal results that were hidden during the vote.
+    publish_tally(consultation_id)
+
+
+def pairwise_changed(cid: int, old: list[int] | None, new: list[int] | None) -> None:
+    """A ranking ballot went from ``old`` to ``new`` (item ids, best first; None: absent)."""
+    pairwise_store().apply(cid, old, new)
+
+
+# --- repairing drift (the periodic job and the resync) -------------------------------------
+
+
+def reconcile(consultation: Consultation) -> dict[str, tuple[int, int]]:
+    """Compare the live counters with a recount; repair and report what differed."""
+    truth, people = recount(consultation)
+    found = store().read(consultation.pk)
+    live, live_people = found if found is not None else ({}, -1)
+    drift = {
+        field: (live.get(field, 0), value)
+        for field, value in truth.items()
+        if field != BUILT and live.get(field, 0) != value
+    }
+    drift.update(
+        {field: (value, 0) for field, value in live.items() if field not in truth and value}
+    )
+    if live_people != len(people):
+        drift["participants"] = (live_people, len(people))
+    if drift:
+        store().replace(consultation.pk, truth, people)
+        logger.warning("live counters of %s repaired: %s", consultation.slug, drift)
+        publish_tally(consultation.pk)
+    reconcile_pairwise(consultation)
+    return drift
+
+
+def reconcile_all() -> dict[str, dict]:
+    report = {}
+    for consultation in Consultation.objects.filter(status=Consultation.Status.OPEN):
+        drift = reconcile(consultation)
+        if drift:
+            report[consultation.slug] = {k: list(v) for k, v in drift.items()}
+    return report

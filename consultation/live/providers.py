@@ -1,0 +1,114 @@
+"""The websocket streams of a consultation, plugged into ``realtime.topics``: who may follow
+which topic (a draft is answered like an unknown slug), snapshots, and the resync after a
+Redis outage.
+"""
+
+import logging
+import threading
+
+from django.utils import timezone
+
+from consultation import permissions
+from consultation.live.counters import rebuild
+from consultation.live.events import (
+    moderation_frame,
+    moderation_topic,
+    pending_timers,
+    reconcile,
+    snapshot_frame,
+    topic,
+)
+from consultation.models import Comment, Consultation
+from realtime import broadcast
+from realtime.topics import NOT_ALLOWED, NOT_FOUND, Access, Provider, register
+
+logger = logging.getLogger(__name__)
+
+# --- websocket providers ----------------------------------------------------------------
+
+
+def _consultation_from_topic(name: str) -> Consultation:
+    return Consultation.objects.get(pk=int(name.split(":", 1)[1]))
+
+
+# A consultation its visitor may not see (a draft) is answered as one that does not
+# exist, as the pages answer 404 for both: a different close code would tell that a
+# draft of that address exists.
+
+
+def _resolve_public(user, slug: str) -> Access:
+    consultation = Consultation.objects.filter(slug=slug).first()
+    if consultation is None or not permissions.can_view(user, consultation):
+        return Access(None, NOT_FOUND)
+    return Access(topic(consultation.pk))
+
+
+def _resolve_moderation(user, slug: str) -> Access:
+    consultation = Consultation.objects.filter(slug=slug).first()
+    if consultation is None:
+        return Access(None, NOT_FOUND)
+    if permissions.can_moderate(user, consultation):
+        return Access(moderation_topic(consultation.pk))
+    if not permissions.can_view(user, consultation):
+        return Access(None, NOT_FOUND)
+    return Access(None, NOT_ALLOWED)
+
+
+def _moderation_snapshot(name: str) -> dict:
+    consultation = _consultation_from_topic(name)
+    seq = broadcast.current_seq(name)
+    latest = (
+        Comment.objects.filter(item__consultation=consultation, deleted_at__isnull=True)
+        .select_related("author", "item__consultation")
+        .order_by("-created_at")[:20]
+    )
+    return {
+        "type": "moderation.snapshot",
+        "stream": "moderation",
+        "seq": seq,
+        "queue": [moderation_frame(c, "posted")["comment"] for c in latest],
+        "at": timezone.now().isoformat(),
+    }
+
+
+RESYNC_SETTLE_SECONDS = 2.0
+
+
+def _resync(name: str) -> None:
+    """After an outage: rebuild from the database now, and check again shortly.
+
+    Changes committed while the rebuild reads the database can be overwritten by
+    it; the second look, a moment later, repairs them (and says so in the log).
+    """
+    consultation = _consultation_from_topic(name)
+    rebuild(consultation)
+    timer = threading.Timer(RESYNC_SETTLE_SECONDS, _settle, args=(consultation.pk,))
+    timer.daemon = True
+    pending_timers.add(timer)
+    timer.start()
+
+
+def _settle(consultation_id: int) -> None:
+    from django.db import connection
+
+    try:
+        consultation = Consultation.objects.filter(pk=consultation_id).first()
+        if consultation is not None:
+            reconcile(consultation)
+    except Exception:
+        logger.exception("settling the counters of consultation %s failed", consultation_id)
+    finally:
+        connection.close()
+        pending_timers.discard(threading.current_thread())
+
+
+def register_providers() -> None:
+    register(
+        "consultation",
+        Provider(
+            resolve=_resolve_public,
+            snapshot=lambda name: snapshot_frame(_consultation_from_topic(name)),
+            resync=_resync,
+        ),
+    )
+    register("moderation", Provider(resolve=_resolve_moderation, snapshot=_moderation_snapshot))
