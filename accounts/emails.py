@@ -7,6 +7,10 @@ only *queue* messages; ``accounts.tasks.send_email`` delivers them with retries.
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 
+from config.celery import app
+
+SEND_EMAIL = "accounts.tasks.send_email"
+
 
 def serialise(message: EmailMessage) -> dict:
     html = None
@@ -38,7 +42,7 @@ def build(payload: dict) -> EmailMultiAlternatives:
 
 
 def send_later(message: EmailMessage) -> None:
-    from accounts.tasks import send_email
-
+    """Queue ``message`` for the worker once the current transaction commits. By the
+    task's name: ``accounts.tasks`` imports this module, not the other way round."""
     payload = serialise(message)
-    transaction.on_commit(lambda: send_email.delay(payload))
+    transaction.on_commit(lambda: app.send_task(SEND_EMAIL, args=[payload]))

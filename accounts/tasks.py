@@ -5,7 +5,9 @@ from celery import shared_task
 from accounts import emails, lifecycle
 
 
-@shared_task(bind=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=8)
+@shared_task(
+    name=emails.SEND_EMAIL, bind=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=8
+)
 def send_email(self, payload: dict) -> int:
     return emails.build(payload).send()
 

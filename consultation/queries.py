@@ -10,7 +10,9 @@ from collections import Counter, defaultdict
 from django.db.models import Count
 
 from consultation.models import Ballot, BallotEntry, Comment, Consultation, Grade, Item, Vote
-from consultation.participation.debate import DISPLAY_DEPTH
+
+# Replies deeper than this are shown at this depth (still as replies to their parent).
+DISPLAY_DEPTH = 4
 
 
 def participant_ids(consultation: Consultation) -> set[int]:

@@ -5,6 +5,7 @@ from django.db import InterfaceError, OperationalError
 from redis.exceptions import RedisError
 
 from config.cache import degradable
+from consultation import jobs
 from consultation.errors import Refused
 from consultation.live import events
 from consultation.organising import lifecycle
@@ -46,7 +47,7 @@ def _computed(consultation_id: int, kind: str) -> dict:
     return {"consultation": consultation_id, "kind": kind, "changed": row.changed}
 
 
-@shared_task(**RESULT_JOB)
+@shared_task(name=jobs.COMPUTE_FINAL_RESULTS, **RESULT_JOB)
 def compute_final_results(consultation_id: int) -> dict:
     """On close: build the open-data files, count every enabled method from them, store,
     and e-mail the organisers a link to review (only when the stored results changed)."""

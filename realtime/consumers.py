@@ -36,7 +36,7 @@ def _flow_control(send) -> asyncio.Event | None:
 
 
 def _seq_of(text: str) -> int:
-    # Frames from the hub start with '{"seq": N, ' (see broadcast.splice_seq).
+    # Frames from the hub start with '{"seq": N, ' (see realtime.redis.splice_seq).
     return int(text[8 : text.index(",")])
 
 

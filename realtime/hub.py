@@ -20,7 +20,8 @@ from collections import defaultdict
 
 from django.conf import settings
 
-from realtime import broadcast, topics
+from realtime import redis as link
+from realtime import topics
 
 logger = logging.getLogger(__name__)
 RECONNECT_SECONDS = 1.0
@@ -52,7 +53,7 @@ class Hub:
         self.sockets[topic].add(socket)
         if user_id:
             self.by_user[user_id].add(socket)
-        if broadcast.uses_redis():
+        if link.uses_redis():
             self._ensure_listener()
             await self._subscribe(topic)
 
@@ -78,7 +79,7 @@ class Hub:
             del self.sockets[topic]
             self._snapshots.pop(topic, None)
             self._generation.pop(topic, None)
-            if broadcast.uses_redis():
+            if link.uses_redis():
                 await self._unsubscribe(topic)
 
     async def deliver(self, topic: str, text: str) -> None:
@@ -151,7 +152,7 @@ class Hub:
         with self._seq_lock:
             self._seq[topic] += 1
             seq = self._seq[topic]
-        text = broadcast.splice_seq(seq, body)
+        text = link.splice_seq(seq, body)
         self._from_any_thread(self.deliver(topic, text))
         return seq
 
@@ -199,7 +200,7 @@ class Hub:
             settings.REDIS_URL, socket_connect_timeout=2, health_check_interval=10
         )
         pubsub = client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(broadcast.CONTROL_CHANNEL)
+        await pubsub.subscribe(link.CONTROL_CHANNEL)
         return client, pubsub
 
     async def _subscribe(self, topic: str) -> None:
@@ -208,7 +209,7 @@ class Hub:
         self._subscribed.add(topic)
         if self._pubsub is not None:
             try:
-                await self._pubsub.subscribe(broadcast.CHANNEL_PREFIX + topic)
+                await self._pubsub.subscribe(link.CHANNEL_PREFIX + topic)
             except Exception as error:
                 logger.warning("subscribe %s failed (will retry): %s", topic, error)
 
@@ -216,12 +217,12 @@ class Hub:
         self._subscribed.discard(topic)
         if self._pubsub is not None:
             try:
-                await self._pubsub.unsubscribe(broadcast.CHANNEL_PREFIX + topic)
+                await self._pubsub.unsubscribe(link.CHANNEL_PREFIX + topic)
             except Exception as error:
                 logger.warning("unsubscribe %s failed: %s", topic, error)
 
     async def _listen(self) -> None:
-        prefix = broadcast.CHANNEL_PREFIX
+        prefix = link.CHANNEL_PREFIX
         reconnecting = False
         while True:
             client = None
@@ -234,7 +235,7 @@ class Hub:
                     await self._pubsub.subscribe(prefix + topic)
                 if reconnecting:
                     logger.info("redis is back: resynchronising %d topics", len(self._subscribed))
-                    broadcast.mark_up()
+                    link.mark_up()
                     asyncio.get_running_loop().create_task(self._resync_all())
                 self.redis_up = True
                 reconnecting = False
@@ -243,11 +244,11 @@ class Hub:
                         continue
                     channel = message["channel"].decode()
                     data = message["data"].decode()
-                    if channel == broadcast.CONTROL_CHANNEL:
+                    if channel == link.CONTROL_CHANNEL:
                         await self._control(data)
                         continue
                     seq, _, body = data.partition("|")
-                    await self.deliver(channel[len(prefix) :], broadcast.splice_seq(int(seq), body))
+                    await self.deliver(channel[len(prefix) :], link.splice_seq(int(seq), body))
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -267,7 +268,7 @@ class Hub:
     async def _on_reconnect(self, connection) -> None:
         logger.info("redis pub/sub reconnected: resynchronising")
         self.redis_up = True
-        broadcast.mark_up()
+        link.mark_up()
         asyncio.get_running_loop().create_task(self._resync_all(delay=0.2))
 
     async def _resync_all(self, delay: float = 0.0) -> None:

@@ -71,7 +71,7 @@ def _fresh_live_state():
     after a rollback: start each test clean, and let its pending tally frames go out
     before the database is closed to it."""
     from consultation.live import events, stores
-    from realtime import broadcast
+    from realtime import redis as link
     from realtime.hub import hub
 
     stores._memory.__init__()
@@ -79,7 +79,7 @@ def _fresh_live_state():
     hub._seq.clear()
     hub.forget_snapshots()
     if settings.REDIS_URL:
-        client = broadcast.redis_client()
+        client = link.redis_client()
         keys = [*client.scan_iter("agora:live:*"), *client.scan_iter("agora:rt:seq:*")]
         if keys:
             client.delete(*keys)

@@ -43,7 +43,7 @@ from consultation.api.schemas import (
 from consultation.live import events
 from consultation.models import Comment, Consultation, Item, Publication
 from consultation.participation import debate, voting
-from consultation.participation.debate import DISPLAY_DEPTH
+from consultation.queries import DISPLAY_DEPTH
 from consultation.results import reading, small_groups
 
 api = AgoraAPI(

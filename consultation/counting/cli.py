@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from consultation.counting.explain import explain
 from consultation.counting.methods import METHODS, compute, kind_of, methods_for
 from consultation.counting.opendata import (
     RESULTS_FORMAT,
@@ -122,7 +123,7 @@ def readable(result: Result, lang: str = "fr", names: dict[int, str] | None = No
             lines.append(f"{rank:>3}. {name}{tie}  {_score_text(result.scores[item])}")
     lines += ["", "Why:" if en else "Pourquoi :"]
     for a, b in zip(result.order, result.order[1:], strict=False):
-        lines.append(f"  - {result.explain(a, b, lang, names)}")
+        lines.append(f"  - {explain(result, a, b, lang, names)}")
     return "\n".join(lines)
 
 

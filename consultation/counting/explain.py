@@ -7,10 +7,13 @@ so a Result read back from published JSON explains itself the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from consultation.counting.majority_judgment import compare
+from consultation.counting.texts import render
 
 if TYPE_CHECKING:
     from consultation.counting.result import Result
@@ -107,8 +110,6 @@ def _key(votes: dict, item: int) -> Any:
 
 
 def _majority_judgment(result: Result, first: int, second: int) -> dict[str, Any]:
-    from consultation.counting.majority_judgment import compare
-
     s1, s2 = result.scores[first], result.scores[second]
     outcome = compare(np.array(s1["profile"]), np.array(s2["profile"]))
     numbers = {
@@ -146,3 +147,13 @@ _EXPLAINERS: dict[str, Callable[[Result, int, int], dict[str, Any]]] = {
     "instant_runoff": _irv,
     "majority_judgment": _majority_judgment,
 }
+
+
+def explain(
+    result: Result, a: int, b: int, lang: str = "fr", names: Mapping[int, str] | None = None
+) -> str:
+    """``explain_data`` as a sentence in French ("fr") or English ("en").
+
+    ``names`` maps item ids to titles; without it items are called by their id.
+    """
+    return render(explain_data(result, a, b), lang, names)

@@ -45,27 +45,6 @@ class Result:
     def tied(self, a: int, b: int) -> bool:
         return any(a in tier and b in tier for tier in self.tiers)
 
-    def explain_data(self, a: int, b: int) -> dict[str, Any]:
-        """Why the earlier of ``a``/``b`` is before the other, as ``{"code": ..., params}``.
-
-        ``first`` and ``second`` in the answer name the items in result order (so asking
-        about a pair the wrong way round explains the real order).
-        """
-        from consultation.counting.explain import explain_data
-
-        return explain_data(self, a, b)
-
-    def explain(
-        self, a: int, b: int, lang: str = "fr", names: Mapping[int, str] | None = None
-    ) -> str:
-        """The same explanation as a sentence in French ("fr") or English ("en").
-
-        ``names`` maps item ids to titles; without it items are called by their id.
-        """
-        from consultation.counting.texts import render
-
-        return render(self.explain_data(a, b), lang, names)
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-able and deterministic: string keys, items in display order."""
         return {
@@ -86,8 +65,8 @@ class Result:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Result:
         """The Result a ``to_dict()`` document describes (e.g. read from results.json), so
-        that published results explain themselves: ``from_dict(r.to_dict()).explain(a, b)``
-        is ``r.explain(a, b)``. Score keys become ints again; details stay as read."""
+        that published results explain themselves: ``explain(from_dict(r.to_dict()), a, b)``
+        is ``explain(r, a, b)``. Score keys become ints again; details stay as read."""
         return cls(
             method=data["method"],
             candidates=tuple(data["candidates"]),

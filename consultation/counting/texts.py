@@ -1,7 +1,7 @@
 """Explanation sentences in French and English, keyed by reason code.
 
 This package has no Django, hence no gettext: the two languages live here. The site can
-also render ``Result.explain_data()`` itself.
+also render ``explain.explain_data()`` itself.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ _ITEM = {"fr": "l’élément {}", "en": "item {}"}
 def render(
     data: Mapping[str, Any], lang: str = "fr", names: Mapping[int, str] | None = None
 ) -> str:
-    """The sentence for ``Result.explain_data()`` output, with its actual numbers."""
+    """The sentence for ``explain.explain_data()`` output, with its actual numbers."""
     if lang not in LANGUAGES:
         raise ValueError(f"unsupported language {lang!r} (expected fr or en)")
     params = {k: _format(k, v, lang, data) for k, v in data.items()}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realtime import broadcast
+from realtime import redis as link
 
 BUILT = "_built"
 
@@ -71,12 +71,12 @@ class RedisStore:
         return f"agora:live:{cid}:counts", f"agora:live:{cid}:people"
 
     def _run(self, work):
-        if not broadcast.redis_ok():
+        if not link.redis_ok():
             raise Unavailable
         try:
-            return work(broadcast.redis_client())
+            return work(link.redis_client())
         except Exception as error:
-            broadcast.mark_down(error)
+            link.mark_down(error)
             raise Unavailable from error
 
     def apply(self, cid, deltas, add=None, remove=None):
@@ -133,7 +133,7 @@ _memory = MemoryStore()
 
 
 def store():
-    return RedisStore() if broadcast.uses_redis() else _memory
+    return RedisStore() if link.uses_redis() else _memory
 
 
 # --- live pairwise matrix (ranking ballots) -----------------------------------------------
@@ -275,4 +275,4 @@ _pairwise_memory = PairwiseMemoryStore()
 
 
 def pairwise_store():
-    return PairwiseRedisStore() if broadcast.uses_redis() else _pairwise_memory
+    return PairwiseRedisStore() if link.uses_redis() else _pairwise_memory

@@ -9,12 +9,12 @@ same transaction.
 
 import contextlib
 import logging
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consultation import jobs
 from consultation.errors import Conflict
 from consultation.live import events
 from consultation.models import Consultation
@@ -57,15 +57,9 @@ def transition(consultation_id: int, to: str, *, reason: str = "", now=None) -> 
         events.after_commit(events.status_changed, consultation.pk)
         if to == Status.CLOSED:
             # Every way of closing (organiser, periodic job) comes through here.
-            transaction.on_commit(partial(_queue_final_results, consultation.pk), robust=True)
+            jobs.queue_final(consultation.pk)
     logger.info("consultation %s: %s", consultation.slug, to)
     return consultation
-
-
-def _queue_final_results(consultation_id: int) -> None:
-    from consultation.tasks import compute_final_results
-
-    compute_final_results.delay(consultation_id)
 
 
 def _check_ready(consultation, to, now) -> None:

@@ -10,8 +10,6 @@ from consultation.live import events
 from consultation.models import Comment, CommentReaction, CommentRevision, Item
 
 MAX_LENGTH = 5000
-# Replies deeper than this are shown at this depth (still as replies to their parent).
-DISPLAY_DEPTH = 4
 
 
 def _clean(body, stance) -> tuple[str, str]:

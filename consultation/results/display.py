@@ -19,6 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from consultation.counting import METHODS, Result
+from consultation.counting.explain import explain
 from consultation.models import Consultation
 from consultation.results import charts, computing, reading, small_groups
 
@@ -171,7 +172,7 @@ def _entries(result: Result, items: Items, small: dict[int, int]) -> list[Entry]
 def _explanations(result: Result, items: Items) -> list[str]:
     names = items.names()
     lang = language()
-    return [result.explain(a, b, lang, names) for a, b in itertools.pairwise(result.order)]
+    return [explain(result, a, b, lang, names) for a, b in itertools.pairwise(result.order)]
 
 
 def _section(name: str, result: Result, items: Items, prefix: str, small: dict) -> Section:

@@ -39,7 +39,7 @@ TEMPLATES = "consultation/organiser/"
 SCHEDULE_FIELD_OF = {"opens_in_past": "opens_at", "closes_in_past": "closes_at"}
 
 
-def _managed(request, slug) -> Consultation:
+def managed_consultation(request, slug) -> Consultation:
     consultation = get_object_or_404(Consultation, slug=slug)
     if not permissions.can_manage(request.user, consultation):
         if not permissions.can_view(request.user, consultation):
@@ -49,7 +49,7 @@ def _managed(request, slug) -> Consultation:
     return consultation
 
 
-def _page(request, template, consultation, status=200, **context):
+def organiser_page(request, template, consultation, status=200, **context):
     context["consultation"] = consultation
     context["preparing"] = consultations.is_preparing(consultation)
     return render(request, TEMPLATES + template, context, status=status)
@@ -101,7 +101,7 @@ def _status(form) -> int:
 @login_required
 @mfa_required
 def manage(request, slug):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     return _overview(request, consultation)
 
 
@@ -112,7 +112,7 @@ def _overview(request, consultation, error=None, status=200):
         "comments": Comment.objects.filter(item__consultation=consultation).count(),
         "moderators": consultation.memberships.filter(role=Membership.Role.MODERATOR).count(),
     }
-    return _page(
+    return organiser_page(
         request,
         "manage.html",
         consultation,
@@ -127,7 +127,7 @@ def _overview(request, consultation, error=None, status=200):
 @mfa_required
 @require_http_methods(["GET", "POST"])
 def edit(request, slug):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     form = ConsultationForm(request.POST or None, instance=consultation)
     status = 200
     if request.method == "POST":
@@ -147,7 +147,7 @@ def edit(request, slug):
                 messages.success(request, _("Changes saved."))
                 return redirect("organiser:manage", slug=consultation.slug)
         consultation.refresh_from_db()  # the form wrote unsaved values on the instance
-    return _page(request, "consultation_form.html", consultation, status=status, form=form)
+    return organiser_page(request, "consultation_form.html", consultation, status=status, form=form)
 
 
 # --- Items ---------------------------------------------------------------------------
@@ -156,12 +156,12 @@ def edit(request, slug):
 @login_required
 @mfa_required
 def items(request, slug):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     return _items_page(request, consultation)
 
 
 def _items_page(request, consultation, error=None, status=200):
-    return _page(
+    return organiser_page(
         request,
         "items.html",
         consultation,
@@ -175,7 +175,7 @@ def _items_page(request, consultation, error=None, status=200):
 @mfa_required
 @require_http_methods(["GET", "POST"])
 def item_add(request, slug):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     return _item_form(request, consultation, None)
 
 
@@ -183,7 +183,7 @@ def item_add(request, slug):
 @mfa_required
 @require_http_methods(["GET", "POST"])
 def item_edit(request, slug, item_id):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     item = get_object_or_404(consultation.items, pk=item_id)
     return _item_form(request, consultation, item)
 
@@ -205,14 +205,16 @@ def _item_form(request, consultation, item):
             else:
                 messages.success(request, _("Item saved."))
                 return redirect("organiser:items", slug=consultation.slug)
-    return _page(request, "item_form.html", consultation, status=status, form=form, item=item)
+    return organiser_page(
+        request, "item_form.html", consultation, status=status, form=form, item=item
+    )
 
 
 @login_required
 @mfa_required
 @require_http_methods(["GET", "POST"])
 def item_delete(request, slug, item_id):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     item = get_object_or_404(consultation.items, pk=item_id)
     error, status = None, 200
     if request.method == "POST":
@@ -223,14 +225,16 @@ def item_delete(request, slug, item_id):
         else:
             messages.success(request, _("Item deleted."))
             return redirect("organiser:items", slug=consultation.slug)
-    return _page(request, "item_delete.html", consultation, status=status, item=item, error=error)
+    return organiser_page(
+        request, "item_delete.html", consultation, status=status, item=item, error=error
+    )
 
 
 @login_required
 @mfa_required
 @require_POST
 def item_move(request, slug, item_id):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     item = get_object_or_404(consultation.items, pk=item_id)
     try:
         consultations.move_item(item, request.POST.get("direction", ""))
@@ -243,7 +247,7 @@ def item_move(request, slug, item_id):
 @mfa_required
 @require_http_methods(["GET", "POST"])
 def import_items(request, slug):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     form = ImportForm(request.POST or None, request.FILES or None)
     report, error, status = None, None, 200
     if request.method == "POST":
@@ -273,7 +277,7 @@ def import_items(request, slug):
                         )
                     return redirect("organiser:items", slug=consultation.slug)
                 status = 422
-    return _page(
+    return organiser_page(
         request, "import.html", consultation, status=status, form=form, report=report, error=error
     )
 
@@ -285,7 +289,7 @@ def import_items(request, slug):
 @mfa_required
 @require_http_methods(["GET", "POST"])
 def schedule(request, slug):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     form = ScheduleForm(
         request.POST or None,
         initial={"opens_at": consultation.opens_at, "closes_at": consultation.closes_at},
@@ -303,11 +307,11 @@ def schedule(request, slug):
             else:
                 messages.success(request, _("The consultation is scheduled."))
                 return redirect("organiser:manage", slug=consultation.slug)
-    return _page(request, "schedule.html", consultation, status=status, form=form)
+    return organiser_page(request, "schedule.html", consultation, status=status, form=form)
 
 
 def _transition(request, slug, action, success_message):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     try:
         action(consultation)
     except Refused as refusal:
@@ -339,7 +343,7 @@ def back_to_draft(request, slug):
 @mfa_required
 @require_http_methods(["GET", "POST"])
 def close(request, slug):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     form = CloseEarlyForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -353,7 +357,7 @@ def close(request, slug):
             else:
                 messages.success(request, _("The consultation is closed."))
                 return redirect("organiser:manage", slug=consultation.slug)
-    return _page(request, "close.html", consultation, status=status, form=form)
+    return organiser_page(request, "close.html", consultation, status=status, form=form)
 
 
 # --- Team ------------------------------------------------------------------------------
@@ -363,7 +367,7 @@ def close(request, slug):
 @mfa_required
 @require_http_methods(["GET", "POST"])
 def team(request, slug):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     form = MemberForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -384,7 +388,7 @@ def team(request, slug):
 
 def _team_page(request, consultation, form, error=None, status=200):
     members = consultation.memberships.select_related("user").order_by("role", "created_at")
-    return _page(
+    return organiser_page(
         request, "team.html", consultation, status=status, form=form, members=members, error=error
     )
 
@@ -393,7 +397,7 @@ def _team_page(request, consultation, form, error=None, status=200):
 @mfa_required
 @require_POST
 def team_remove(request, slug, membership_id):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     try:
         consultations.remove_member(consultation, membership_id)
     except Refused as refusal:

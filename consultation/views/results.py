@@ -9,7 +9,6 @@ request: "compute now" queues the job.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,12 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import mfa_required
-from consultation import permissions, tasks
+from consultation import jobs, permissions
 from consultation.counting import METHODS
 from consultation.errors import Refused
 from consultation.organising.forms import OfficialResponseForm, PublishForm
 from consultation.results import display, publishing, reading
-from consultation.views.organiser import _managed, _page
+from consultation.views.organiser import managed_consultation, organiser_page
 from consultation.views.public import get_consultation
 
 TEMPLATES = "consultation/results/"
@@ -135,7 +134,7 @@ def _review_page(request, consultation, *, status=200, error=None, bound=None, p
     try:
         review = reading.review_results(request.user, consultation)
     except Refused as refusal:
-        return _page(
+        return organiser_page(
             request, "results.html", consultation, status=refusal.status, error=refusal.message
         )
     drafts = {pk: {"text": r.text, "text_en": r.text_en} for pk, r in review.responses.items()}
@@ -153,7 +152,7 @@ def _review_page(request, consultation, *, status=200, error=None, bound=None, p
         )
         forms.append({"item": item, "response": response, "form": form})
     new_version = review.latest is not None
-    return _page(
+    return organiser_page(
         request,
         "results.html",
         consultation,
@@ -172,7 +171,7 @@ def _review_page(request, consultation, *, status=200, error=None, bound=None, p
 @mfa_required
 @require_safe
 def review(request, slug):
-    return _review_page(request, _managed(request, slug))
+    return _review_page(request, managed_consultation(request, slug))
 
 
 @login_required
@@ -180,11 +179,10 @@ def review(request, slug):
 @require_POST
 def compute_now(request, slug):
     """Queue the final count (after the commit): the request never counts."""
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     if not permissions.can_review_results(request.user, consultation):
         return _review_page(request, consultation)  # says why, with its status
-    consultation_id = consultation.pk
-    transaction.on_commit(lambda: tasks.compute_final_results.delay(consultation_id))
+    jobs.queue_final(consultation.pk)
     messages.success(
         request, _("The count is queued. Reload this page in a moment to see the results.")
     )
@@ -195,7 +193,7 @@ def compute_now(request, slug):
 @mfa_required
 @require_POST
 def respond(request, slug, item_id):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     item = get_object_or_404(consultation.items, pk=item_id)
     item.consultation = consultation
     form = OfficialResponseForm(request.POST, auto_id=f"response{item.pk}_%s")
@@ -222,7 +220,7 @@ def respond(request, slug, item_id):
 @mfa_required
 @require_POST
 def publish(request, slug):
-    consultation = _managed(request, slug)
+    consultation = managed_consultation(request, slug)
     new_version = reading.latest_version(consultation) is not None
     form = PublishForm(request.POST, new_version=new_version)
     if not form.is_valid():

@@ -15,6 +15,7 @@ from consultation.counting import (
     majority_judgment,
     schulze,
 )
+from consultation.counting.explain import explain, explain_data
 from tests.counting.helpers import (
     SCHULZE_45,
     SCHULZE_45_PAIRWISE,
@@ -46,11 +47,11 @@ def test_schulze_45_voter_example_has_no_condorcet_winner():
 
 def test_schulze_explains_e_before_a_with_the_paths_of_the_paper():
     profile, ids = letters_profile(SCHULZE_45)
-    data = schulze(profile).explain_data(ids["E"], ids["A"])
+    data = explain_data(schulze(profile), ids["E"], ids["A"])
     assert data["code"] == "schulze.path"
     assert (data["path_first"], data["path_second"]) == (25, 24)
     assert (data["direct_first"], data["direct_second"]) == (23, 22)
-    assert "25" in schulze(profile).explain(ids["E"], ids["A"], "en")
+    assert "25" in explain(schulze(profile), ids["E"], ids["A"], "en")
 
 
 def test_schulze_from_a_prebuilt_matrix_equals_schulze_from_the_ballots():
@@ -64,7 +65,7 @@ def test_schulze_ties_a_perfect_cycle_and_breaks_it_by_display_order():
     result = schulze(profile)
     assert result.tiers == ((ids["A"], ids["B"], ids["C"]),)
     assert names(result, ids) == "ABC"
-    assert result.explain_data(ids["B"], ids["A"])["code"] == "tie.display_order"
+    assert explain_data(result, ids["B"], ids["A"])["code"] == "tie.display_order"
 
 
 # ------------------------------------------------------------------- Tennessee: 4 methods
@@ -141,7 +142,7 @@ def test_irv_breaks_an_elimination_tie_on_the_previous_round():
         "previous_rounds",
     ]
     assert names(result, ids) == "ABCDE"
-    assert result.explain_data(ids["A"], ids["B"])["code"] == "irv.previous_rounds"
+    assert explain_data(result, ids["A"], ids["B"])["code"] == "irv.previous_rounds"
     # D and E were separated only by display order and are neighbours: one tier.
     assert result.tiers[-1] == (ids["D"], ids["E"])
 
@@ -171,7 +172,7 @@ def test_mj_higher_majority_grade_wins():
     assert result.order == (2, 1)
     assert result.scores[2]["median"] == 3 and result.scores[1]["median"] == 1
     assert result.scores[2]["median_label"] == "Assez bien"
-    assert result.explain_data(2, 1)["code"] == "mj.median"
+    assert explain_data(result, 2, 1)["code"] == "mj.median"
 
 
 def test_mj_majority_grade_is_the_lower_median():
@@ -184,7 +185,7 @@ def test_mj_gauge_plus_beats_minus_at_the_same_grade():
     result = majority_judgment(grades([1, 1, 3, 3, 3, 4, 5], [2, 3, 3, 3, 4, 4, 4]))
     assert result.order == (2, 1)
     assert (result.scores[2]["gauge"], result.scores[1]["gauge"]) == ("+", "-")
-    assert result.explain_data(2, 1)["code"] == "mj.gauge"
+    assert explain_data(result, 2, 1)["code"] == "mj.gauge"
 
 
 def test_mj_two_plus_gauges_larger_share_above_wins():
@@ -214,7 +215,7 @@ def test_mj_equal_gauges_need_several_iterations():
         "first": 2,
         "second": 1,
     }
-    text = result.explain(2, 1, "en")
+    text = explain(result, 2, 1, "en")
     assert "after 5 removals" in text and "'Insufficient' for item 2" in text
 
 
@@ -240,7 +241,7 @@ def test_mj_an_item_nobody_graded_comes_last():
     result = majority_judgment(grades([], [0]))
     assert result.order == (2, 1)
     assert result.scores[1]["median"] is None
-    assert result.explain_data(2, 1)["code"] == "mj.no_grades"
+    assert explain_data(result, 2, 1)["code"] == "mj.no_grades"
 
 
 def test_mj_six_grade_scale_best_is_tres_bien():
@@ -261,13 +262,13 @@ def test_votes_show_abstentions_and_order_by_approval():
     assert (s["share_for"], s["share_against"], s["share_abstain"]) == (0.3, 0.2, 0.5)
     assert s["approval"] == 0.6 and s["adopted"] is True
     assert result.scores[9]["approval"] is None and result.scores[9]["adopted"] is False
-    assert result.explain_data(7, 9)["code"] == "votes.no_expressed_votes"
+    assert explain_data(result, 7, 9)["code"] == "votes.no_expressed_votes"
 
 
 def test_votes_equal_approval_more_votes_for_first():
     result = count_votes(VoteProfile((1, 2), np.array([[1, 1, 0], [3, 3, 9]])))
     assert result.order == (2, 1)
-    assert result.explain_data(1, 2)["code"] == "votes.more_for"
+    assert explain_data(result, 1, 2)["code"] == "votes.more_for"
 
 
 def test_a_profile_from_votes_rows_counts_each_choice():

@@ -1,0 +1,21 @@
+"""Queueing background jobs from the domain, after the commit, by the task's name.
+
+The tasks live in ``consultation/tasks.py``, which imports the domain to run them; the
+domain asks for a job here, by name, so that it never imports the tasks module back (no
+import cycle: tests/test_import_cycles.py). Each name is the one its task is registered
+under (``@shared_task(name=...)``), so a renamed task cannot silently stop being queued.
+"""
+
+from django.db import transaction
+
+from config.celery import app
+
+COMPUTE_FINAL_RESULTS = "consultation.tasks.compute_final_results"
+
+
+def queue_final(consultation_id: int) -> None:
+    """Count the final results of a consultation once the current transaction commits:
+    at closing (every way of closing), and when its organisers ask again."""
+    transaction.on_commit(
+        lambda: app.send_task(COMPUTE_FINAL_RESULTS, args=[consultation_id]), robust=True
+    )
