@@ -139,10 +139,10 @@ class ItemAdmin(PreparingOnlyAdmin):
         fields = {name: getattr(obj, name) for name in form.cleaned_data if name != "consultation"}
         try:
             if change:
-                consultations.update_item(obj, fields)
+                consultations.update_item(request.user, obj, fields)
             else:
                 fields.pop("position", None)  # the domain puts a new item last
-                created = consultations.add_item(obj.consultation, fields)
+                created = consultations.add_item(request.user, obj.consultation, fields)
                 obj.pk, obj.position = created.pk, created.position
                 obj._state.adding, obj._state.db = False, created._state.db
         except Refused as refusal:  # it opened between the form's check and now
@@ -150,7 +150,7 @@ class ItemAdmin(PreparingOnlyAdmin):
 
     def delete_model(self, request, obj):
         try:
-            consultations.delete_item(obj)
+            consultations.delete_item(request.user, obj)
         except Refused as refusal:
             raise PermissionDenied(refusal.message) from refusal
 

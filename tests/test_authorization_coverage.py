@@ -731,7 +731,7 @@ class World:
         self.published = make_consultation(items=2)
         add_member(self.published, organiser, Membership.Role.ORGANISER)
         voting.cast_vote(self.author, self.published.items.first(), "for")
-        lifecycle.close_early(self.published, reason="")
+        lifecycle.transition(self.published.pk, "closed", reason="")
         computing.compute_results(self.published.pk, "final")
         publishing.publish(self.published, organiser)
         fixed = {

@@ -13,7 +13,8 @@ from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from consultation.errors import Conflict, Invalid
+from consultation import permissions
+from consultation.errors import Conflict, Invalid, NotAllowed
 from consultation.models import Consultation, Item, Membership, Theme
 from consultation.organising import lifecycle
 
@@ -126,6 +127,8 @@ def _sync_themes(consultation, themes: list[tuple[str, str]]) -> None:
 
 def create_consultation(creator, fields: dict, themes: list[tuple[str, str]]) -> Consultation:
     """A draft consultation; its creator becomes its organiser."""
+    if not permissions.can_create_consultation(creator):
+        raise NotAllowed("not_organiser", _("Only organisers may create a consultation."))
     with transaction.atomic():
         consultation = Consultation.objects.create(
             created_by=creator, status=Status.DRAFT, **fields
@@ -137,8 +140,9 @@ def create_consultation(creator, fields: dict, themes: list[tuple[str, str]]) ->
     return consultation
 
 
-def update_consultation(consultation, fields: dict, themes=None) -> Consultation:
+def update_consultation(user, consultation, fields: dict, themes=None) -> Consultation:
     """Texts may change at any time; settings and themes only while preparing."""
+    permissions.require_manager(user, consultation)
     with transaction.atomic():
         current = _lock(consultation)
         changed_settings = [
@@ -165,20 +169,24 @@ def update_consultation(consultation, fields: dict, themes=None) -> Consultation
     return current
 
 
-def reschedule(consultation, *, opens_at, closes_at, now=None) -> Consultation:
+def reschedule(user, consultation, *, opens_at, closes_at, now=None) -> Consultation:
     """Set (or change) the opening and closing dates of a draft or scheduled consultation."""
+    permissions.require_manager(user, consultation)
     with transaction.atomic():
         if consultation.status == Status.SCHEDULED:
             # The lifecycle only schedules drafts: step back to draft in the same
             # transaction, so the periodic job never sees the in-between state.
             lifecycle.transition(consultation.pk, Status.DRAFT, now=now)
-        return lifecycle.schedule(consultation, opens_at=opens_at, closes_at=closes_at, now=now)
+        return lifecycle.schedule(
+            user, consultation, opens_at=opens_at, closes_at=closes_at, now=now
+        )
 
 
 # --- Items ---------------------------------------------------------------------------
 
 
-def add_item(consultation, fields: dict) -> Item:
+def add_item(user, consultation, fields: dict) -> Item:
+    permissions.require_manager(user, consultation)
     with transaction.atomic():
         current = _lock(consultation)
         refuse_unless_preparing(current)
@@ -188,7 +196,8 @@ def add_item(consultation, fields: dict) -> Item:
         )
 
 
-def update_item(item, fields: dict) -> Item:
+def update_item(user, item, fields: dict) -> Item:
+    permissions.require_manager(user, item.consultation)
     with transaction.atomic():
         refuse_unless_preparing(_lock(item.consultation))
         for name, value in fields.items():
@@ -197,13 +206,15 @@ def update_item(item, fields: dict) -> Item:
     return item
 
 
-def delete_item(item) -> None:
+def delete_item(user, item) -> None:
+    permissions.require_manager(user, item.consultation)
     with transaction.atomic():
         refuse_unless_preparing(_lock(item.consultation))
         item.delete()
 
 
-def move_item(item, direction: str) -> None:
+def move_item(user, item, direction: str) -> None:
+    permissions.require_manager(user, item.consultation)
     """Swap the item with its neighbour ("up" or "down"); positions become 0..n-1."""
     if direction not in ("up", "down"):
         raise Invalid("bad_direction", _("Unknown direction."))
@@ -230,10 +241,11 @@ def _renumber(items) -> None:
 # --- Team ----------------------------------------------------------------------------
 
 
-def add_member(consultation, email: str, role: str) -> Membership:
+def add_member(user, consultation, email: str, role: str) -> Membership:
     """Give an existing account a role in this consultation."""
-    user = get_user_model().objects.filter(email__iexact=email.strip()).first()
-    if user is None:
+    permissions.require_manager(user, consultation)
+    member = get_user_model().objects.filter(email__iexact=email.strip()).first()
+    if member is None:
         raise Invalid(
             "unknown_account",
             _("No account uses this e-mail address. Ask the person to sign up first."),
@@ -241,14 +253,15 @@ def add_member(consultation, email: str, role: str) -> Membership:
     with transaction.atomic():
         _lock(consultation)
         membership, created = Membership.objects.get_or_create(
-            consultation=consultation, user=user, role=role
+            consultation=consultation, user=member, role=role
         )
     if not created:
         raise Conflict("already_member", _("This person already holds this role here."))
     return membership
 
 
-def remove_member(consultation, membership_id: int) -> None:
+def remove_member(user, consultation, membership_id: int) -> None:
+    permissions.require_manager(user, consultation)
     with transaction.atomic():
         # The lock keeps two organisers from removing each other at the same time
         # and leaving the consultation with nobody to manage it.

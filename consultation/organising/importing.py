@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from config.json_input import InvalidJson, load_json
 from config.text import describe, one_line, printable, unsafe_character
+from consultation import permissions
 from consultation.models import Consultation, Item, Theme
 from consultation.organising import consultations
 
@@ -66,8 +67,9 @@ class FileRefused(Exception):
     """The file as a whole cannot be read: no row is looked at."""
 
 
-def import_items(consultation: Consultation, filename: str, data: bytes) -> ImportReport:
+def import_items(user, consultation: Consultation, filename: str, data: bytes) -> ImportReport:
     """Raises ``Conflict`` once the consultation has opened; otherwise reports."""
+    permissions.require_manager(user, consultation)
     report = ImportReport()
     try:
         rows = read_rows(filename, data)

@@ -1,7 +1,10 @@
 """The consultation lifecycle: draft → scheduled → open → closed → published.
 
-Every status change goes through ``transition`` (one module, one lock); the
-periodic job ``advance_due`` opens and closes consultations on time. Closing
+Every status change goes through ``transition`` (one module, one lock). The split is
+named: ``schedule``, ``open_now``, ``back_to_draft`` and ``close_early`` take the acting
+user and check that they manage the consultation (the organiser pages and the admin call
+them); ``transition`` trusts its caller — those four, the periodic job ``advance_due``
+that opens and closes consultations on time, and ``publishing.publish``, which checked. Closing
 queues the final results job after the commit; publishing is done by
 ``consultation.results.publishing.publish``, which creates the first publication in the
 same transaction.
@@ -14,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consultation import jobs
+from consultation import jobs, permissions
 from consultation.errors import Conflict
 from consultation.live import events
 from consultation.models import Consultation
@@ -32,6 +35,7 @@ ALLOWED = {
 
 
 def transition(consultation_id: int, to: str, *, reason: str = "", now=None) -> Consultation:
+    """Move the consultation to ``to`` if the lifecycle allows it. Trusts its caller."""
     now = now or timezone.now()
     with transaction.atomic():
         # The row lock serialises an organiser's "close now" with the periodic job
@@ -77,7 +81,8 @@ def _check_ready(consultation, to, now) -> None:
         raise Conflict("closes_in_past", _("The closing date is already past."))
 
 
-def schedule(consultation, *, opens_at, closes_at, now=None) -> Consultation:
+def schedule(user, consultation, *, opens_at, closes_at, now=None) -> Consultation:
+    permissions.require_manager(user, consultation)
     # One transaction: a refused transition (already open, date in the past) must
     # not leave the new dates behind.
     with transaction.atomic():
@@ -86,11 +91,19 @@ def schedule(consultation, *, opens_at, closes_at, now=None) -> Consultation:
         return transition(consultation.pk, Status.SCHEDULED, now=now)
 
 
-def open_now(consultation, now=None) -> Consultation:
+def open_now(user, consultation, now=None) -> Consultation:
+    permissions.require_manager(user, consultation)
     return transition(consultation.pk, Status.OPEN, now=now)
 
 
-def close_early(consultation, *, reason: str, now=None) -> Consultation:
+def back_to_draft(user, consultation, now=None) -> Consultation:
+    """A scheduled consultation goes back to draft: it will not open on its own."""
+    permissions.require_manager(user, consultation)
+    return transition(consultation.pk, Status.DRAFT, now=now)
+
+
+def close_early(user, consultation, *, reason: str, now=None) -> Consultation:
+    permissions.require_manager(user, consultation)
     return transition(consultation.pk, Status.CLOSED, reason=reason, now=now)
 
 

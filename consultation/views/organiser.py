@@ -135,7 +135,7 @@ def edit(request, slug):
         if form.is_valid():
             try:
                 consultation = consultations.update_consultation(
-                    consultation, form.consultation_fields(), form.theme_list()
+                    request.user, consultation, form.consultation_fields(), form.theme_list()
                 )
             except Refused as refusal:
                 form.add_error(None, refusal.message)
@@ -196,9 +196,9 @@ def _item_form(request, consultation, item):
         if form.is_valid():
             try:
                 if item is None:
-                    consultations.add_item(consultation, form.cleaned_data)
+                    consultations.add_item(request.user, consultation, form.cleaned_data)
                 else:
-                    consultations.update_item(item, form.cleaned_data)
+                    consultations.update_item(request.user, item, form.cleaned_data)
             except Refused as refusal:
                 form.add_error(None, refusal.message)
                 status = refusal.status
@@ -219,7 +219,7 @@ def item_delete(request, slug, item_id):
     error, status = None, 200
     if request.method == "POST":
         try:
-            consultations.delete_item(item)
+            consultations.delete_item(request.user, item)
         except Refused as refusal:
             error, status = refusal.message, refusal.status
         else:
@@ -237,7 +237,7 @@ def item_move(request, slug, item_id):
     consultation = managed_consultation(request, slug)
     item = get_object_or_404(consultation.items, pk=item_id)
     try:
-        consultations.move_item(item, request.POST.get("direction", ""))
+        consultations.move_item(request.user, item, request.POST.get("direction", ""))
     except Refused as refusal:
         return _items_page(request, consultation, error=refusal.message, status=refusal.status)
     return redirect(reverse("organiser:items", kwargs={"slug": slug}) + f"#item-{item.pk}")
@@ -255,7 +255,9 @@ def import_items(request, slug):
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                report = importing.import_items(consultation, upload.name, upload.read())
+                report = importing.import_items(
+                    request.user, consultation, upload.name, upload.read()
+                )
             except Refused as refusal:
                 error, status = refusal.message, refusal.status
             else:
@@ -299,7 +301,7 @@ def schedule(request, slug):
         status = _status(form)
         if form.is_valid():
             try:
-                consultations.reschedule(consultation, **form.cleaned_data)
+                consultations.reschedule(request.user, consultation, **form.cleaned_data)
             except Refused as refusal:
                 form.add_error(SCHEDULE_FIELD_OF.get(refusal.code), refusal.message)
                 status = refusal.status
@@ -324,7 +326,12 @@ def _transition(request, slug, action, success_message):
 @mfa_required
 @require_POST
 def open_now(request, slug):
-    return _transition(request, slug, lifecycle.open_now, _("The consultation is open."))
+    return _transition(
+        request,
+        slug,
+        lambda consultation: lifecycle.open_now(request.user, consultation),
+        _("The consultation is open."),
+    )
 
 
 @login_required
@@ -334,7 +341,7 @@ def back_to_draft(request, slug):
     return _transition(
         request,
         slug,
-        lambda consultation: lifecycle.transition(consultation.pk, Status.DRAFT),
+        lambda consultation: lifecycle.back_to_draft(request.user, consultation),
         _("The consultation is a draft again: it will not open on its own."),
     )
 
@@ -350,7 +357,9 @@ def close(request, slug):
         status = _status(form)
         if form.is_valid():
             try:
-                lifecycle.close_early(consultation, reason=form.cleaned_data["reason"])
+                lifecycle.close_early(
+                    request.user, consultation, reason=form.cleaned_data["reason"]
+                )
             except Refused as refusal:
                 form.add_error(None, refusal.message)
                 status = refusal.status
@@ -375,7 +384,10 @@ def team(request, slug):
         if form.is_valid():
             try:
                 consultations.add_member(
-                    consultation, form.cleaned_data["email"], form.cleaned_data["role"]
+                    request.user,
+                    consultation,
+                    form.cleaned_data["email"],
+                    form.cleaned_data["role"],
                 )
             except Refused as refusal:
                 form.add_error("email", refusal.message)
@@ -399,7 +411,7 @@ def _team_page(request, consultation, form, error=None, status=200):
 def team_remove(request, slug, membership_id):
     consultation = managed_consultation(request, slug)
     try:
-        consultations.remove_member(consultation, membership_id)
+        consultations.remove_member(request.user, consultation, membership_id)
     except Refused as refusal:
         return _team_page(
             request, consultation, MemberForm(), error=refusal.message, status=refusal.status

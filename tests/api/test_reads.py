@@ -120,7 +120,7 @@ def test_after_close_with_one_voter_nothing_is_broken_down_before_publication(
     consultation = make_consultation(results_visibility=visibility, organiser=organiser)
     first = items_of(consultation)[0]
     voting.cast_vote(citizen, first, "against")
-    lifecycle.close_early(consultation, reason="")
+    lifecycle.transition(consultation.pk, "closed", reason="")
     for user in (None, citizen, organiser):
         response = api_as(user).get(f"/consultations/{consultation.slug}/results")
         if visibility == "after_close":
@@ -139,7 +139,7 @@ def test_a_large_enough_group_is_broken_down_after_close(api_as, citizen, make_u
     first = items_of(consultation)[0]
     for person, choice in ((citizen, "against"), (make_user(), "for"), (make_user(), "for")):
         voting.cast_vote(person, first, choice)
-    lifecycle.close_early(consultation, reason="")
+    lifecycle.transition(consultation.pk, "closed", reason="")
     body = api_as().get(f"/consultations/{consultation.slug}/results").json()
     row = next(row for row in body["items"] if row["item"] == first.pk)
     assert row["votes"] == {"for": 2, "against": 1, "abstain": 0}

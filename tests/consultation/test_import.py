@@ -7,10 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
-from consultation.errors import Conflict
+from consultation.errors import Conflict, NotAllowed
 from consultation.models import Consultation
 from consultation.organising import importing
-from tests.conftest import enable_totp
 from tests.consultation.factories import make_consultation
 from tests.support.html import problems
 
@@ -26,9 +25,11 @@ def _english():
 
 
 @pytest.fixture
-def draft():
-    """A draft with one item, "Mesure existante", and one theme, "Thème" (slug "theme")."""
-    consultation = make_consultation(status=S.DRAFT, items=0)
+def draft(organiser):
+    """A draft with one item, "Mesure existante", and one theme, "Thème" (slug "theme"),
+    imported into by its organiser (kept on it for ``run``)."""
+    consultation = make_consultation(status=S.DRAFT, items=0, organiser=organiser)
+    consultation.importer = organiser
     consultation.items.create(title="Mesure existante", position=0)
     return consultation
 
@@ -39,7 +40,7 @@ def titles(consultation):
 
 def run(consultation, filename, content):
     data = content.encode("utf-8") if isinstance(content, str) else content
-    return importing.import_items(consultation, filename, data)
+    return importing.import_items(consultation.importer, consultation, filename, data)
 
 
 def reasons(report) -> dict:
@@ -173,11 +174,19 @@ def test_a_file_that_cannot_be_read_is_refused_as_a_whole(draft, filename, conte
     assert titles(draft) == ["Mesure existante"]
 
 
-def test_nothing_is_imported_once_the_consultation_is_open():
-    consultation = make_consultation(status=S.OPEN, items=1)
+def test_nothing_is_imported_once_the_consultation_is_open(organiser):
+    consultation = make_consultation(status=S.OPEN, items=1, organiser=organiser)
+    consultation.importer = organiser
     with pytest.raises(Conflict):
         run(consultation, "a.csv", "title\nTrop tard\n")
     assert consultation.items.count() == 1
+
+
+def test_only_an_organiser_of_the_consultation_imports(draft, make_user):
+    outsider = make_user(is_organiser=True)
+    with pytest.raises(NotAllowed):
+        importing.import_items(outsider, draft, "a.csv", b"title\nIntruse\n")
+    assert titles(draft) == ["Mesure existante"]
 
 
 # --- Through the page ------------------------------------------------------------------
@@ -185,11 +194,7 @@ def test_nothing_is_imported_once_the_consultation_is_open():
 
 @pytest.fixture
 def odile_client(client_for, organiser, draft):
-    from consultation.models import Membership
-
-    enable_totp(organiser)
-    Membership.objects.create(consultation=draft, user=organiser, role=Membership.Role.ORGANISER)
-    return client_for(organiser)
+    return client_for(organiser)  # the draft's organiser (see ``draft``)
 
 
 def upload(client, consultation, name, content, language="fr"):

@@ -274,7 +274,7 @@ def test_after_close_results_stay_hidden_once_closed_until_published(client, cit
     item = consultation.items.order_by("position").first()
     voting.cast_vote(citizen, item, "against")
     voting.submit_ballot(citizen, consultation, [item.pk])
-    lifecycle.close_early(consultation, reason="")
+    lifecycle.transition(consultation.pk, "closed", reason="")
     client.cookies["django_language"] = "en"
     for url in pages_of(consultation):
         content = get_sound(client, url).content.decode()
@@ -295,7 +295,7 @@ def test_a_lone_vote_is_not_broken_down_on_any_page(client, citizen, settings):
     voting.cast_vote(citizen, item, "against")
     voting.grade_item(citizen, item, 2)
     voting.submit_ballot(citizen, consultation, [item.pk])
-    lifecycle.close_early(consultation, reason="")
+    lifecycle.transition(consultation.pk, "closed", reason="")
     client.cookies["django_language"] = "en"
     consultation_page, item_page, ranking_page = pages_of(consultation)
     for url in (consultation_page, item_page):

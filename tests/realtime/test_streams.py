@@ -72,7 +72,7 @@ async def test_a_lone_vote_is_never_broken_down_on_the_socket(citizen, make_user
     assert tally["items"][str(lone.pk)]["grades"] is None
     assert tally["items"][str(lone.pk)]["responses"] == {"votes": 1, "grades": 1}
     assert tally["items"][str(crowded.pk)]["votes"] == {"for": 3, "against": 0, "abstain": 0}
-    await in_thread(lifecycle.close_early)(consultation, reason="fin")
+    await in_thread(lifecycle.transition)(consultation.pk, "closed", reason="fin")
     frames = await socket.frames_until(lambda f: f["type"] == "tally")
     assert any(f["type"] == "consultation.status" and f["results_visible"] for f in frames)
     assert frames[-1]["items"][str(lone.pk)]["votes"] is None
@@ -98,7 +98,7 @@ async def test_hidden_results_never_travel_over_the_socket(citizen):
     assert "against" not in str(tally["items"])
     assert tally["participation"]["votes"] == 1
     # Closing does not reveal them: nothing is public until the organisers publish.
-    await in_thread(lifecycle.close_early)(consultation, reason="fin")
+    await in_thread(lifecycle.transition)(consultation.pk, "closed", reason="fin")
     frames = await socket.frames_until(lambda f: f["type"] == "tally")
     status = next(f for f in frames if f["type"] == "consultation.status")
     assert (status["status"], status["results_visible"]) == ("closed", False)
@@ -126,7 +126,7 @@ async def test_publishing_reveals_hidden_results_within_the_small_group_rule(
         voting.cast_vote(citizen, lone, "against")
         voting.cast_vote(citizen, pair, "for")
         voting.cast_vote(other, pair, "against")
-        lifecycle.close_early(consultation, reason="fin")
+        lifecycle.transition(consultation.pk, "closed", reason="fin")
         computing.compute_results(consultation.pk, "final")
 
     await in_thread(vote_and_close)()

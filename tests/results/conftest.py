@@ -64,4 +64,4 @@ def voted(make_user, organiser):
 
 
 def close(consultation) -> Consultation:
-    return lifecycle.close_early(consultation, reason="")
+    return lifecycle.transition(consultation.pk, "closed", reason="")
