@@ -225,3 +225,23 @@ def my_participation(user) -> list[dict]:
     ):
         entry(comment.item.consultation)["comments"].append(comment)
     return list(by_consultation.values())
+
+
+# --- One shape per thing shown (the websocket frames and the API use the same) -----------
+
+
+def comment_json(comment: Comment) -> dict:
+    """A comment as the debate frames and the API show it: plain JSON, a deleted comment
+    keeping its place with neither text nor author."""
+    deleted = comment.is_deleted
+    return {
+        "id": comment.pk,
+        "item": comment.item_id,
+        "parent": comment.parent_id,
+        "stance": comment.stance,
+        "author": None if deleted or comment.author is None else comment.author.display_name,
+        "body": "" if deleted else comment.body,
+        "created_at": comment.created_at.isoformat(),
+        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
+        "deleted": deleted,
+    }

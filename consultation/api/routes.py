@@ -121,18 +121,10 @@ def _grade_out(item_id: int, grade: int | None, scale: int) -> dict:
 
 
 def _comment_out(comment: Comment, depth: int, viewer) -> dict:
-    deleted = comment.is_deleted
+    """``queries.comment_json`` (the frames' shape), plus what the API reader may ask."""
     return {
-        "id": comment.pk,
-        "item": comment.item_id,
-        "parent": comment.parent_id,
+        **queries.comment_json(comment),
         "depth": depth,
-        "stance": comment.stance,
-        "body": "" if deleted else comment.body,
-        "author": None if deleted or comment.author is None else comment.author.display_name,
-        "created_at": comment.created_at,
-        "edited_at": comment.edited_at,
-        "deleted": deleted,
         "useful_count": getattr(comment, "useful_count", 0),
         "marked_useful": getattr(comment, "marked_useful", False),
         "mine": bool(viewer.is_authenticated and comment.author_id == viewer.pk),

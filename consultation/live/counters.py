@@ -8,7 +8,17 @@ import numpy as np
 
 from consultation import queries
 from consultation.counting import RankingProfile
-from consultation.live.stores import BUILT, LiveMatrix, Unavailable, pairwise_store, store
+from consultation.live.stores import (
+    BUILT,
+    LiveMatrix,
+    Unavailable,
+    comments_field,
+    grade_field,
+    pairwise_store,
+    rank_field,
+    store,
+    vote_field,
+)
 from consultation.models import Consultation
 from consultation.results import opendata
 
@@ -24,12 +34,12 @@ def recount(consultation: Consultation) -> tuple[dict[str, int], set[int]]:
     counts = {BUILT: 1}
     for item_id, tally in queries.item_tallies(consultation).items():
         for choice, n in tally["votes"].items():
-            counts[f"v:{item_id}:{choice}"] = n
+            counts[vote_field(item_id, choice)] = n
         for grade, n in enumerate(tally["grades"]):
-            counts[f"g:{item_id}:{grade}"] = n
+            counts[grade_field(item_id, grade)] = n
         for rank, n in enumerate(tally["ranks"], start=1):
-            counts[f"r:{item_id}:{rank}"] = n
-        counts[f"c:{item_id}"] = tally["comments"]
+            counts[rank_field(item_id, rank)] = n
+        counts[comments_field(item_id)] = tally["comments"]
     totals = queries.participation_counts(consultation)
     for name in TOTALS:
         counts[name] = totals[name]

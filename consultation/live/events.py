@@ -9,9 +9,20 @@ from functools import partial
 
 from django.db import transaction
 
-from consultation import permissions
+from consultation import permissions, queries
 from consultation.live.counters import TOTALS, current_counts, reconcile_pairwise, recount
-from consultation.live.stores import BUILT, Unavailable, pairwise_store, store
+from consultation.live.stores import (
+    BUILT,
+    VOTE,
+    Unavailable,
+    choice_field,
+    comments_field,
+    grade_field,
+    pairwise_store,
+    rank_field,
+    store,
+    vote_field,
+)
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
 from consultation.results import small_groups
 from realtime import broadcast
@@ -40,16 +51,19 @@ def _tally_body(consultation: Consultation) -> dict:
     visible = permissions.results_are_public(consultation)
     items = {}
     for item_id in consultation.items.values_list("pk", flat=True):
-        comments = counts.get(f"c:{item_id}", 0)
+        comments = counts.get(comments_field(item_id), 0)
         if not visible:
             items[str(item_id)] = {"comments": comments}
             continue
         tally = {
             "comments": comments,
-            "votes": {c: counts.get(f"v:{item_id}:{c}", 0) for c in Vote.Choice.values},
-            "grades": [counts.get(f"g:{item_id}:{g}", 0) for g in range(consultation.grade_scale)],
+            "votes": {c: counts.get(vote_field(item_id, c), 0) for c in Vote.Choice.values},
+            "grades": [
+                counts.get(grade_field(item_id, g), 0) for g in range(consultation.grade_scale)
+            ],
             "ranks": [
-                counts.get(f"r:{item_id}:{r}", 0) for r in range(1, consultation.ranking_size + 1)
+                counts.get(rank_field(item_id, r), 0)
+                for r in range(1, consultation.ranking_size + 1)
             ],
         }
         items[str(item_id)] = small_groups.public_tally(tally, counts.get("ballots", 0))
@@ -149,14 +163,14 @@ def _changed(cid, user_id, deltas, *, removed: bool):
 
 
 def choice_changed(kind: str, cid: int, item_id: int, user_id: int, old, new) -> None:
-    """A vote ("v") or grade ("g") went from ``old`` to ``new`` (None: absent)."""
-    total = "votes" if kind == "v" else "grades"
+    """A vote (``VOTE``) or grade (``GRADE``) went from ``old`` to ``new`` (None: absent)."""
+    total = "votes" if kind == VOTE else "grades"
     deltas = defaultdict(int)
     if old is not None:
-        deltas[f"{kind}:{item_id}:{old}"] -= 1
+        deltas[choice_field(kind, item_id, old)] -= 1
         deltas[total] -= 1
     if new is not None:
-        deltas[f"{kind}:{item_id}:{new}"] += 1
+        deltas[choice_field(kind, item_id, new)] += 1
         deltas[total] += 1
     _changed(cid, user_id, deltas, removed=new is None)
 
@@ -164,37 +178,28 @@ def choice_changed(kind: str, cid: int, item_id: int, user_id: int, old, new) ->
 def ballot_changed(cid: int, user_id: int, old: list[int] | None, new: list[int] | None) -> None:
     deltas = defaultdict(int)
     for rank, item_id in enumerate(old or [], start=1):
-        deltas[f"r:{item_id}:{rank}"] -= 1
+        deltas[rank_field(item_id, rank)] -= 1
     for rank, item_id in enumerate(new or [], start=1):
-        deltas[f"r:{item_id}:{rank}"] += 1
+        deltas[rank_field(item_id, rank)] += 1
     deltas["ballots"] += (new is not None) - (old is not None)
     _changed(cid, user_id, deltas, removed=new is None)
     pairwise_changed(cid, old, new)
 
 
-def _comment_payload(comment: Comment) -> dict:
-    return {
-        "id": comment.pk,
-        "item": comment.item_id,
-        "parent": comment.parent_id,
-        "stance": comment.stance,
-        "author": comment.author.display_name if comment.author else None,
-        "body": comment.body,
-        "created_at": comment.created_at.isoformat(),
-        "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
-    }
-
-
 def moderation_frame(comment: Comment, event: str) -> dict:
-    payload = {**_comment_payload(comment), "event": event, "url": comment.item.get_absolute_url()}
+    payload = {
+        **queries.comment_json(comment),
+        "event": event,
+        "url": comment.item.get_absolute_url(),
+    }
     return {"type": "moderation.comment", "stream": "moderation", "comment": payload}
 
 
 def comment_posted(comment_id: int) -> None:
     comment = Comment.objects.select_related("author", "item__consultation").get(pk=comment_id)
     cid = comment.item.consultation_id
-    store().apply(cid, {f"c:{comment.item_id}": 1, "comments": 1}, add=comment.author_id)
-    frame = {"type": "comment.posted", "stream": "public", "comment": _comment_payload(comment)}
+    store().apply(cid, {comments_field(comment.item_id): 1, "comments": 1}, add=comment.author_id)
+    frame = {"type": "comment.posted", "stream": "public", "comment": queries.comment_json(comment)}
     broadcast.publish(topic(cid), frame)
     broadcast.publish(moderation_topic(cid), moderation_frame(comment, "posted"))
     request_tally(cid)
@@ -203,7 +208,7 @@ def comment_posted(comment_id: int) -> None:
 def comment_edited(comment_id: int) -> None:
     comment = Comment.objects.select_related("author", "item__consultation").get(pk=comment_id)
     cid = comment.item.consultation_id
-    frame = {"type": "comment.edited", "stream": "public", "comment": _comment_payload(comment)}
+    frame = {"type": "comment.edited", "stream": "public", "comment": queries.comment_json(comment)}
     broadcast.publish(topic(cid), frame)
     broadcast.publish(moderation_topic(cid), moderation_frame(comment, "edited"))
 
@@ -211,7 +216,7 @@ def comment_edited(comment_id: int) -> None:
 def comment_hidden(comment_id: int, reason: str) -> None:
     comment = Comment.objects.select_related("item").get(pk=comment_id)
     cid = comment.item.consultation_id
-    store().apply(cid, {f"c:{comment.item_id}": -1, "comments": -1})
+    store().apply(cid, {comments_field(comment.item_id): -1, "comments": -1})
     frame = {
         "type": "comment.hidden",
         "stream": "public",

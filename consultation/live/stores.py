@@ -17,6 +17,34 @@ BUILT = "_built"
 # --- counter stores ---------------------------------------------------------------------
 
 
+# --- the counters' field names: spelled here, read and written through these ----------
+# One flat hash per consultation: "v:<item>:<choice>" votes, "g:<item>:<grade>" grades,
+# "r:<item>:<rank>" how often ranked at that rank, "c:<item>" comments, and the totals
+# ("votes", "grades", "ballots", "comments") under their own names.
+VOTE, GRADE = "v", "g"
+
+
+def choice_field(kind: str, item_id: int, value) -> str:
+    """A vote's (``VOTE``) or a grade's (``GRADE``) counter for ``item_id``."""
+    return f"{kind}:{item_id}:{value}"
+
+
+def vote_field(item_id: int, choice: str) -> str:
+    return choice_field(VOTE, item_id, choice)
+
+
+def grade_field(item_id: int, grade: int) -> str:
+    return choice_field(GRADE, item_id, grade)
+
+
+def rank_field(item_id: int, rank: int) -> str:
+    return f"r:{item_id}:{rank}"
+
+
+def comments_field(item_id: int) -> str:
+    return f"c:{item_id}"
+
+
 class MemoryStore:
     """The embedded default: one process, counters in memory."""
 

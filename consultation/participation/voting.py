@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from consultation import permissions
 from consultation.errors import Invalid
 from consultation.live import events
+from consultation.live.stores import GRADE, VOTE
 from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, Vote
 
 
@@ -70,13 +71,13 @@ def cast_vote(user, item: Item, choice: str) -> Vote:
     permissions.require_participation(permissions.can_vote(user, consultation), user, consultation)
     if choice not in Vote.Choice.values:
         raise Invalid("invalid_choice", _("Choose for, against or abstain."))
-    return _upsert(Vote, "v", item=item, user=user, field="choice", value=choice)
+    return _upsert(Vote, VOTE, item=item, user=user, field="choice", value=choice)
 
 
 def withdraw_vote(user, item: Item) -> bool:
     consultation = item.consultation
     permissions.require_participation(permissions.can_vote(user, consultation), user, consultation)
-    return _withdraw(Vote, "v", item=item, user=user, field="choice")
+    return _withdraw(Vote, VOTE, item=item, user=user, field="choice")
 
 
 def grade_item(user, item: Item, grade) -> Grade:
@@ -89,13 +90,13 @@ def grade_item(user, item: Item, grade) -> Grade:
         raise Invalid("invalid_grade", _("Choose one of the grades."))
     if not 0 <= grade < consultation.grade_scale:
         raise Invalid("invalid_grade", _("Choose one of the grades."))
-    return _upsert(Grade, "g", item=item, user=user, field="grade", value=grade)
+    return _upsert(Grade, GRADE, item=item, user=user, field="grade", value=grade)
 
 
 def withdraw_grade(user, item: Item) -> bool:
     consultation = item.consultation
     permissions.require_participation(permissions.can_grade(user, consultation), user, consultation)
-    return _withdraw(Grade, "g", item=item, user=user, field="grade")
+    return _withdraw(Grade, GRADE, item=item, user=user, field="grade")
 
 
 def _as_item_id(value) -> int | None:

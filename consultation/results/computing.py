@@ -182,11 +182,14 @@ def _compute_provisional(consultation: Consultation) -> dict:
     kinds = opendata.enabled_kinds(consultation)
     shown: dict[str, Any] = {}
     if "votes" in kinds:
-        rows = {i: [counts.get(f"v:{i}:{c}", 0) for c in Vote.Choice.values] for i in candidates}
+        rows = {
+            i: [counts.get(stores.vote_field(i, c), 0) for c in Vote.Choice.values]
+            for i in candidates
+        }
         shown["votes"] = _small_groups_left_out("votes", rows, withheld)
     if "grades" in kinds:
         scale = range(consultation.grade_scale)
-        rows = {i: [counts.get(f"g:{i}:{g}", 0) for g in scale] for i in candidates}
+        rows = {i: [counts.get(stores.grade_field(i, g), 0) for g in scale] for i in candidates}
         shown["grades"] = _small_groups_left_out("grades", rows, withheld)
     if "rankings" in kinds and not small_groups.may_break_down(counts.get("ballots", 0)):
         shown["rankings"] = None
