@@ -17,7 +17,8 @@ from consultation.counting.result import Result, order_and_tiers
 def borda_points(positions: np.ndarray) -> np.ndarray:
     """(m,) int64 totals from the (K, m) count of each item at each rank."""
     k = positions.shape[0]
-    return np.arange(k, 0, -1, dtype=np.int64) @ positions
+    points: np.ndarray = np.arange(k, 0, -1, dtype=np.int64) @ positions
+    return points
 
 
 def borda(profile: RankingProfile) -> Result:

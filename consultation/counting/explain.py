@@ -104,7 +104,7 @@ def _irv(result: Result, first: int, second: int) -> dict[str, Any]:
     return {"code": "irv.eliminated_first", **numbers}
 
 
-def _key(votes: dict, item: int) -> Any:
+def _key(votes: dict[Any, int], item: int) -> int | str:
     """Round dicts have int keys in a Result, string keys once read back from JSON."""
     return item if item in votes else str(item)
 
@@ -135,7 +135,7 @@ def _majority_judgment(result: Result, first: int, second: int) -> dict[str, Any
     return {"code": f"mj.{by}", **numbers}
 
 
-def _share(scores: dict, side: str) -> float:
+def _share(scores: dict[str, Any], side: str) -> float:
     return scores[side] / scores["grades"] if scores["grades"] else 0.0
 
 

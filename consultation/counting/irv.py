@@ -13,6 +13,7 @@ display-order rule separated them.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from consultation.counting.profiles import RankingProfile
 from consultation.counting.result import Result
 
 
-def irv_rounds(ballots: np.ndarray, m: int) -> list[dict]:
+def irv_rounds(ballots: np.ndarray, m: int) -> list[dict[str, Any]]:
     """The rounds: each ``{"votes": (m,) counts, "eliminated": index, "tie_break": rule}``.
 
     Each ballot keeps a pointer to its current choice; a round only moves the ballots of the
@@ -34,7 +35,7 @@ def irv_rounds(ballots: np.ndarray, m: int) -> list[dict]:
     pos = np.zeros(n, dtype=np.intp)
     top = b[:, 0].copy() if n else np.zeros(0, dtype=np.intp)
     votes = np.bincount(top, minlength=m + 1)[:m].astype(np.int64)
-    rounds: list[dict] = []
+    rounds: list[dict[str, Any]] = []
     history: list[np.ndarray] = []
     while alive[:m].sum() > 1:
         history.append(votes.copy())
@@ -127,7 +128,7 @@ def instant_runoff(profile: RankingProfile) -> Result:
     return Result("instant_runoff", ids, order, tiers, scores, details, profile.n_ballots)
 
 
-def _round_dict(r: dict, number: int, ids: tuple[int, ...], n: int) -> dict:
+def _round_dict(r: dict[str, Any], number: int, ids: tuple[int, ...], n: int) -> dict[str, Any]:
     votes = {ids[i]: int(r["votes"][i]) for i in r["continuing"]}
     loser = r["eliminated"]
     return {
@@ -140,7 +141,9 @@ def _round_dict(r: dict, number: int, ids: tuple[int, ...], n: int) -> dict:
     }
 
 
-def _tiers(order_idx: list[int], rounds: list[dict], ids: tuple[int, ...]) -> tuple:
+def _tiers(
+    order_idx: list[int], rounds: list[dict[str, Any]], ids: tuple[int, ...]
+) -> tuple[tuple[int, ...], ...]:
     """Neighbours are tied when the later one lost on display order against the earlier one,
     in the round just before the earlier one was eliminated (or won)."""
     tiers = [[ids[order_idx[0]]]]

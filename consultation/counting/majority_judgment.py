@@ -68,7 +68,7 @@ def gauge(row: np.ndarray | list[int]) -> dict[str, Any]:
     }
 
 
-def _gauge_key(gg: dict[str, Any]) -> tuple:
+def _gauge_key(gg: dict[str, Any]) -> tuple[Any, ...]:
     """Smaller is better."""
     if gg["median"] is None:
         return (1, 0, 0, 0)
@@ -97,7 +97,7 @@ def _steps_at_median(gg: dict[str, Any]) -> int:
     """How many majority grades can be removed with the majority grade unchanged: after r
     removals it is still g while r <= n - 2 * below - 1 and r <= n - 2 * above."""
     n = gg["grades"]
-    return min(n - 2 * gg["below"] - 1, n - 2 * gg["above"])
+    return int(min(n - 2 * gg["below"] - 1, n - 2 * gg["above"]))
 
 
 def _first_difference(
@@ -118,7 +118,10 @@ def _first_difference(
 
 
 def compare(
-    x: np.ndarray, y: np.ndarray, gx: dict | None = None, gy: dict | None = None
+    x: np.ndarray,
+    y: np.ndarray,
+    gx: dict[str, Any] | None = None,
+    gy: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Compare two items' grade counts: ``{"sign": -1 (x first) | 0 | 1, "decided_by": ...}``.
 
@@ -163,7 +166,7 @@ def majority_judgment(profile: GradeProfile) -> Result:
     def cmp(i: int, j: int) -> int:
         if keys[i] != keys[j]:  # the common case: no need to look further
             return -1 if keys[i] < keys[j] else 1
-        return outcome(i, j)["sign"]
+        return int(outcome(i, j)["sign"])
 
     indices = sorted(range(m), key=cmp_to_key(cmp))  # stable: display order breaks ties
     comparisons = [

@@ -168,13 +168,21 @@ def write_votes(
     def choice(ballot_id: str, value: Any) -> str:
         if value not in CHOICES:
             raise ValueError(f"ballot {ballot_id}: vote {value!r} is not one of {CHOICES}")
-        return value
+        return str(value)
 
     header = {"format": VOTES_FORMAT, "consultation": consultation, "items": list(items)}
     return _write_per_item(csv_fp, json_fp, header, "choice", "votes", ballots, choice)
 
 
-def _write_per_item(csv_fp, json_fp, header: dict, column: str, key: str, ballots, check) -> int:
+def _write_per_item(
+    csv_fp: IO[str] | None,
+    json_fp: IO[str] | None,
+    header: dict[str, Any],
+    column: str,
+    key: str,
+    ballots: Iterable[tuple[str, Mapping[int, Any]]],
+    check: Callable[[str, Any], Any],
+) -> int:
     """One CSV row per (ballot, item) and one JSON ballot per citizen, streamed."""
     position = {item: p for p, item in enumerate(header["items"])}
     out = _JsonBallots(json_fp, header)
@@ -193,7 +201,9 @@ def _write_per_item(csv_fp, json_fp, header: dict, column: str, key: str, ballot
     return count
 
 
-def _ordered(ballot_id: str, values: Mapping[int, Any], position: dict[int, int]) -> list:
+def _ordered(
+    ballot_id: str, values: Mapping[int, Any], position: dict[int, int]
+) -> list[tuple[int, Any]]:
     try:
         return sorted(((int(i), v) for i, v in values.items()), key=lambda iv: position[iv[0]])
     except KeyError as missing:
@@ -260,7 +270,8 @@ def load_profile(path: str | Path, *, scale: int | None = None) -> Profile:
 
 def _load_json(path: Path) -> Profile:
     header, ballots = _json_ballots(path)
-    kind = KINDS.get(header.get("format"))
+    format_name = header.get("format")
+    kind = KINDS.get(format_name) if isinstance(format_name, str) else None
     if kind is None:
         raise ValueError(f"{path.name}: unknown format {header.get('format')!r}")
     items = [int(i) for i in header["items"]]
@@ -271,10 +282,10 @@ def _load_json(path: Path) -> Profile:
     counter = _BallotCounter()
     rows = ((int(i), v) for b in ballots for i, v in counter.see(b["ballot"], b[field]).items())
     if kind == "grades":
-        profile: Profile = GradeProfile.from_grades(items, int(header["scale"]), rows)
-    else:
-        profile = VoteProfile.from_votes(items, rows)
-    return replace(profile, n_ballots=counter.n)
+        return replace(
+            GradeProfile.from_grades(items, int(header["scale"]), rows), n_ballots=counter.n
+        )
+    return replace(VoteProfile.from_votes(items, rows), n_ballots=counter.n)
 
 
 class _BallotCounter:
@@ -374,12 +385,12 @@ def _rankings_csv(path: Path, items: list[int] | None, size: int) -> RankingProf
     return RankingProfile.from_rankings(items, rankings(), size)
 
 
-def _per_item_csv(
+def _per_item_csv[P: (GradeProfile, VoteProfile)](
     path: Path,
     items: list[int] | None,
     value: Callable[[str], Any],
-    build: Callable[[list[int], Iterator[tuple[int, Any]]], Profile],
-) -> Profile:
+    build: Callable[[list[int], Iterator[tuple[int, Any]]], P],
+) -> P:
     """grades.csv / votes.csv: one (ballot, item, value) row per answer, ``n_ballots`` the
     number of distinct ballot ids."""
 
@@ -419,7 +430,8 @@ def read_items(path: str | Path) -> list[int]:
 def _item_rows(path: Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8", newline="") as fp:
         if path.suffix == ".json":
-            return json.load(fp)["items"]
+            items: list[dict[str, Any]] = json.load(fp)["items"]
+            return items
         # Titles come back as they were typed, without the quote the writer put before a
         # would-be formula. Ballot files need no such step: ids, numbers and fixed words.
         return [

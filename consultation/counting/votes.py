@@ -23,10 +23,11 @@ def count_votes(profile: VoteProfile) -> Result:
     counts = profile.counts
     approval = [Fraction(int(f), int(f + a)) if f + a else None for f, a, _ in counts]
 
-    def key(i: int) -> tuple:
-        if approval[i] is None:
-            return (1, 0, 0)
-        return (0, -approval[i], -int(counts[i, 0]))
+    def key(i: int) -> tuple[int, Fraction, int]:
+        share = approval[i]
+        if share is None:
+            return (1, Fraction(0), 0)
+        return (0, -share, -int(counts[i, 0]))
 
     order, tiers = order_and_tiers(profile.candidates, key)
     scores = {}
