@@ -14,17 +14,24 @@ door vouched for — a password-only session, a user loaded by a task — holds 
 rule fails closed. docs/security.md lists the doors.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeGuard
 
 from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
 from allauth.mfa.models import Authenticator
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+
+from accounts.models import User
+from accounts.types import Person
 
 # The attribute the doors set: a frozenset of the authenticator ids this authentication
 # passed. Absent means "nobody vouched": no second factor.
 SECOND_FACTOR_ATTR = "_agora_second_factor"
 
 
-def holds_privileged_role(user) -> bool:
+def holds_privileged_role(user: Person) -> bool:
     """Staff, organisers and moderators can change what others see: they need MFA.
 
     Organiser and moderator roles are global flags or memberships of one consultation
@@ -37,19 +44,19 @@ def holds_privileged_role(user) -> bool:
     return user.memberships.exists()
 
 
-def _remembered(user, name: str, ask):
+def _remembered[T](user: Person, name: str, ask: Callable[[], T]) -> T:
     """``ask()``, asked once per user object. A page asks the same question per comment or
     per consultation shown; the request's user is loaded afresh for every request (and
     every websocket connection), so a change (MFA set up, address verified) shows on the
     next one."""
-    answer = getattr(user, name, None)
+    answer: T | None = getattr(user, name, None)
     if answer is None:
         answer = ask()
         setattr(user, name, answer)
     return answer
 
 
-def _authenticators(user) -> dict[int, str]:
+def _authenticators(user: Person) -> dict[int, str]:
     """The account's MFA authenticators, ``{id: type}``, read once per user object."""
     return _remembered(
         user,
@@ -58,14 +65,14 @@ def _authenticators(user) -> dict[int, str]:
     )
 
 
-def forget_mfa(user) -> None:
+def forget_mfa(user: Person) -> None:
     """Drop what this user object remembered about MFA (after adding or removing one)."""
     for name in ("_mfa_authenticators", SECOND_FACTOR_ATTR):
         if hasattr(user, name):
             delattr(user, name)
 
 
-def has_mfa(user) -> bool:
+def has_mfa(user: Person) -> bool:
     """The account has set up a TOTP authenticator (recovery codes alone do not count)."""
     return user.is_authenticated and Authenticator.Type.TOTP in _authenticators(user).values()
 
@@ -73,14 +80,16 @@ def has_mfa(user) -> bool:
 # --- The second factor of this authentication ---------------------------------------
 
 
-def vouch_second_factor(user, authenticator_ids: Iterable[int]):
+def vouch_second_factor[U: AbstractBaseUser | AnonymousUser | None](
+    user: U, authenticator_ids: Iterable[int]
+) -> U:
     """A door says: the authentication that produced ``user`` passed these authenticators."""
     if user is not None and user.is_authenticated:
         setattr(user, SECOND_FACTOR_ATTR, frozenset(authenticator_ids))
     return user
 
 
-def second_factor_of_session(session) -> frozenset[int]:
+def second_factor_of_session(session: SessionBase) -> frozenset[int]:
     """The authenticators allauth recorded as passed in this session: its MFA stage at
     login, a reauthentication by code, or (accounts.apps) activating TOTP."""
     try:
@@ -96,42 +105,44 @@ def second_factor_of_session(session) -> frozenset[int]:
     )
 
 
-def vouch_from_session(user, session):
+def vouch_from_session[U: AbstractBaseUser | AnonymousUser | None](
+    user: U, session: SessionBase
+) -> U:
     return vouch_second_factor(user, second_factor_of_session(session))
 
 
-def passed_second_factor(user) -> bool:
+def passed_second_factor(user: Person) -> bool:
     """This authentication passed one of the account's current authenticators, and the
     account still has TOTP. A removed (or replaced) authenticator no longer counts."""
     if not (user.is_authenticated and has_mfa(user)):
         return False
-    vouched = getattr(user, SECOND_FACTOR_ATTR, frozenset())
+    vouched: frozenset[int] = getattr(user, SECOND_FACTOR_ATTR, frozenset())
     return bool(vouched & _authenticators(user).keys())
 
 
-def lacks_required_mfa(user) -> bool:
+def lacks_required_mfa(user: Person) -> bool:
     """A role holder whose account has no TOTP yet: they must set it up."""
     return holds_privileged_role(user) and not has_mfa(user)
 
 
-def needs_second_factor(user) -> bool:
+def needs_second_factor(user: Person) -> bool:
     """A role holder with TOTP whose authentication skipped it: they must pass it."""
     return holds_privileged_role(user) and has_mfa(user) and not passed_second_factor(user)
 
 
-def has_role_powers(user) -> bool:
+def has_role_powers(user: Person) -> bool:
     """A role's powers may hold for this user object (the role itself is asked elsewhere)."""
     return user.is_active and passed_second_factor(user)
 
 
-def has_staff_powers(user) -> bool:
+def has_staff_powers(user: Person) -> bool:
     """Staff powers: an active ``is_staff`` or superuser account past the second factor."""
     return bool(
         user.is_authenticated and (user.is_staff or user.is_superuser) and has_role_powers(user)
     )
 
 
-def has_verified_email(user) -> bool:
+def has_verified_email(user: Person) -> bool:
     from allauth.account.models import EmailAddress
 
     return user.is_authenticated and bool(
@@ -143,6 +154,7 @@ def has_verified_email(user) -> bool:
     )
 
 
-def can_participate(user) -> bool:
-    """Comment, vote, rank: an active account whose e-mail address is verified."""
+def can_participate(user: Person) -> TypeGuard[User]:
+    """Comment, vote, rank: an active account whose e-mail address is verified (so a
+    signed-in ``User``, which mypy learns from the ``TypeGuard``)."""
     return bool(user.is_authenticated and user.is_active and has_verified_email(user))

@@ -11,16 +11,19 @@ everywhere, and the pages of their role send them to set MFA up or to pass it
 (accounts.middleware).
 """
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
+from accounts.models import User
+from accounts.types import Person
 from consultation.errors import NotAllowed
-from consultation.models import Consultation, Membership
+from consultation.models import Comment, Consultation, Membership
 
 Status = Consultation.Status
 
 
-def _has_role(user, consultation, role) -> bool:
+def _has_role(user: Person, consultation: Consultation | None, role: Membership.Role) -> bool:
     if not user.is_authenticated or consultation is None or consultation.pk is None:
         return False
     if not roles.has_role_powers(user):
@@ -28,12 +31,12 @@ def _has_role(user, consultation, role) -> bool:
     return Membership.objects.filter(consultation=consultation, user=user, role=role).exists()
 
 
-def is_staff(user) -> bool:
+def is_staff(user: Person) -> bool:
     """Staff powers: an ``is_staff`` or superuser account past the second factor."""
     return roles.has_staff_powers(user)
 
 
-def can_create_consultation(user) -> bool:
+def can_create_consultation(user: Person) -> bool:
     if not user.is_authenticated:
         return False
     return is_staff(user) or (user.is_organiser and roles.has_role_powers(user))
@@ -44,7 +47,7 @@ def can_create_consultation(user) -> bool:
 # asked on the way in, by the middleware); and which consultations the space lists.
 
 
-def _staff_or_member(user, role) -> bool:
+def _staff_or_member(user: User, role: Membership.Role) -> bool:
     """Staff, or holding ``role`` in at least one consultation (``user`` is signed in)."""
     return (
         user.is_staff
@@ -53,21 +56,21 @@ def _staff_or_member(user, role) -> bool:
     )
 
 
-def has_organiser_space(user) -> bool:
+def has_organiser_space(user: Person) -> bool:
     """A global organiser, staff, or an organiser of at least one consultation."""
     return user.is_authenticated and (
         user.is_organiser or _staff_or_member(user, Membership.Role.ORGANISER)
     )
 
 
-def has_moderation_space(user) -> bool:
+def has_moderation_space(user: Person) -> bool:
     """A global moderator, staff, or a moderator of at least one consultation."""
     return user.is_authenticated and (
         user.is_moderator or _staff_or_member(user, Membership.Role.MODERATOR)
     )
 
 
-def _consultations_in_role(user, role):
+def _consultations_in_role(user: Person, role: Membership.Role) -> QuerySet[Consultation]:
     if is_staff(user):
         return Consultation.objects.all()
     if not (user.is_authenticated and roles.has_role_powers(user)):
@@ -75,32 +78,32 @@ def _consultations_in_role(user, role):
     return Consultation.objects.filter(memberships__user=user, memberships__role=role).distinct()
 
 
-def managed_consultations(user):
+def managed_consultations(user: Person) -> QuerySet[Consultation]:
     """The consultations ``user`` may manage (``can_manage``), as a QuerySet."""
     return _consultations_in_role(user, Membership.Role.ORGANISER)
 
 
-def moderated_consultations(user):
+def moderated_consultations(user: Person) -> QuerySet[Consultation]:
     """The consultations ``user`` may moderate (``can_moderate``), as a QuerySet."""
     return _consultations_in_role(user, Membership.Role.MODERATOR)
 
 
-def can_manage(user, consultation) -> bool:
+def can_manage(user: Person, consultation: Consultation) -> bool:
     """Edit, schedule, import items, assign moderators, close early."""
     return is_staff(user) or _has_role(user, consultation, Membership.Role.ORGANISER)
 
 
-def can_moderate(user, consultation) -> bool:
+def can_moderate(user: Person, consultation: Consultation) -> bool:
     return is_staff(user) or _has_role(user, consultation, Membership.Role.MODERATOR)
 
 
-def can_view(user, consultation) -> bool:
+def can_view(user: Person, consultation: Consultation) -> bool:
     if consultation.status != Status.DRAFT:
         return True
     return can_manage(user, consultation)
 
 
-def can_preview(user, consultation) -> bool:
+def can_preview(user: Person, consultation: Consultation) -> bool:
     """See the consultation, before it opens, as citizens will once it does: its
     participation forms shown but disabled. Its organisers (and staff), with MFA."""
     return consultation.status in (Status.DRAFT, Status.SCHEDULED) and can_manage(
@@ -108,7 +111,7 @@ def can_preview(user, consultation) -> bool:
     )
 
 
-def results_are_public(consultation) -> bool:
+def results_are_public(consultation: Consultation) -> bool:
     """Per-item tallies are shown in this phase (to whoever may view the consultation).
 
     Nothing is public before the organisers publish, except what their choice of live
@@ -127,14 +130,14 @@ def results_are_public(consultation) -> bool:
     )
 
 
-def can_see_results(user, consultation) -> bool:
+def can_see_results(user: Person, consultation: Consultation) -> bool:
     """Per-item tallies, within the small-group rule: see ``results_are_public``. The
     organisers read the count before publishing on their review page
     (``can_review_results``), not here."""
     return can_view(user, consultation) and results_are_public(consultation)
 
 
-def is_eligible(user, consultation) -> bool:
+def is_eligible(user: Person, consultation: Consultation) -> bool:
     """The account may take part in this consultation (whatever its phase)."""
     if not roles.can_participate(user):
         return False
@@ -143,31 +146,31 @@ def is_eligible(user, consultation) -> bool:
     return True
 
 
-def can_participate(user, consultation) -> bool:
+def can_participate(user: Person, consultation: Consultation) -> bool:
     return consultation.accepts_participation() and is_eligible(user, consultation)
 
 
-def can_vote(user, consultation) -> bool:
+def can_vote(user: Person, consultation: Consultation) -> bool:
     return consultation.voting_enabled and can_participate(user, consultation)
 
 
-def can_grade(user, consultation) -> bool:
+def can_grade(user: Person, consultation: Consultation) -> bool:
     return consultation.grading_enabled and can_participate(user, consultation)
 
 
-def can_rank(user, consultation) -> bool:
+def can_rank(user: Person, consultation: Consultation) -> bool:
     return consultation.ranking_enabled and can_participate(user, consultation)
 
 
-def can_comment(user, consultation) -> bool:
+def can_comment(user: Person, consultation: Consultation) -> bool:
     return consultation.comments_enabled and can_participate(user, consultation)
 
 
-def can_react(user, consultation) -> bool:
+def can_react(user: Person, consultation: Consultation) -> bool:
     return can_comment(user, consultation)
 
 
-def can_change_comment(user, comment) -> bool:
+def can_change_comment(user: Person, comment: Comment) -> bool:
     """Its author may edit or delete it while they may comment (open, eligible, comments on)."""
     return (
         user.is_authenticated
@@ -183,17 +186,17 @@ def can_change_comment(user, comment) -> bool:
 # them after the first version.
 
 
-def can_review_results(user, consultation) -> bool:
+def can_review_results(user: Person, consultation: Consultation) -> bool:
     """See the computed, not yet published, final results."""
     return consultation.is_finished and can_manage(user, consultation)
 
 
-def can_publish(user, consultation) -> bool:
+def can_publish(user: Person, consultation: Consultation) -> bool:
     """Publish the results (closed), or a new version of them (published)."""
     return consultation.is_finished and can_manage(user, consultation)
 
 
-def can_respond(user, consultation) -> bool:
+def can_respond(user: Person, consultation: Consultation) -> bool:
     """Write the official responses, which the next publication freezes."""
     return consultation.is_finished and can_manage(user, consultation)
 
@@ -201,7 +204,7 @@ def can_respond(user, consultation) -> bool:
 # --- Refusals: why not, as the typed error every interface shapes (errors.py) -------------
 
 
-def why_not_participate(user, consultation) -> NotAllowed:
+def why_not_participate(user: Person, consultation: Consultation) -> NotAllowed:
     """The refusal that explains why ``user`` may not take part in ``consultation`` now."""
     if not user.is_authenticated:
         return NotAllowed("login_required", _("Log in to take part."))
@@ -217,13 +220,13 @@ def why_not_participate(user, consultation) -> NotAllowed:
     return NotAllowed("mode_disabled", _("This form of participation is not enabled here."))
 
 
-def require_participation(allowed: bool, user, consultation) -> None:
+def require_participation(allowed: bool, user: Person, consultation: Consultation) -> None:
     """Raise ``why_not_participate`` unless ``allowed`` (one of the ``can_*`` above)."""
     if not allowed:
         raise why_not_participate(user, consultation)
 
 
-def require_manager(user, consultation) -> None:
+def require_manager(user: Person, consultation: Consultation) -> None:
     """Raise unless ``user`` may manage ``consultation`` (``can_manage``)."""
     if not can_manage(user, consultation):
         raise NotAllowed(
