@@ -221,7 +221,7 @@ class ProjectSide:
         django.setup()
         from django.core.management import call_command
 
-        from tests.consultation.factories import make_consultation
+        from tests.factories import make_consultation
 
         call_command("migrate", interactive=False, verbosity=0)
         make_consultation(items=self.items, id=self.consultation_id, slug=self.slug)

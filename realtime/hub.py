@@ -140,11 +140,23 @@ class Hub:
         self._snapshots.pop(topic, None)
         self._generation[topic] += 1
 
-    def forget_snapshots(self) -> None:
-        """Drop every shared snapshot (tests reuse consultation ids after a rollback)."""
+    def reset_for_tests(self) -> None:
+        """Forget frame numbers (here and in Redis) and shared snapshots.
+
+        For the test suite, between tests: consultation ids, hence topics, come back
+        after a rollback, and must start again from seq 0 with no snapshot of the old
+        consultation. A live site never calls it: clients would see numbers go back.
+        """
+        with self._seq_lock:
+            self._seq.clear()
         for topic in list(self._generation):
             self._invalidate(topic)
         self._snapshots.clear()
+        if link.uses_redis():
+            client = link.redis_client()
+            keys = list(client.scan_iter(link.SEQ_PREFIX + "*"))
+            if keys:
+                client.delete(*keys)
 
     # --- the embedded default: publishing within this process ---------------------------
 

@@ -1,8 +1,11 @@
-"""Personas, the test mailbox and the Celery worker, for both test passes.
+"""Fixtures only: personas, the test mailbox and the Celery worker, for both test passes.
 
 Pass 1 (embedded default): SQLite file database, in-memory broker, the embedded
 worker thread. Pass 2 (DATABASE_URL + REDIS_URL set by scripts/test.sh):
 PostgreSQL, Redis, and a real Celery worker process started here.
+
+Nothing imports this module: builders are in tests/factories.py, the login and
+second-factor helpers in tests/support/accounts.py.
 """
 
 import os
@@ -11,16 +14,16 @@ import sys
 import time
 
 import pytest
-from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.cache import cache
 
+from tests import factories
 from tests.support import mailbox as mailbox_module
+from tests.support.accounts import enable_totp, login
 
-PASSWORD = "correct horse battery staple"
-# Every test e-mail takes this long to "deliver", like a slow SMTP server: a request
-# that waited for delivery would show it in its timing.
-MAIL_DELAY = 1.5
+# How long mail takes to "deliver" in the tests that ask for ``slow_mail``, like a slow
+# SMTP server: a request that waited for delivery would show it in its timing.
+SLOW_MAIL_SECONDS = 1.5
 
 
 def pytest_report_header(config):
@@ -33,11 +36,19 @@ def pytest_report_header(config):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _static_manifest():
-    """Pages are rendered with the production static storage (hashed names)."""
+def _static_manifest(tmp_path_factory):
+    """Pages are rendered with the production static storage (hashed names), collected
+    into a directory of this test process's own: runs side by side (the two passes of
+    `make test`, the xdist workers of `make test-fast`) never write into one another's.
+    The processes the tests start (the Celery worker, served sites) inherit it."""
     from django.core.management import call_command
+    from django.test import override_settings
 
-    call_command("collectstatic", "--noinput", verbosity=0)
+    root = tmp_path_factory.mktemp("static")
+    with pytest.MonkeyPatch.context() as patch, override_settings(STATIC_ROOT=root):
+        patch.setenv("STATIC_ROOT", str(root))
+        call_command("collectstatic", "--noinput", verbosity=0)
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -54,9 +65,18 @@ def _capture_mail(settings, mail_dir):
     settings.MAILERS = {
         "default": {
             "BACKEND": "tests.support.mailbox.CapturingBackend",
-            "OPTIONS": {"directory": str(mail_dir), "delay": MAIL_DELAY},
+            "OPTIONS": {"directory": str(mail_dir)},
         }
     }
+
+
+@pytest.fixture
+def slow_mail(mail_dir):
+    """Delivering a mail takes ``SLOW_MAIL_SECONDS`` in this test (every other test's
+    mail is instant), on whichever worker delivers it; returns that delay."""
+    mailbox_module.slow_down(mail_dir, SLOW_MAIL_SECONDS)
+    yield SLOW_MAIL_SECONDS
+    mailbox_module.slow_down(mail_dir, 0)
 
 
 @pytest.fixture(autouse=True)
@@ -71,18 +91,10 @@ def _fresh_live_state():
     after a rollback: start each test clean, and let its pending tally frames go out
     before the database is closed to it."""
     from consultation.live import events, stores
-    from realtime import redis as link
     from realtime.hub import hub
 
-    stores._memory.__init__()
-    stores._pairwise_memory.__init__()
-    hub._seq.clear()
-    hub.forget_snapshots()
-    if settings.REDIS_URL:
-        client = link.redis_client()
-        keys = [*client.scan_iter("agora:live:*"), *client.scan_iter("agora:rt:seq:*")]
-        if keys:
-            client.delete(*keys)
+    stores.reset_for_tests()
+    hub.reset_for_tests()
     yield
     events.wait_for_pending_tallies()
 
@@ -94,20 +106,9 @@ def _fresh_cache():
     yield
 
 
-class Mailbox:
-    def __init__(self, directory):
-        self.directory = directory
-
-    def messages(self, to=None):
-        return mailbox_module.messages(self.directory, to)
-
-    def wait_for(self, to, *, timeout=20.0, count=1):
-        return mailbox_module.wait_for_mail(self.directory, to, timeout=timeout, count=count)
-
-
 @pytest.fixture
 def mailbox(mail_dir):
-    return Mailbox(mail_dir)
+    return mailbox_module.Mailbox(mail_dir)
 
 
 @pytest.fixture(scope="session")
@@ -115,18 +116,19 @@ def celery_worker(django_db_setup, django_db_blocker, mail_dir):
     """A Celery worker consuming the configured broker, running against the test database."""
     if settings.CELERY_EMBEDDED_WORKER:
         from config import embedded_worker
+        from config.celery import app
 
+        # kombu's in-memory transport sleeps a second whenever a poll takes nothing
+        # (virtual Transport.polling_interval): fine for `make run`, but here each job
+        # waited up to a second, and 20 queued mails took 10 s to go out.
+        options = app.conf.broker_transport_options
+        app.conf.broker_transport_options = {**options, "polling_interval": 0.02}
         yield embedded_worker.start(with_beat=False)
         embedded_worker.stop()
         return
     db = settings.DATABASES["default"]
     url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        mailbox_module.MAIL_DIR_ENV: str(mail_dir),
-        "AGORA_TEST_MAIL_DELAY": str(MAIL_DELAY),
-    }
+    env = {**os.environ, "DATABASE_URL": url, mailbox_module.MAIL_DIR_ENV: str(mail_dir)}
     process = subprocess.Popen(
         [sys.executable, "-m", "tests.support.worker"], env=env, cwd=settings.BASE_DIR
     )
@@ -147,18 +149,15 @@ def celery_worker(django_db_setup, django_db_blocker, mail_dir):
 
 @pytest.fixture
 def make_user(db):
-    from django.contrib.auth import get_user_model
-
+    """``make_user(email=None, *, display_name=None, **fields)``: person1@example.org,
+    person2@example.org... unless told otherwise (tests.factories.make_user)."""
     counter = iter(range(1, 10_000))
 
-    def make(email=None, *, verified=True, password=PASSWORD, display_name=None, **fields):
+    def make(email=None, *, display_name=None, **fields):
         n = next(counter)
-        email = email or f"person{n}@example.org"
-        user = get_user_model().objects.create_user(
-            email=email, password=password, display_name=display_name or f"Person {n}", **fields
+        return factories.make_user(
+            email or f"person{n}@example.org", display_name=display_name or f"Person {n}", **fields
         )
-        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-        return user
 
     return make
 
@@ -177,7 +176,8 @@ def unverified(make_user):
 
 
 # Role holders have MFA set up, as their roles require: without it their powers do not
-# hold (consultation.permissions). Tests about the missing MFA call ``remove_mfa``.
+# hold (consultation.permissions). Tests about the missing MFA call
+# ``tests.support.accounts.remove_mfa``.
 
 
 @pytest.fixture
@@ -199,62 +199,6 @@ def staff(make_user):
     user = make_user("sam@example.org", display_name="Sam", is_staff=True, is_superuser=True)
     enable_totp(user)
     return user
-
-
-def enable_totp(user) -> str:
-    """Give ``user`` a (new) TOTP authenticator, replacing any; return its secret.
-
-    The user object is then marked as a door would mark it after the login's MFA step
-    (accounts.roles), so domain calls made with it in tests act with its role's powers.
-    Requests get their own user object: log in with ``login`` / ``client_for``."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    from accounts import roles
-
-    remove_mfa(user)
-    secret = generate_totp_secret()
-    authenticator = TOTP.activate(user, secret).instance
-    roles.vouch_second_factor(user, [authenticator.pk])
-    return secret
-
-
-def remove_mfa(user) -> None:
-    from allauth.mfa.models import Authenticator
-
-    from accounts import roles
-
-    Authenticator.objects.filter(user=user).delete()
-    roles.forget_mfa(user)
-
-
-ALLAUTH_BACKEND = "allauth.account.auth_backends.AuthenticationBackend"
-
-
-def login(client, user, *, second_factor=True, backend=ALLAUTH_BACKEND):
-    """Log ``user`` in on ``client`` as allauth's login form would: with the MFA step
-    recorded in the session when the account has TOTP (and ``second_factor``), without
-    it otherwise — a password-only session."""
-    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
-    from allauth.mfa.models import Authenticator
-
-    client.force_login(user, backend=backend)
-    totp = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-    records = [{"method": "password", "at": time.time()}]
-    if second_factor and totp is not None:
-        records.append({"method": "mfa", "at": time.time(), "id": totp.pk, "type": "totp"})
-    session = client.session
-    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
-    session["account_authentication_methods_user"] = str(user.pk)
-    session.save()
-    return client
-
-
-def current_totp_code(secret: str) -> str:
-    from allauth.mfa import app_settings
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    counter = int(time.time()) // app_settings.TOTP_PERIOD
-    return format_hotp_value(hotp_value(secret, counter))
 
 
 @pytest.fixture

@@ -34,8 +34,8 @@ from consultation.organising import lifecycle
 from consultation.participation import debate, voting
 from consultation.results import computing, publishing
 from realtime.routing import websocket_urlpatterns
-from tests.conftest import login
-from tests.consultation.factories import add_member, make_consultation
+from tests.factories import add_member, make_consultation
+from tests.support.accounts import login
 from tests.support.routes import (
     MissingSample,
     Route,

@@ -26,8 +26,8 @@ from consultation.models import Consultation
 from consultation.organising import lifecycle
 from consultation.participation import debate
 from consultation.results import computing
-from tests.conftest import enable_totp
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
+from tests.support.accounts import enable_totp
 from tests.support.html import parse_strict, problems
 
 pytestmark = pytest.mark.django_db

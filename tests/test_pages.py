@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
+from tests.support.accounts import PASSWORD
 from tests.support.html import problems
 
 pytestmark = pytest.mark.django_db

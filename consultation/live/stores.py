@@ -304,3 +304,19 @@ _pairwise_memory = PairwiseMemoryStore()
 
 def pairwise_store():
     return PairwiseRedisStore() if link.uses_redis() else _pairwise_memory
+
+
+def reset_for_tests() -> None:
+    """Forget every live counter and pairwise matrix, in this process and in Redis.
+
+    For the test suite, between tests: consultation ids come back after a rollback, and
+    a counter left by an earlier test would be read as the new consultation's. Nothing
+    is lost (the next read rebuilds from the database), but a live site has no use for it.
+    """
+    _memory.__init__()
+    _pairwise_memory.__init__()
+    if link.uses_redis():
+        client = link.redis_client()
+        keys = list(client.scan_iter("agora:live:*"))
+        if keys:
+            client.delete(*keys)

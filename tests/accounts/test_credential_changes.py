@@ -5,9 +5,9 @@ import pytest
 from django.urls import reverse
 
 from accounts import tokens
-from tests.conftest import PASSWORD
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 from tests.realtime.conftest import Socket, in_thread, session_cookie
+from tests.support.accounts import PASSWORD
 
 NEW_PASSWORD = "another long passphrase 42"
 ME = "/api/v1/consultations"

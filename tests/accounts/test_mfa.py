@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import PASSWORD, current_totp_code, enable_totp, remove_mfa
+from tests.support.accounts import PASSWORD, current_totp_code, enable_totp, remove_mfa
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +68,7 @@ def test_login_with_mfa_asks_for_the_code(client, organiser):
 
 def test_a_per_consultation_moderator_needs_mfa_too(client_for, citizen):
     from consultation.models import Membership
-    from tests.consultation.factories import add_member, make_consultation
+    from tests.factories import add_member, make_consultation
 
     add_member(make_consultation(), citizen, Membership.Role.MODERATOR)
     response = client_for(citizen).get(reverse("moderation:queue"))

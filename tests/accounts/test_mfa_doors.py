@@ -11,8 +11,8 @@ from django.urls import reverse
 from accounts import roles, tokens
 from consultation import permissions
 from consultation.models import Membership
-from tests.conftest import PASSWORD, current_totp_code, enable_totp, login
-from tests.consultation.factories import add_member, make_consultation
+from tests.factories import add_member, make_consultation
+from tests.support.accounts import PASSWORD, current_totp_code, enable_totp, login
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from accounts import mfa
 from tests.config.test_settings import PRODUCTION_ENV, manage
-from tests.conftest import PASSWORD, current_totp_code, enable_totp
+from tests.support.accounts import PASSWORD, current_totp_code, enable_totp
 
 pytestmark = pytest.mark.django_db
 

@@ -431,7 +431,7 @@ def test_a_staff_account_logging_in_through_the_provider_must_still_pass_the_sec
     """The provider vouches for the person, not for a second factor: a staff account
     with TOTP goes through allauth's MFA stage after the provider, like after a password,
     and holds staff powers only once the code is given."""
-    from tests.conftest import current_totp_code, enable_totp
+    from tests.support.accounts import current_totp_code, enable_totp
 
     assert log_in(client, idp).status_code == 302
     user = User.objects.get()

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from accounts import lifecycle
-from tests.conftest import PASSWORD, current_totp_code, enable_totp
+from tests.support.accounts import PASSWORD, current_totp_code, enable_totp
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tokens import create_token
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 API = "/api/v1"
 
@@ -52,7 +52,7 @@ def browser_for():
     """A logged-in browser whose requests are CSRF-checked like a real one's."""
 
     def make(user, **options):
-        from tests.conftest import login
+        from tests.support.accounts import login
 
         browser = login(Client(enforce_csrf_checks=True), user, **options)
         browser.get(reverse("accounts:profile"))  # a page with a form sets the csrftoken cookie

@@ -5,7 +5,7 @@ from django.test import override_settings
 
 from consultation.models import Ballot, Comment, Grade, Vote
 from tests.api.conftest import items_of
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from consultation.models import Consultation
 from consultation.participation import debate, voting
 from tests.api.conftest import ApiClient, items_of
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 Status = Consultation.Status

@@ -6,7 +6,7 @@ from consultation.models import Consultation
 from consultation.organising import lifecycle
 from consultation.participation import debate, voting
 from tests.api.conftest import items_of
-from tests.consultation.factories import add_member, make_consultation, make_item
+from tests.factories import add_member, make_consultation, make_item
 
 pytestmark = pytest.mark.django_db
 Status = Consultation.Status

@@ -6,7 +6,7 @@ from accounts.models import ApiToken
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
 from consultation.participation import debate
 from tests.api.conftest import ApiClient, items_of
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 

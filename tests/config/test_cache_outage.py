@@ -12,8 +12,8 @@ from django.core.cache import caches
 from django.urls import reverse
 
 from consultation.models import Vote
-from tests.conftest import PASSWORD, current_totp_code, enable_totp
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
+from tests.support.accounts import PASSWORD, current_totp_code, enable_totp
 
 pytestmark = pytest.mark.django_db
 

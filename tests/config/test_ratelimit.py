@@ -51,7 +51,7 @@ def test_account_pages_moderation_and_language_switch_are_limited(client_for, ci
 
 
 def test_guessing_the_deletion_password_is_stopped_after_five_tries(client_for, citizen):
-    from tests.conftest import PASSWORD
+    from tests.support.accounts import PASSWORD
 
     client = client_for(citizen)
     client.cookies["django_language"] = "en"

@@ -6,7 +6,7 @@ from consultation import queries
 from consultation.errors import Invalid, NotAllowed
 from consultation.models import Comment, CommentReaction
 from consultation.participation import debate
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 

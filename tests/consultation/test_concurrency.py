@@ -25,7 +25,7 @@ from django.db import connection
 
 from consultation.models import Ballot, BallotEntry, CommentReaction, Grade, Vote
 from consultation.participation import debate, voting
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 8

@@ -10,7 +10,7 @@ from django.utils import translation
 from consultation.errors import Conflict, NotAllowed
 from consultation.models import Consultation
 from consultation.organising import importing
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 from tests.support.html import problems
 
 pytestmark = pytest.mark.django_db

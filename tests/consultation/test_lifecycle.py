@@ -8,7 +8,7 @@ from django.utils import timezone
 from consultation.errors import Conflict, NotAllowed
 from consultation.models import Consultation
 from consultation.organising import lifecycle
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 S = Consultation.Status

@@ -14,7 +14,7 @@ from django.contrib.staticfiles import finders
 
 from consultation.models import Consultation
 from consultation.participation import debate, voting
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 from tests.support.html import parse_strict, problems
 
 pytestmark = pytest.mark.django_db

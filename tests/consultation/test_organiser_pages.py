@@ -19,8 +19,8 @@ from consultation.models import (
     Theme,
     Vote,
 )
-from tests.conftest import current_totp_code, enable_totp, remove_mfa
-from tests.consultation.factories import make_consultation, make_item
+from tests.factories import make_consultation, make_item
+from tests.support.accounts import current_totp_code, enable_totp, remove_mfa
 from tests.support.html import problems
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from consultation.errors import NotAllowed
 from consultation.models import Consultation, Membership
 from consultation.organising import consultations
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 S = Consultation.Status
@@ -41,7 +41,7 @@ def state(consultation):
 
 @pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
 def test_an_organiser_of_another_consultation_is_refused_by_the_domain(make_user, organiser, write):
-    from tests.conftest import enable_totp
+    from tests.support.accounts import enable_totp
 
     consultation = make_consultation(status=S.DRAFT, organiser=organiser)
     outsider = make_user(is_organiser=True)

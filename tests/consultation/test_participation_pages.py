@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from consultation.models import Ballot, Comment, CommentReaction, Consultation, Grade, Vote
 from consultation.participation import debate, voting
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 from tests.support.html import problems
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from consultation import permissions
 from consultation.errors import NotAllowed
 from consultation.models import Comment, Consultation, Membership
 from consultation.participation import debate, voting
-from tests.conftest import enable_totp, login
-from tests.consultation.factories import add_member, make_consultation
+from tests.factories import add_member, make_consultation
+from tests.support.accounts import enable_totp, login
 
 pytestmark = pytest.mark.django_db
 S = Consultation.Status

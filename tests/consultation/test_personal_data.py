@@ -5,7 +5,7 @@ import pytest
 from accounts import lifecycle, privacy
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
 from consultation.participation import debate, voting
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +72,7 @@ def test_nothing_about_a_deleted_account_remains_in_participation(citizen):
 def test_the_export_lists_roles_held_and_consultations_created(citizen, organiser):
     from consultation.models import Membership
     from consultation.organising import consultations
-    from tests.consultation.factories import add_member
+    from tests.factories import add_member
 
     created = consultations.create_consultation(
         organiser, {"slug": "ma-consultation", "title": "Ma consultation"}, []

@@ -8,8 +8,8 @@ from consultation import queries
 from consultation.models import Comment, Consultation, Membership, Theme
 from consultation.organising import lifecycle
 from consultation.participation import debate, voting
-from tests.conftest import enable_totp, remove_mfa
-from tests.consultation.factories import make_consultation, make_item
+from tests.factories import make_consultation, make_item
+from tests.support.accounts import enable_totp, remove_mfa
 from tests.support.html import problems
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +143,7 @@ def test_the_public_sees_a_scheduled_consultation_without_forms(client_for, orga
 
 
 def test_role_holders_without_mfa_see_no_draft_and_no_preview(client_for, make_user):
-    from tests.consultation.factories import add_member
+    from tests.factories import add_member
 
     by_membership = make_user()
     flagged = make_user(is_organiser=True)
@@ -181,7 +181,7 @@ def test_role_holders_without_mfa_see_no_draft_and_no_preview(client_for, make_u
 def test_the_menu_leads_per_consultation_role_holders_to_their_space(
     client_for, make_user, role, link
 ):
-    from tests.consultation.factories import add_member
+    from tests.factories import add_member
 
     member = make_user()
     client = client_for(member)

@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 from tests.support.html import parse_strict
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from consultation.errors import Invalid
 from consultation.models import Ballot, BallotEntry, Grade, Vote
 from consultation.participation import voting
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 
 pytestmark = pytest.mark.django_db
 

@@ -52,7 +52,7 @@ class Socket:
 
 
 def session_cookie(client, user, **options):
-    from tests.conftest import login
+    from tests.support.accounts import login
 
     login(client, user, **options)
     return f"sessionid={client.cookies['sessionid'].value}"

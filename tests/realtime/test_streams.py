@@ -9,9 +9,9 @@ import pytest
 from consultation.models import Membership
 from consultation.organising import lifecycle
 from consultation.participation import debate, voting
-from tests.conftest import enable_totp
-from tests.consultation.factories import add_member, make_consultation
+from tests.factories import add_member, make_consultation
 from tests.realtime.conftest import Socket, in_thread, session_cookie
+from tests.support.accounts import enable_totp
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 

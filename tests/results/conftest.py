@@ -15,7 +15,7 @@ import pytest
 from consultation.models import Consultation, Membership
 from consultation.organising import lifecycle
 from consultation.participation import voting
-from tests.consultation.factories import add_member, make_consultation
+from tests.factories import add_member, make_consultation
 
 MEDIA_ROOT = Path(os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="agora-media-")))
 MIN_GROUP = int(os.environ.setdefault("OPEN_DATA_MIN_GROUP", "3"))

@@ -71,7 +71,7 @@ def test_a_missing_or_malformed_version_is_refused_in_json(api, counted, organis
 
 
 def test_drafts_have_no_results(api, organiser):
-    from tests.consultation.factories import make_consultation
+    from tests.factories import make_consultation
 
     draft = make_consultation(status="draft", organiser=organiser)
     response = api.get(f"/consultations/{draft.slug}/results/versions")

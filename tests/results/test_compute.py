@@ -15,7 +15,7 @@ from consultation.live import counters, events, stores
 from consultation.models import Ballot, BallotEntry, ComputedResult, Grade, Vote
 from consultation.participation import voting
 from consultation.results import computing, opendata, reading
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 from tests.results.conftest import close
 
 pytestmark = pytest.mark.django_db

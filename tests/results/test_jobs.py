@@ -5,8 +5,11 @@ from datetime import timedelta
 
 import pytest
 from celery.result import allow_join_result
+from django.core.mail import EmailMessage
 from django.utils import timezone
 
+from accounts import emails
+from accounts.tasks import send_email
 from consultation.models import ComputedResult, Consultation
 from consultation.organising import lifecycle
 from consultation.results import computing
@@ -54,7 +57,10 @@ def test_closing_computes_the_final_results_and_tells_the_organisers(
     assert again == {"consultation": consultation.pk, "kind": "final", "changed": False}
     assert ComputedResult.objects.filter(consultation=consultation).count() == 1
     assert ComputedResult.objects.get(consultation=consultation).results_json == row.results_json
-    time.sleep(2.5)  # longer than the test mailbox's delivery delay
+    # Had the second run told anyone, its mail was queued (on commit, inside the job)
+    # before this one: once this one is delivered, that one has had its turn.
+    send_email.delay(emails.serialise(EmailMessage("Marker", "", to=["marker@example.org"])))
+    mailbox.wait_for("marker@example.org")
     mine = [m for m in mailbox.messages("odile@example.org") if link in m["body"]]
     assert len(mine) == 1
 

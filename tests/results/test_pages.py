@@ -28,9 +28,9 @@ from consultation.models import (
 )
 from consultation.participation import voting
 from consultation.results import computing, publishing, reading
-from tests.conftest import enable_totp
-from tests.consultation.factories import add_member, make_consultation
+from tests.factories import add_member, make_consultation
 from tests.results.conftest import close
+from tests.support.accounts import enable_totp
 from tests.support.html import parse_strict, problems
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.conf import settings
 
 from consultation.participation import voting
 from consultation.results import computing
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 from tests.results.conftest import MIN_GROUP, close
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from config.celery import app
 from consultation.models import ComputedResult, Consultation
 from consultation.results import computing, opendata
 from consultation.tasks import compute_final_results
-from tests.consultation.factories import make_consultation
+from tests.factories import make_consultation
 from tests.results.conftest import take_part
 
 pytestmark = [pytest.mark.production, pytest.mark.django_db(transaction=True)]

@@ -17,12 +17,7 @@ from django.conf import settings  # noqa: E402
 
 from config.celery import app  # noqa: E402
 
-settings.MAILERS = {
-    "default": {
-        "BACKEND": "tests.support.mailbox.CapturingBackend",
-        "OPTIONS": {"delay": os.environ.get("AGORA_TEST_MAIL_DELAY", "0")},
-    }
-}
+settings.MAILERS = {"default": {"BACKEND": "tests.support.mailbox.CapturingBackend"}}
 
 if __name__ == "__main__":
     app.worker_main(
