@@ -12,11 +12,12 @@ RUN_ENV := DEBUG=$${DEBUG:-true}
 # header itself, only when TRUSTED_PROXY_COUNT says a proxy of ours wrote it.
 UVICORN_OPTIONS := --lifespan on --no-access-log --ws-max-size 65536 --no-proxy-headers
 
-.PHONY: help run test lint fmt messages makemessages lock bench clean install
+.PHONY: help run test test-fast lint fmt messages makemessages lock bench clean install
 
 help:
 	@echo "make run    set up everything and serve Agora on http://127.0.0.1:8000"
 	@echo "make test   lint, migrations check, and the test suite (embedded + PostgreSQL/Redis)"
+	@echo "make test-fast  the embedded pass only, on every core (ARGS='tests/accounts --lf')"
 	@echo "make bench  benchmarks (ratios printed, results in docs/performance.md)"
 
 $(VENV)/.installed: requirements/dev.lock
@@ -47,6 +48,10 @@ run: install messages
 
 test: install messages
 	@scripts/test.sh
+
+# The edit loop: the embedded pass only, on every core (pytest-xdist); ARGS go to pytest.
+test-fast: install messages
+	@scripts/test.sh --fast $(ARGS)
 
 lint: install
 	$(PY) -m ruff check .

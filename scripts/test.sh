@@ -4,16 +4,35 @@
 # with a real Celery worker process. Exits non-zero on any failure.
 #
 # The two passes share nothing (SQLite file vs PostgreSQL database, no Redis vs Redis,
-# their own static and media directories), so they run side by side, one per core:
-# the production pass's output is kept in a log and printed after the embedded one.
+# their own static and media directories, their own pytest cache), so they run side by
+# side, one per core: the production pass's output is kept in a log and printed after
+# the embedded one. Each pass's wall time is printed in the summary.
+#
+# `scripts/test.sh --fast [pytest arguments]` (`make test-fast`): the embedded pass only,
+# spread over every core by pytest-xdist, for the edit loop; no lint, no second pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 export SECRET_KEY="${SECRET_KEY:-test-only-secret-key-not-for-production-0123456789}"
 export HTTPS=false DEBUG=false
+# Where each pass keeps pytest's cache (--lf, --ff): the embedded pass uses the default
+# (pyproject.toml), the production pass one of its own so the two never write one file.
+PRODUCTION_CACHE=var/pytest-cache/production
 
 step() { printf '\n=== %s ===\n' "$*"; }
 fail() { echo "FAILED: $*"; exit 1; }
+took() { local s=$(($2 - $1)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }
+
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  step "embedded default, spread over pytest-xdist workers (-n ${TEST_WORKERS:-auto})"
+  started=$(date +%s)
+  (unset DATABASE_URL REDIS_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND
+   $PY -m pytest -n "${TEST_WORKERS:-auto}" --dist loadgroup "$@")
+  rc=$?
+  echo "embedded pass: $([ $rc -eq 0 ] && echo passed || echo FAILED) in $(took "$started" "$(date +%s)")"
+  exit $rc
+fi
 
 step "ruff (lint and format)"
 $PY -m ruff check . || fail "ruff check"
@@ -38,23 +57,29 @@ trap 'kill $prod_pid 2>/dev/null; rm -rf "$work"' EXIT
 prod_pid=""
 
 if [ -n "$PROD_DB" ] && [ -n "$PROD_REDIS" ]; then
-  (DATABASE_URL="$PROD_DB" REDIS_URL="$PROD_REDIS" STATIC_ROOT="$work/static-production" \
-    $PY -m pytest "$@" >"$work/production.log" 2>&1; echo $? >"$work/production.rc") &
+  (started=$(date +%s)
+   DATABASE_URL="$PROD_DB" REDIS_URL="$PROD_REDIS" \
+     $PY -m pytest -o cache_dir="$PRODUCTION_CACHE" "$@" >"$work/production.log" 2>&1
+   echo $? >"$work/production.rc"; took "$started" "$(date +%s)" >"$work/production.time") &
   prod_pid=$!
   echo "(pass 2, the production shape, runs alongside; its output follows pass 1's)"
 fi
 
 step "pass 1: embedded default (SQLite + in-memory channel layer + in-memory broker)"
+started=$(date +%s)
 (unset DATABASE_URL REDIS_URL CELERY_BROKER_URL CELERY_RESULT_BACKEND
- STATIC_ROOT="$work/static-embedded" $PY -m pytest "$@")
-rc=$?; [ $rc -eq 0 ] && passes+=("embedded: passed") || { passes+=("embedded: FAILED"); status=1; }
+ $PY -m pytest "$@")
+rc=$?; wall=$(took "$started" "$(date +%s)")
+[ $rc -eq 0 ] && passes+=("embedded: passed in $wall") || { passes+=("embedded: FAILED in $wall"); status=1; }
 
 if [ -n "$prod_pid" ]; then
   step "pass 2: production shape (PostgreSQL $PROD_DB + Redis $PROD_REDIS + Celery worker process)"
   wait "$prod_pid"
   cat "$work/production.log"
   rc=$(cat "$work/production.rc" 2>/dev/null || echo 1)
-  [ "$rc" -eq 0 ] && passes+=("production shape: passed") || { passes+=("production shape: FAILED"); status=1; }
+  wall=$(cat "$work/production.time" 2>/dev/null)
+  [ "$rc" -eq 0 ] && passes+=("production shape: passed in $wall") \
+    || { passes+=("production shape: FAILED in $wall"); status=1; }
 else
   echo ""
   echo "NOTE: PostgreSQL (127.0.0.1:5432) and/or Redis (127.0.0.1:6379) are not reachable and"
