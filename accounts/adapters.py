@@ -61,7 +61,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return user
 
 
-def _public_name(claim) -> str:
+def _public_name(claim: object) -> str:
     """A name sent by the identity provider, made fit to show on our pages.
 
     Control and bidi-override characters are stripped rather than refused (as a form

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import roles
 from accounts import tokens as api_tokens
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 from config.forms import SafeTextForm
 
 # Enough for every script a person may run; a limit keeps a leaked session from minting
@@ -64,7 +64,7 @@ def tokens(request):
     return response
 
 
-def _with_state(user) -> list[ApiToken]:
+def _with_state(user: User) -> list[ApiToken]:
     """The user's tokens, each marked ``ended`` when a password change outlived it."""
     changed = user.credentials_changed_at
     listed = list(ApiToken.objects.filter(user=user))

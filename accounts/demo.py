@@ -19,7 +19,7 @@ DEMO_ACCOUNTS = [
 def ensure_demo_accounts() -> list[tuple[str, str | None]]:
     """Create missing demo accounts; return (email, new password or None if it existed)."""
     User = get_user_model()
-    report = []
+    report: list[tuple[str, str | None]] = []
     for email, name, roles in DEMO_ACCOUNTS:
         if User.objects.filter(email=email).exists():
             report.append((email, None))

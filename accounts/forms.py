@@ -1,11 +1,12 @@
+from typing import Any
+
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from config.forms import SafeTextForm
-
-User = get_user_model()
 
 
 class SignupForm(SafeTextForm, forms.Form):
@@ -24,7 +25,7 @@ class SignupForm(SafeTextForm, forms.Form):
         user.save(update_fields=["display_name", "preferred_language"])
 
 
-def _active_language(request) -> str:
+def _active_language(request: HttpRequest) -> str:
     code = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
     return code if code in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
@@ -65,8 +66,9 @@ class DeleteAccountForm(forms.Form):
             # typing the address is the only proof left short of a provider round-trip.
             self.fields["email"] = forms.EmailField(label=_("Type your e-mail address to confirm"))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if "email" in self.fields:
             if (data.get("email") or "").lower() != self.user.email.lower():
                 raise forms.ValidationError(_("This is not the address of your account."))
@@ -81,7 +83,7 @@ class DeleteAccountForm(forms.Form):
         raise forms.ValidationError(_("Incorrect password or code."))
 
 
-def _mfa_code_is_valid(user, code: str) -> bool:
+def _mfa_code_is_valid(user: User, code: str) -> bool:
     from allauth.mfa.models import Authenticator
 
     for authenticator in Authenticator.objects.filter(user=user):

@@ -1,7 +1,7 @@
 """Writes on accounts that are not allauth flows: identity marks, deletion, purges."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -9,18 +9,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import privacy
+from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
 
-def mark_identity_verified(user, *, provider: str) -> None:
+def mark_identity_verified(user: User, *, provider: str) -> None:
     user.identity_verified_at = timezone.now()
     user.identity_provider = provider
     if user.pk:
         user.save(update_fields=["identity_verified_at", "identity_provider"])
 
 
-def suspend_account(user, *, reason: str = "") -> None:
+def suspend_account(user: User, *, reason: str = "") -> None:
     """Deactivate an account: it can no longer log in, its tokens stop working, and its
     open sockets are closed (``User.save`` does that for every deactivation)."""
     with transaction.atomic():
@@ -30,7 +31,7 @@ def suspend_account(user, *, reason: str = "") -> None:
 
 
 @transaction.atomic
-def delete_account(user) -> None:
+def delete_account(user: User) -> None:
     """Erase everything personal: registered app sections first, then the user row.
 
     The user row cascades to allauth's e-mail addresses, social accounts, MFA
@@ -40,13 +41,10 @@ def delete_account(user) -> None:
     user.delete()
 
 
-def purge_unverified_accounts(now=None) -> int:
+def purge_unverified_accounts(now: datetime | None = None) -> int:
     """Delete accounts that never verified any address within the retention period."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.UNVERIFIED_ACCOUNT_RETENTION_DAYS)
-    from django.contrib.auth import get_user_model
-
-    User = get_user_model()
     verified = EmailAddress.objects.filter(verified=True).values("user_id")
     stale = User.objects.filter(
         date_joined__lt=cutoff,

@@ -22,6 +22,8 @@ import base64
 import contextlib
 import functools
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.base import forms as allauth_forms
@@ -107,7 +109,7 @@ def _unreadable_when_no_key_fits():
         ) from None
 
 
-def _map_secrets(data: dict, transform) -> dict:
+def _map_secrets(data: dict[str, Any], transform: Callable[[str], str]) -> dict[str, Any]:
     data = dict(data)
     for field in ("secret", "seed"):
         if isinstance(data.get(field), str):
@@ -117,17 +119,17 @@ def _map_secrets(data: dict, transform) -> dict:
     return data
 
 
-def seal_clear_secrets(data: dict) -> dict:
+def seal_clear_secrets(data: dict[str, Any]) -> dict[str, Any]:
     """An authenticator's data with its clear secrets encrypted; sealed ones left as they are."""
     return _map_secrets(data, lambda value: value if is_sealed(value) else encrypt(value))
 
 
-def reseal_secrets(data: dict) -> dict:
+def reseal_secrets(data: dict[str, Any]) -> dict[str, Any]:
     """An authenticator's data with every secret re-encrypted under the first key."""
     return _map_secrets(data, reseal)
 
 
-def open_secrets(data: dict) -> dict:
+def open_secrets(data: dict[str, Any]) -> dict[str, Any]:
     """An authenticator's data in clear (only to undo migration 0003)."""
     return _map_secrets(data, decrypt)
 
@@ -146,11 +148,17 @@ UNAVAILABLE = _(
 )
 
 
-class _RefuseUnreadable:
+if TYPE_CHECKING:
+    from allauth.mfa.base.forms import AuthenticateForm as _CodeForm  # what this mixes into
+else:
+    _CodeForm = object
+
+
+class _RefuseUnreadable(_CodeForm):
     """Answer an unreadable secret with a refusal the person understands, and tell the
     operators (an error in the log), instead of a server error page."""
 
-    def clean_code(self):
+    def clean_code(self) -> str:
         try:
             return super().clean_code()
         except UnreadableSecret:

@@ -5,27 +5,38 @@ with an exporter and an eraser; the "my data" page and account deletion call
 them all, so a new capability cannot forget to appear in either.
 """
 
+# This module is imported before the models are ready (accounts.apps): annotations stay
+# unevaluated, and the models are imported where they are used.
+from __future__ import annotations
+
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 @dataclass(frozen=True)
 class Section:
     name: str
-    export: Callable[[object], object]
-    erase: Callable[[object], None] | None = None
+    export: Callable[[User], object]
+    erase: Callable[[User], None] | None = None
 
 
 _sections: dict[str, Section] = {}
 
 
-def register(name: str, *, export, erase=None) -> None:
+def register(
+    name: str, *, export: Callable[[User], object], erase: Callable[[User], None] | None = None
+) -> None:
     _sections[name] = Section(name, export, erase)
 
 
-def export_all(user) -> dict:
+def export_all(user: User) -> dict[str, Any]:
     return {
         "format": "agora-personal-data/1",
         "exported_at": timezone.now().isoformat(),
@@ -33,17 +44,17 @@ def export_all(user) -> dict:
     }
 
 
-def erase_all(user) -> None:
+def erase_all(user: User) -> None:
     for section in _sections.values():
         if section.erase is not None:
             section.erase(user)
 
 
-def _iso(value):
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def export_account(user) -> dict:
+def export_account(user: User) -> dict[str, Any]:
     return {
         "email": user.email,
         "display_name": user.display_name,
@@ -60,7 +71,7 @@ def export_account(user) -> dict:
     }
 
 
-def export_email_addresses(user) -> list:
+def export_email_addresses(user: User) -> list[dict[str, Any]]:
     from allauth.account.models import EmailAddress
 
     return [
@@ -69,7 +80,7 @@ def export_email_addresses(user) -> list:
     ]
 
 
-def export_linked_identities(user) -> list:
+def export_linked_identities(user: User) -> list[dict[str, Any]]:
     from allauth.socialaccount.models import SocialAccount
 
     # The provider's subject and the claims it sent; never tokens.
@@ -85,7 +96,7 @@ def export_linked_identities(user) -> list:
     ]
 
 
-def export_mfa(user) -> list:
+def export_mfa(user: User) -> list[dict[str, Any]]:
     from allauth.mfa.models import Authenticator
 
     # Which factors exist and when; secrets and codes never leave the database.
@@ -95,7 +106,7 @@ def export_mfa(user) -> list:
     ]
 
 
-def export_api_tokens(user) -> list:
+def export_api_tokens(user: User) -> list[dict[str, Any]]:
     from accounts.models import ApiToken
 
     return [

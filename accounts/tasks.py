@@ -1,6 +1,8 @@
 """Account tasks: thin, take plain data, call domain code."""
 
-from celery import shared_task
+from typing import Any
+
+from celery import Task, shared_task
 
 from accounts import emails, lifecycle
 
@@ -8,7 +10,7 @@ from accounts import emails, lifecycle
 @shared_task(
     name=emails.SEND_EMAIL, bind=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=8
 )
-def send_email(self, payload: dict) -> int:
+def send_email(self: Task, payload: dict[str, Any]) -> int:
     return emails.build(payload).send()
 
 

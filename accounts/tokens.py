@@ -9,10 +9,10 @@ password change (``User.credentials_changed_at``) or a suspension ends it.
 import hashlib
 import secrets
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, User
 
 PREFIX = "agora_"
 
@@ -26,7 +26,7 @@ def _looks_like_a_token(secret: str) -> bool:
     return bool(secret) and secret.startswith(PREFIX) and len(secret) <= 200
 
 
-def create_token(user, name: str) -> tuple[ApiToken, str]:
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     secret = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name[:80], prefix=secret[: len(PREFIX) + 4], digest=_digest(secret)
@@ -34,7 +34,7 @@ def create_token(user, name: str) -> tuple[ApiToken, str]:
     return token, secret
 
 
-def _live(digest: str):
+def _live(digest: str) -> QuerySet[ApiToken]:
     """Tokens with this digest whose owner is active and has not changed their password
     since the token was created."""
     return ApiToken.objects.filter(
@@ -45,7 +45,7 @@ def _live(digest: str):
     )
 
 
-def authenticate(secret: str):
+def authenticate(secret: str) -> User | None:
     """The active user owning this live token, or None."""
     if not _looks_like_a_token(secret):
         return None
@@ -67,6 +67,6 @@ def owner_id(secret: str) -> int | None:
     return _live(_digest(secret)).values_list("user_id", flat=True).first()
 
 
-def revoke(user, token_id: int) -> bool:
+def revoke(user: User, token_id: int) -> bool:
     deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
     return bool(deleted)

@@ -9,12 +9,14 @@ once (two tabs), so the session keeps a small dict of outstanding nonces.
 import secrets
 import time
 
+from django.http import HttpRequest
+
 SESSION_KEY = "agora_oidc_nonces"
 LIFETIME_SECONDS = 15 * 60
 MAX_OUTSTANDING = 5
 
 
-def issue(request) -> str:
+def issue(request: HttpRequest) -> str:
     nonce = secrets.token_urlsafe(32)
     now = time.time()
     outstanding = {
@@ -27,7 +29,7 @@ def issue(request) -> str:
     return nonce
 
 
-def consume(request, nonce) -> bool:
+def consume(request: HttpRequest, nonce: object) -> bool:
     """True when ``nonce`` was issued to this session, is fresh, and unused; it is spent."""
     outstanding = dict(request.session.get(SESSION_KEY, {}))
     if not isinstance(nonce, str) or nonce not in outstanding:
