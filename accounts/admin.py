@@ -72,7 +72,7 @@ class AuthenticatorAdmin(admin.ModelAdmin):
     list_filter = ["type"]
     list_select_related = ["user"]
     search_fields = ["user__email"]
-    fields = readonly_fields = ["user", "type", "created_at", "last_used_at"]  # never "data"
+    fields = readonly_fields = ("user", "type", "created_at", "last_used_at")  # never "data"
 
     def has_add_permission(self, request):
         return False

@@ -16,12 +16,18 @@ deploy/nginx.conf); this is the limit that holds without one.
 
 import io
 import json
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+# An ASGI connection's scope, and the channel a response is sent on.
+type Scope = dict[str, Any]
+type Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class BodyLimitMiddleware:
@@ -65,7 +71,7 @@ class BodyLimitMiddleware:
         await self.app(scope, limited_receive, guarded_send)
 
 
-def _content_length(scope) -> int | None:
+def _content_length(scope: Scope) -> int | None:
     for name, value in scope.get("headers", ()):
         if name == b"content-length":
             try:
@@ -75,7 +81,7 @@ def _content_length(scope) -> int | None:
     return None
 
 
-async def _too_large(scope, send, limit: int) -> None:
+async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     if scope.get("path", "").startswith("/api/"):
         with translation.override(_language(scope)):
             detail = _("The request is too large: at most %(max)s kB.") % {"max": limit // 1024}
@@ -103,7 +109,7 @@ async def _too_large(scope, send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _language(scope) -> str:
+def _language(scope: Scope) -> str:
     """The language LocaleMiddleware would pick (cookie, then Accept-Language)."""
     try:
         return translation.get_language_from_request(ASGIRequest(scope, io.BytesIO()))

@@ -19,7 +19,7 @@ import time
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -119,6 +119,7 @@ class CacheOutageMiddleware:
             "Signing in and other account security checks are paused for a moment: a "
             "service they rely on is not answering. Please try again in a minute."
         )
+        response: HttpResponse
         if request.path_info.startswith("/api/"):
             response = JsonResponse({"code": "unavailable", "detail": message}, status=503)
         else:

@@ -17,9 +17,10 @@ import ipaddress
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
 
 
-def client_ip(request) -> str:
+def client_ip(request: HttpRequest) -> str:
     """The client's address, normalised (``ipaddress``'s spelling)."""
     count = settings.TRUSTED_PROXY_COUNT
     if count:

@@ -9,6 +9,7 @@ a job. See docs/decisions/0003-embedded-celery-worker.md.
 
 import logging
 import threading
+from typing import Any
 
 from celery import beat
 
@@ -21,8 +22,9 @@ _worker = None
 _beat = None
 
 
-def start(*, with_beat: bool = True, concurrency: int = 2):
-    """Start the worker (and beat) threads once per process; return the worker."""
+def start(*, with_beat: bool = True, concurrency: int = 2) -> Any:
+    """Start the worker (and beat) threads once per process; return the worker (Celery's
+    ``WorkController``: Celery is untyped)."""
     global _worker, _beat
     with _lock:
         if _worker is not None:

@@ -14,10 +14,17 @@ exactly what was posted. Set as ``FORM_RENDERER``, it covers every form, field a
 list: ours, allauth's, the admin's.
 """
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.forms.renderers import DjangoTemplates
 
 from config.text import SafeText, printable
+
+if TYPE_CHECKING:
+    from django.forms import BaseForm as _Form  # for mypy: what the mixin goes before
+else:
+    _Form = object
 
 
 def is_free_text(field: forms.Field) -> bool:
@@ -27,13 +34,13 @@ def is_free_text(field: forms.Field) -> bool:
     )
 
 
-class SafeTextForm:
+class SafeTextForm(_Form):
     """Mixin (before ``forms.Form`` or ``forms.ModelForm``): free-text fields refuse what
     ``config.text`` refuses. Attached when the form is cleaned, so that fields a form
     adds or disables in its ``__init__`` are covered, and a disabled field (showing what
     is stored, not what was posted) is left alone."""
 
-    def full_clean(self):
+    def full_clean(self) -> None:
         for field in self.fields.values():
             if not is_free_text(field) or field.disabled:
                 continue

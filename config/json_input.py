@@ -10,6 +10,8 @@ deeper than its recursion limit (about 200 levels; our documents have 3 or 4). C
 turn ``InvalidJson`` into their 4xx or form error.
 """
 
+from typing import Any
+
 from pydantic_core import from_json
 
 
@@ -17,7 +19,7 @@ class InvalidJson(ValueError):
     """Not a JSON document we accept; ``str()`` says why and where."""
 
 
-def load_json(data: bytes | str):
+def load_json(data: bytes | str) -> Any:
     """The document in ``data`` (UTF-8 bytes, or text), or ``InvalidJson``."""
     try:
         if isinstance(data, str):

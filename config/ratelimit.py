@@ -14,7 +14,7 @@ allauth's limits use as well.
 """
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django_ratelimit.core import _get_ip, is_ratelimited
@@ -24,7 +24,7 @@ from accounts import tokens
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
-def account_or_ip(request) -> str:
+def account_or_ip(request: HttpRequest) -> str:
     """ "user:<id>" for a logged-in session or a valid API token, else "ip:<address>"."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -53,7 +53,7 @@ class WriteRateLimitMiddleware:
         return self.get_response(request)
 
     @staticmethod
-    def limited(request, key, group, rate) -> bool:
+    def limited(request: HttpRequest, key: str, group: str, rate: str) -> bool:
         return is_ratelimited(
             request, group=group, key=lambda _group, _request: key, rate=rate, increment=True
         )

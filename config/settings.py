@@ -8,9 +8,11 @@ Redis cache, Redis Celery broker and result store). Every variable is listed in
 the README. Readers are typed and fail loudly: ``DEBUG=maybe`` is an error.
 """
 
+import logging
 import os
 import re
 from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -47,7 +49,7 @@ if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-never-use-in-production")
 else:
     # No default on purpose: a production instance without its own key must not start.
-    SECRET_KEY = env.str("SECRET_KEY", default=None)
+    SECRET_KEY = env.str("SECRET_KEY", default="")
     if not SECRET_KEY:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off "
@@ -55,10 +57,10 @@ else:
         )
 # Earlier keys, still accepted while SECRET_KEY is rotated: signatures, sessions and the MFA
 # secrets' derived keys (docs/security.md, "Rotating keys").
-SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+SECRET_KEY_FALLBACKS: list[str] = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_NAME = env.str("SITE_NAME", default="Agora")
 SITE_OPERATOR = env.str("SITE_OPERATOR", default="")
 CONTACT_EMAIL = env.str("CONTACT_EMAIL", default="contact@agora.invalid")
@@ -209,7 +211,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     # Same LOCATION: one in-memory store behind both names, as one Redis is behind both.
-    _memory_cache = {
+    _memory_cache: dict[str, Any] = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "agora",
     }
@@ -365,7 +367,8 @@ MFA_FORMS = {
 def _fernet_keys(name: str) -> list[str]:
     from cryptography.fernet import Fernet
 
-    keys = [key.strip() for key in env.list(name, default=[]) if key.strip()]
+    listed: list[str] = env.list(name, default=[])
+    keys = [key.strip() for key in listed if key.strip()]
     for position, key in enumerate(keys, start=1):
         try:
             Fernet(key)
@@ -436,7 +439,7 @@ TIME_ZONE = env.str("TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True
 LANGUAGE_COOKIE_SECURE = not DEBUG
-LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE: Literal["Lax"] = "Lax"
 
 # --- Static files -----------------------------------------------------------
 
@@ -477,7 +480,7 @@ CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
-SILENCED_SYSTEM_CHECKS = []
+SILENCED_SYSTEM_CHECKS: list[str] = []
 
 # Proxies of ours in front of the ASGI server (config/client_ip.py). 0: none, so
 # X-Forwarded-For is ignored and the client is the socket's peer; N: the N-th address
@@ -512,7 +515,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 # Content Security Policy through Django's built-in middleware: no inline scripts or
 # styles, nothing from another host. The OIDC provider is allowed as a form target
 # because the "log in with…" button posts to us and is redirected there.
-_form_action = [CSP.SELF]
+_form_action: list[str] = [CSP.SELF]
 if OIDC_ISSUER:
     _issuer = urlsplit(OIDC_ISSUER)
     _form_action.append(f"{_issuer.scheme}://{_issuer.netloc}")
@@ -531,7 +534,7 @@ SECURE_CSP = {
 
 # --- Logging --------------------------------------------------------------
 
-LOG_LEVEL = env.log_level("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env.log_level("LOG_LEVEL", default=logging.INFO)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

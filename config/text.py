@@ -116,10 +116,10 @@ class SafeText:
     def __init__(self, *, multiline: bool = False):
         self.multiline = multiline
 
-    def __call__(self, value) -> None:
+    def __call__(self, value: object) -> None:
         reason = problem(str(value), multiline=self.multiline)
         if reason:
             raise ValidationError(reason, code=self.code)
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, SafeText) and other.multiline == self.multiline

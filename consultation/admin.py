@@ -7,6 +7,8 @@ Status and dates are read-only: they change only through ``consultation.organisi
 has opened, its settings and items are read-only here too, as in ``organising``.
 """
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -26,7 +28,7 @@ from consultation.models import (
 from consultation.organising import consultations
 
 
-def _preparing(consultation) -> bool:
+def _preparing(consultation: Consultation | None) -> bool:
     """A new consultation (no row yet) is being prepared too."""
     return consultation is None or consultations.is_preparing(consultation)
 
@@ -91,8 +93,9 @@ class PreparingOnlyForm(TextForm):
     """The consultation chosen for an item or a theme must still be in preparation: the
     admin asks ``organising`` the same question as the organiser pages."""
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         consultation = cleaned.get("consultation")
         if consultation is not None:
             try:
@@ -175,8 +178,15 @@ class CommentAdmin(admin.ModelAdmin):
     list_display = ["pk", "item", "created_at", "deleted_at"]
     list_select_related = ["item"]
     search_fields = ["body"]
-    fields = ["item", "author", "parent", "body", "created_at", "edited_at", "deleted_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "item",
+        "author",
+        "parent",
+        "body",
+        "created_at",
+        "edited_at",
+        "deleted_at",
+    )
 
     def has_add_permission(self, request):
         return False
@@ -204,7 +214,7 @@ class PublicationAdmin(ReadOnlyAdmin):
 
     list_display = ["consultation", "version", "published_by_name", "published_at"]
     list_select_related = ["consultation"]
-    fields = [
+    fields = readonly_fields = (
         "consultation",
         "version",
         "published_by",
@@ -213,8 +223,7 @@ class PublicationAdmin(ReadOnlyAdmin):
         "note",
         "results_json",
         "manifest_json",
-    ]
-    readonly_fields = fields
+    )
 
 
 @admin.register(ComputedResult)
@@ -222,13 +231,18 @@ class ComputedResultAdmin(ReadOnlyAdmin):
     list_display = ["consultation", "kind", "computed_at"]
     list_filter = ["kind"]
     list_select_related = ["consultation"]
-    fields = ["consultation", "kind", "computed_at", "directory", "results_json", "manifest_json"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "consultation",
+        "kind",
+        "computed_at",
+        "directory",
+        "results_json",
+        "manifest_json",
+    )
 
 
 @admin.register(OfficialResponse)
 class OfficialResponseAdmin(ReadOnlyAdmin):
     list_display = ["item", "updated_at"]
     list_select_related = ["item"]
-    fields = ["item", "text", "text_en", "author", "updated_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("item", "text", "text_en", "author", "updated_at")
