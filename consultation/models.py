@@ -8,6 +8,7 @@ ranks and items within a ballot) are database constraints as well.
 
 import json
 import secrets
+from datetime import datetime
 from functools import cached_property
 
 from django.conf import settings
@@ -155,7 +156,7 @@ class Consultation(Localized, models.Model):
     def get_absolute_url(self):
         return reverse("consultation:detail", kwargs={"slug": self.slug})
 
-    def accepts_participation(self, now=None) -> bool:
+    def accepts_participation(self, now: datetime | None = None) -> bool:
         """Open, and its closing time not yet reached (the periodic job may lag behind)."""
         now = now or timezone.now()
         return self.status == self.Status.OPEN and (self.closes_at is None or now < self.closes_at)
@@ -367,6 +368,10 @@ class Comment(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = CommentQuerySet.as_manager()
+
+    # Set on the comments ``queries.comment_thread`` returns (the viewer's own "useful"
+    # mark, beside the ``useful_count`` annotation), absent on others: for mypy, no column.
+    marked_useful: bool
 
     class Meta:
         ordering = ["created_at", "id"]

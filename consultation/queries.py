@@ -6,9 +6,12 @@ Aggregates only: nothing here tells anyone how a given person voted, except
 
 import unicodedata
 from collections import Counter, defaultdict
+from typing import Any
 
 from django.db.models import Count
 
+from accounts.models import User
+from accounts.types import Person
 from consultation.models import Ballot, BallotEntry, Comment, Consultation, Grade, Item, Vote
 
 # Replies deeper than this are shown at this depth (still as replies to their parent).
@@ -18,7 +21,7 @@ DISPLAY_DEPTH = 4
 def participant_ids(consultation: Consultation) -> set[int]:
     """Everyone who voted, graded, ranked or commented (anonymised ballots excluded)."""
     items = Item.objects.filter(consultation=consultation)
-    people = set()
+    people: set[int] = set()
     for rows in (
         Vote.objects.filter(item__in=items, user__isnull=False).values_list("user", flat=True),
         Grade.objects.filter(item__in=items, user__isnull=False).values_list("user", flat=True),
@@ -33,7 +36,7 @@ def participant_ids(consultation: Consultation) -> set[int]:
     return people
 
 
-def participation_counts(consultation: Consultation) -> dict:
+def participation_counts(consultation: Consultation) -> dict[str, int]:
     """Public at every phase: how many people took part, not how."""
     items = Item.objects.filter(consultation=consultation)
     return {
@@ -48,9 +51,9 @@ def participation_counts(consultation: Consultation) -> dict:
     }
 
 
-def item_tallies(consultation: Consultation) -> dict[int, dict]:
+def item_tallies(consultation: Consultation) -> dict[int, dict[str, Any]]:
     """Per item: vote counts, grade distribution, and how often it was ranked at each rank."""
-    tallies = {
+    tallies: dict[int, dict[str, Any]] = {
         pk: {
             "votes": {"for": 0, "against": 0, "abstain": 0},
             "grades": [0] * consultation.grade_scale,
@@ -59,32 +62,32 @@ def item_tallies(consultation: Consultation) -> dict[int, dict]:
         }
         for pk in consultation.items.values_list("pk", flat=True)
     }
-    for row in (
+    for vote in (
         Vote.objects.filter(item__consultation=consultation)
         .values("item", "choice")
         .annotate(n=Count("id"))
     ):
-        tallies[row["item"]]["votes"][row["choice"]] = row["n"]
-    for row in (
+        tallies[vote["item"]]["votes"][vote["choice"]] = vote["n"]
+    for grade in (
         Grade.objects.filter(item__consultation=consultation)
         .values("item", "grade")
         .annotate(n=Count("id"))
     ):
-        if row["grade"] < consultation.grade_scale:
-            tallies[row["item"]]["grades"][row["grade"]] = row["n"]
-    for row in (
+        if grade["grade"] < consultation.grade_scale:
+            tallies[grade["item"]]["grades"][grade["grade"]] = grade["n"]
+    for entry in (
         BallotEntry.objects.filter(ballot__consultation=consultation)
         .values("item", "rank")
         .annotate(n=Count("id"))
     ):
-        if row["rank"] <= consultation.ranking_size:
-            tallies[row["item"]]["ranks"][row["rank"] - 1] = row["n"]
-    for row in (
+        if entry["rank"] <= consultation.ranking_size:
+            tallies[entry["item"]]["ranks"][entry["rank"] - 1] = entry["n"]
+    for comments in (
         Comment.objects.filter(item__consultation=consultation, deleted_at__isnull=True)
         .values("item")
         .annotate(n=Count("id"))
     ):
-        tallies[row["item"]]["comments"] = row["n"]
+        tallies[comments["item"]]["comments"] = comments["n"]
     return tallies
 
 
@@ -105,7 +108,9 @@ SORTS = {
 STANCE_ORDER = {"for": 0, "against": 1, "neutral": 2}
 
 
-def comment_thread(item: Item, *, sort: str = "newest", stance: str | None = None, viewer=None):
+def comment_thread(
+    item: Item, *, sort: str = "newest", stance: str | None = None, viewer: Person | None = None
+) -> list[tuple[Comment, int]]:
     """Top-level comments (sorted) each with ``.children``, depth capped for display.
 
     Returns a flat list of (comment, depth) pairs in display order, with
@@ -116,11 +121,11 @@ def comment_thread(item: Item, *, sort: str = "newest", stance: str | None = Non
         .select_related("author")
         .annotate(useful_count=Count("reactions", distinct=True))
     )
-    marked = set()
+    marked: set[int] = set()
     if viewer is not None and viewer.is_authenticated:
         marked = set(item.comments.filter(reactions__user=viewer).values_list("pk", flat=True))
-    children = defaultdict(list)
-    roots = []
+    children: defaultdict[int, list[Comment]] = defaultdict(list)
+    roots: list[Comment] = []
     for comment in comments:
         comment.marked_useful = comment.pk in marked
         (children[comment.parent_id] if comment.parent_id else roots).append(comment)
@@ -128,9 +133,9 @@ def comment_thread(item: Item, *, sort: str = "newest", stance: str | None = Non
     if stance in STANCE_ORDER:
         roots = [c for c in roots if c.stance == stance]
     roots.sort(key=key)
-    ordered = []
+    ordered: list[tuple[Comment, int]] = []
 
-    def walk(comment, depth):
+    def walk(comment: Comment, depth: int) -> None:
         ordered.append((comment, min(depth, DISPLAY_DEPTH)))
         for child in sorted(children[comment.pk], key=SORTS["oldest"]):
             walk(child, depth + 1)
@@ -184,11 +189,11 @@ def search_items(consultation: Consultation, *, query: str = "", theme: str = ""
     return found
 
 
-def my_participation(user) -> list[dict]:
+def my_participation(user: User) -> list[dict[str, Any]]:
     """Everything ``user`` did, grouped by consultation: for their eyes only."""
-    by_consultation: dict[int, dict] = {}
+    by_consultation: dict[int, dict[str, Any]] = {}
 
-    def entry(consultation):
+    def entry(consultation: Consultation) -> dict[str, Any]:
         return by_consultation.setdefault(
             consultation.pk,
             {
@@ -230,7 +235,7 @@ def my_participation(user) -> list[dict]:
 # --- One shape per thing shown (the websocket frames and the API use the same) -----------
 
 
-def comment_json(comment: Comment) -> dict:
+def comment_json(comment: Comment) -> dict[str, Any]:
     """A comment as the debate frames and the API show it: plain JSON, a deleted comment
     keeping its place with neither text nor author."""
     deleted = comment.is_deleted

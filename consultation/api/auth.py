@@ -1,18 +1,29 @@
 """Who is calling: a personal token (scripts) or the browser session (with CSRF)."""
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from accounts import tokens
+from accounts.models import User
+from accounts.types import Person
 from consultation.api.errors import ApiError
+
+
+class AuthedRequest(HttpRequest):
+    """The request of an operation declared with ``auth=AUTH``, as mypy sees it: ninja has
+    set ``request.auth`` to what ``PersonalToken`` or ``BrowserSession`` below returned, a
+    signed-in ``User``. An annotation only: ninja hands the operation Django's request."""
+
+    auth: User
 
 
 class PersonalToken(HttpBearer):
     """``Authorization: Bearer agora_…``. A script's header, so no CSRF to check."""
 
-    def authenticate(self, request, token):
+    def authenticate(self, request: HttpRequest, token: str) -> User:
         user = tokens.authenticate(token)
         if user is None:
             # A wrong token must not quietly fall back to the browser session.
@@ -30,7 +41,7 @@ class BrowserSession(APIKeyCookie):
         # checking after tells an anonymous caller "log in" rather than "CSRF".
         super().__init__(csrf=False)
 
-    def authenticate(self, request, key):
+    def authenticate(self, request: HttpRequest, key: str | None) -> User | None:
         if not request.user.is_authenticated:
             return None
         if check_csrf(request) is not None:
@@ -46,8 +57,10 @@ token_auth = PersonalToken()
 AUTH = [token_auth, BrowserSession()]
 
 
-def caller(request):
+def caller(request: HttpRequest) -> Person:
     """Who is reading a public endpoint: a token's owner, the session's user, or anonymous."""
-    if request.headers.get("Authorization", "").lower().startswith("bearer "):
-        return token_auth(request)
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        # What ninja's HttpBearer would pass on: the rest of the header, after "Bearer ".
+        return token_auth.authenticate(request, header[len("bearer ") :])
     return request.user

@@ -7,12 +7,16 @@ bodies with ``config.json_input`` (a lone surrogate or absurd nesting is a 400, 
 500).
 """
 
+from collections.abc import Callable, Sequence
 from functools import wraps
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpResponseNotAllowed, JsonResponse
-from django.urls import re_path
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.urls import URLPattern, URLResolver, re_path
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -24,16 +28,16 @@ from consultation.errors import Refused
 class ApiError(HttpError):
     """An HTTP error with a stable ``code``, raised by this module."""
 
-    def __init__(self, status: int, code: str, detail) -> None:
+    def __init__(self, status: int, code: str, detail: str | Promise) -> None:
         super().__init__(status, str(detail))
         self.code = code
 
 
-def error_response(status: int, code: str, detail, **extra) -> JsonResponse:
+def error_response(status: int, code: str, detail: object, **extra: Any) -> JsonResponse:
     return JsonResponse({"code": code, "detail": str(detail), **extra}, status=status)
 
 
-def _readable_location(loc) -> str:
+def _readable_location(loc: Sequence[object]) -> str:
     # ninja reports ("body", "payload", "grade") or ("path", "item_id"): keep the field path.
     parts = [str(p) for p in loc]
     if parts[:1] in (["body"], ["query"], ["path"], ["header"], ["cookie"]):
@@ -41,7 +45,7 @@ def _readable_location(loc) -> str:
     return ".".join(parts) or "body"
 
 
-def _on_validation_error(request, exc: ValidationError):
+def _on_validation_error(request: HttpRequest, exc: ValidationError) -> JsonResponse:
     errors = [
         {"field": _readable_location(error.get("loc", ())), "message": str(error.get("msg", ""))}
         for error in exc.errors
@@ -55,7 +59,7 @@ def _on_validation_error(request, exc: ValidationError):
     )
 
 
-def _on_http_error(request, exc: HttpError):
+def _on_http_error(request: HttpRequest, exc: HttpError) -> JsonResponse:
     if isinstance(exc, ApiError):
         return error_response(exc.status_code, exc.code, exc.message)
     if isinstance(exc, AuthenticationError):
@@ -73,31 +77,32 @@ def _on_http_error(request, exc: HttpError):
     return error_response(exc.status_code, f"http_{exc.status_code}", exc.message)
 
 
-def _on_refused(request, exc: Refused):
+def _on_refused(request: HttpRequest, exc: Refused) -> JsonResponse:
     return error_response(exc.status, exc.code, exc.message)
 
 
-def _on_not_found(request, exc):
+def _on_not_found(request: HttpRequest, exc: Exception) -> JsonResponse:
     return error_response(404, "not_found", _("Not found."))
 
 
-def _on_permission_denied(request, exc):
+def _on_permission_denied(request: HttpRequest, exc: Exception) -> JsonResponse:
     return error_response(403, "forbidden", _("You may not do this."))
 
 
-def _on_too_big(request, exc):
+def _on_too_big(request: HttpRequest, exc: Exception) -> JsonResponse:
     return error_response(413, "too_large", _("The request is too large."))
 
 
-def _on_suspicious(request, exc):
+def _on_suspicious(request: HttpRequest, exc: Exception) -> JsonResponse:
     return error_response(400, "bad_request", _("The request could not be understood."))
 
 
-def _json_fallbacks(view):
+def _json_fallbacks(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Unknown paths and wrong methods answer in JSON too, not with an HTML page."""
 
+    @csrf_exempt  # each API operation checks CSRF itself (BrowserSession)
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             response = view(request, *args, **kwargs)
         except Http404:
@@ -110,37 +115,45 @@ def _json_fallbacks(view):
             response["Allow"] = allowed
         return response
 
-    wrapper.csrf_exempt = True  # each API operation checks CSRF itself (BrowserSession)
     return wrapper
 
 
-def _unknown_path(request, *args, **kwargs):
+def _unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     return error_response(404, "not_found", _("Not found."))
 
 
 class JsonParser(Parser):
-    def parse_body(self, request):
+    def parse_body(self, request: HttpRequest) -> Any:
         return load_json(request.body)
 
 
 class AgoraAPI(NinjaAPI):
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("parser", JsonParser())
         super().__init__(*args, **kwargs)
 
-    def _get_urls(self):
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
         patterns = super()._get_urls()
         for pattern in patterns:
-            pattern.callback = _json_fallbacks(pattern.callback)
+            if isinstance(pattern, URLPattern):  # (ninja includes no resolver)
+                pattern.callback = _json_fallbacks(pattern.callback)
         patterns.append(re_path(r"^.*$", _json_fallbacks(_unknown_path)))
         return patterns
 
 
+# Which error each handler answers. ninja types a handler as taking the exception or its
+# class; ninja hands ours the exception, so the table says "Any" for it.
+_HANDLERS: list[tuple[type[Exception], Callable[[HttpRequest, Any], HttpResponse]]] = [
+    (ValidationError, _on_validation_error),
+    (HttpError, _on_http_error),
+    (Refused, _on_refused),
+    (Http404, _on_not_found),
+    (PermissionDenied, _on_permission_denied),
+    (RequestDataTooBig, _on_too_big),
+    (SuspiciousOperation, _on_suspicious),
+]
+
+
 def install(api: NinjaAPI) -> None:
-    api.add_exception_handler(ValidationError, _on_validation_error)
-    api.add_exception_handler(HttpError, _on_http_error)
-    api.add_exception_handler(Refused, _on_refused)
-    api.add_exception_handler(Http404, _on_not_found)
-    api.add_exception_handler(PermissionDenied, _on_permission_denied)
-    api.add_exception_handler(RequestDataTooBig, _on_too_big)
-    api.add_exception_handler(SuspiciousOperation, _on_suspicious)
+    for exc_class, handler in _HANDLERS:
+        api.add_exception_handler(exc_class, handler)

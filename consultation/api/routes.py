@@ -1,16 +1,17 @@
 """The API's operations. Thin: load, call one domain function, shape the output."""
 
-from typing import Literal
+from typing import Any, Literal
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Status
 
+from accounts.types import Person
 from consultation import grades, permissions, queries
 from consultation.api import errors
-from consultation.api.auth import AUTH, caller
+from consultation.api.auth import AUTH, AuthedRequest, caller
 from consultation.api.errors import AgoraAPI, ApiError
 from consultation.api.schemas import (
     ERRORS,
@@ -85,7 +86,7 @@ def _comment(comment_id: int) -> Comment:
     )
 
 
-def _summary(c: Consultation) -> dict:
+def _summary(c: Consultation) -> dict[str, Any]:
     return {
         "slug": c.slug,
         "title": c.display_title,
@@ -97,12 +98,12 @@ def _summary(c: Consultation) -> dict:
     }
 
 
-def _participation(c: Consultation) -> dict:
+def _participation(c: Consultation) -> dict[str, Any]:
     counts = queries.participation_counts(c)
     return {key: counts[key] for key in ("participants", "votes", "grades", "ballots", "comments")}
 
 
-def _item_out(item: Item) -> dict:
+def _item_out(item: Item) -> dict[str, Any]:
     return {
         "id": item.pk,
         "title": item.display_title,
@@ -115,12 +116,12 @@ def _item_out(item: Item) -> dict:
     }
 
 
-def _grade_out(item_id: int, grade: int | None, scale: int) -> dict:
+def _grade_out(item_id: int, grade: int | None, scale: int) -> dict[str, Any]:
     label = str(grades.labels(scale)[grade]) if grade is not None and grade < scale else None
     return {"item": item_id, "grade": grade, "label": label}
 
 
-def _comment_out(comment: Comment, depth: int, viewer) -> dict:
+def _comment_out(comment: Comment, depth: int, viewer: Person) -> dict[str, Any]:
     """``queries.comment_json`` (the frames' shape), plus what the API reader may ask."""
     return {
         **queries.comment_json(comment),
@@ -131,17 +132,19 @@ def _comment_out(comment: Comment, depth: int, viewer) -> dict:
     }
 
 
-def _comment_with_counts(comment: Comment, viewer) -> dict:
+def _comment_with_counts(comment: Comment, viewer: Person) -> dict[str, Any]:
     """One comment outside its thread: the same shape, with its display depth."""
-    comment.useful_count = comment.reactions.count()
-    comment.marked_useful = bool(
-        viewer.is_authenticated and comment.reactions.filter(user=viewer).exists()
-    )
     depth, parent_id = 0, comment.parent_id
     while parent_id is not None and depth < DISPLAY_DEPTH:
         depth += 1
         parent_id = Comment.objects.filter(pk=parent_id).values_list("parent", flat=True).first()
-    return _comment_out(comment, depth, viewer)
+    return {
+        **_comment_out(comment, depth, viewer),
+        "useful_count": comment.reactions.count(),
+        "marked_useful": bool(
+            viewer.is_authenticated and comment.reactions.filter(user=viewer).exists()
+        ),
+    }
 
 
 # --- Reads -----------------------------------------------------------------------------------
@@ -152,7 +155,9 @@ PublicStatus = Literal["scheduled", "open", "closed", "published"]
 @api.get(
     "/consultations", response={200: list[ConsultationSummaryOut], **ERRORS}, tags=["consultations"]
 )
-def list_consultations(request, status: Query[PublicStatus | None] = None):
+def list_consultations(
+    request: HttpRequest, status: Query[PublicStatus | None] = None
+) -> list[dict[str, Any]]:
     """Every consultation the public may see (drafts never appear), newest first."""
     caller(request)  # a wrong token is refused even where none is needed
     consultations = Consultation.objects.visible()
@@ -162,7 +167,7 @@ def list_consultations(request, status: Query[PublicStatus | None] = None):
 
 
 @api.get("/consultations/{slug}", response={200: ConsultationOut, **ERRORS}, tags=["consultations"])
-def get_consultation(request, slug: Path[Slug]):
+def get_consultation(request: HttpRequest, slug: Path[Slug]) -> dict[str, Any]:
     viewer = caller(request)
     c = _consultation(slug)
     return {
@@ -192,11 +197,11 @@ def get_consultation(request, slug: Path[Slug]):
     "/consultations/{slug}/items", response={200: list[ItemOut], **ERRORS}, tags=["consultations"]
 )
 def list_items(
-    request,
+    request: HttpRequest,
     slug: Path[Slug],
     q: SearchWords = "",
     theme: ThemeSlug = "",
-):
+) -> list[dict[str, Any]]:
     caller(request)
     c = _consultation(slug)
     return [_item_out(item) for item in queries.search_items(c, query=q, theme=theme)]
@@ -207,7 +212,7 @@ def list_items(
     response={200: ItemOut, **ERRORS},
     tags=["consultations"],
 )
-def get_item(request, slug: Path[Slug], item_id: Path[PathId]):
+def get_item(request: HttpRequest, slug: Path[Slug], item_id: Path[PathId]) -> dict[str, Any]:
     caller(request)
     item = _item(item_id)
     if item.consultation.slug != slug:
@@ -220,7 +225,7 @@ def get_item(request, slug: Path[Slug], item_id: Path[PathId]):
     response={200: ResultsOut, 403: ErrorOut, **ERRORS},
     tags=["consultations"],
 )
-def get_results(request, slug: Path[Slug]):
+def get_results(request: HttpRequest, slug: Path[Slug]) -> dict[str, Any]:
     """Aggregate counts only, never who voted how; a group smaller than ``min_group`` is
     not broken down (null). 403 ``results_hidden`` while hidden."""
     c = _consultation(slug)
@@ -255,7 +260,7 @@ def _publication(c: Consultation, version: int | None) -> Publication:
     raise ApiError(404, "not_published", _("The results of this consultation are not published."))
 
 
-def _publication_out(p: Publication) -> dict:
+def _publication_out(p: Publication) -> dict[str, Any]:
     return {
         "version": p.version,
         "published_at": p.published_at,
@@ -264,7 +269,7 @@ def _publication_out(p: Publication) -> dict:
     }
 
 
-def _files_out(c: Consultation, p: Publication) -> list[dict]:
+def _files_out(c: Consultation, p: Publication) -> list[dict[str, Any]]:
     return [
         {**entry, "url": _file_url(c, p.version, entry["name"])} for entry in p.manifest["files"]
     ]
@@ -281,7 +286,9 @@ def _file_url(c: Consultation, version: int, name: str) -> str:
     response={200: PublishedResultsOut, **ERRORS},
     tags=["results"],
 )
-def get_published_results(request, slug: Path[Slug], version: VersionQuery = None):
+def get_published_results(
+    request: HttpRequest, slug: Path[Slug], version: VersionQuery = None
+) -> dict[str, Any]:
     """The published results (latest version, or ``?version=n``): frozen, recountable from
     the files listed. 404 ``not_published`` before publication, ``version_not_found``."""
     caller(request)
@@ -302,7 +309,7 @@ def get_published_results(request, slug: Path[Slug], version: VersionQuery = Non
     response={200: list[PublicationOut], **ERRORS},
     tags=["results"],
 )
-def list_result_versions(request, slug: Path[Slug]):
+def list_result_versions(request: HttpRequest, slug: Path[Slug]) -> list[dict[str, Any]]:
     """Every published version, newest first (empty before the first publication)."""
     caller(request)
     return [_publication_out(p) for p in reading.publication_versions(_consultation(slug))]
@@ -313,7 +320,9 @@ def list_result_versions(request, slug: Path[Slug]):
     response={200: OpenDataOut, **ERRORS},
     tags=["results"],
 )
-def get_open_data(request, slug: Path[Slug], version: VersionQuery = None):
+def get_open_data(
+    request: HttpRequest, slug: Path[Slug], version: VersionQuery = None
+) -> dict[str, Any]:
     """The open-data manifest of a published version (latest by default)."""
     caller(request)
     c = _consultation(slug)
@@ -332,7 +341,7 @@ def get_open_data(request, slug: Path[Slug], version: VersionQuery = None):
     response={200: dict, **ERRORS},
     tags=["consultations"],
 )
-def get_live_snapshot(request, slug: Path[Slug]):
+def get_live_snapshot(request: HttpRequest, slug: Path[Slug]) -> dict[str, Any]:
     """The websocket stream's ``snapshot`` frame, for clients without websockets
     (docs/realtime.md): live counters, per-item results only while they are visible."""
     caller(request)
@@ -345,10 +354,10 @@ def get_live_snapshot(request, slug: Path[Slug]):
     auth=AUTH,
     tags=["participation"],
 )
-def my_participation(request, slug: Path[Slug]):
+def my_participation(request: AuthedRequest, slug: Path[Slug]) -> dict[str, Any]:
     """The caller's own votes, grades, ranking and comments here: for their eyes only."""
     c = _consultation(slug)
-    mine = next(
+    mine: dict[str, Any] = next(
         (entry for entry in queries.my_participation(request.auth) if entry["consultation"] == c),
         {"votes": [], "grades": [], "ballot": None, "comments": []},
     )
@@ -370,7 +379,7 @@ def my_participation(request, slug: Path[Slug]):
     auth=AUTH,
     tags=["participation"],
 )
-def cast_vote(request, item_id: Path[PathId], payload: VoteIn):
+def cast_vote(request: AuthedRequest, item_id: Path[PathId], payload: VoteIn) -> dict[str, Any]:
     vote = voting.cast_vote(request.auth, _item(item_id), payload.choice)
     return {"item": item_id, "choice": vote.choice}
 
@@ -381,7 +390,7 @@ def cast_vote(request, item_id: Path[PathId], payload: VoteIn):
     auth=AUTH,
     tags=["participation"],
 )
-def withdraw_vote(request, item_id: Path[PathId]):
+def withdraw_vote(request: AuthedRequest, item_id: Path[PathId]) -> dict[str, Any]:
     voting.withdraw_vote(request.auth, _item(item_id))
     return {"item": item_id, "choice": None}
 
@@ -392,7 +401,7 @@ def withdraw_vote(request, item_id: Path[PathId]):
     auth=AUTH,
     tags=["participation"],
 )
-def grade_item(request, item_id: Path[PathId], payload: GradeIn):
+def grade_item(request: AuthedRequest, item_id: Path[PathId], payload: GradeIn) -> dict[str, Any]:
     item = _item(item_id)
     grade = voting.grade_item(request.auth, item, payload.grade)
     return _grade_out(item_id, grade.grade, item.consultation.grade_scale)
@@ -404,7 +413,7 @@ def grade_item(request, item_id: Path[PathId], payload: GradeIn):
     auth=AUTH,
     tags=["participation"],
 )
-def withdraw_grade(request, item_id: Path[PathId]):
+def withdraw_grade(request: AuthedRequest, item_id: Path[PathId]) -> dict[str, Any]:
     item = _item(item_id)
     voting.withdraw_grade(request.auth, item)
     return _grade_out(item_id, None, item.consultation.grade_scale)
@@ -416,7 +425,7 @@ def withdraw_grade(request, item_id: Path[PathId]):
     auth=AUTH,
     tags=["participation"],
 )
-def submit_ballot(request, slug: Path[Slug], payload: BallotIn):
+def submit_ballot(request: AuthedRequest, slug: Path[Slug], payload: BallotIn) -> dict[str, Any]:
     ballot = voting.submit_ballot(request.auth, _consultation(slug), payload.items)
     return {"consultation": slug, "items": ballot.ranked_item_ids()}
 
@@ -427,7 +436,7 @@ def submit_ballot(request, slug: Path[Slug], payload: BallotIn):
     auth=AUTH,
     tags=["participation"],
 )
-def withdraw_ballot(request, slug: Path[Slug]):
+def withdraw_ballot(request: AuthedRequest, slug: Path[Slug]) -> dict[str, Any]:
     voting.withdraw_ballot(request.auth, _consultation(slug))
     return {"consultation": slug, "items": []}
 
@@ -437,11 +446,11 @@ def withdraw_ballot(request, slug: Path[Slug]):
 
 @api.get("/items/{item_id}/comments", response={200: list[CommentOut], **ERRORS}, tags=["debate"])
 def list_comments(
-    request,
+    request: HttpRequest,
     item_id: Path[PathId],
     sort: Query[Literal["newest", "oldest", "useful"]] = "newest",
     stance: Query[Literal["for", "neutral", "against"] | None] = None,
-):
+) -> list[dict[str, Any]]:
     """The thread in display order; replies follow their parent with ``depth`` > 0."""
     viewer = caller(request)
     thread = queries.comment_thread(_item(item_id), sort=sort, stance=stance, viewer=viewer)
@@ -454,7 +463,9 @@ def list_comments(
     auth=AUTH,
     tags=["debate"],
 )
-def post_comment(request, item_id: Path[PathId], payload: CommentIn):
+def post_comment(
+    request: AuthedRequest, item_id: Path[PathId], payload: CommentIn
+) -> Status[dict[str, Any]]:
     item = _item(item_id)
     parent = None
     if payload.parent is not None:
@@ -471,7 +482,9 @@ def post_comment(request, item_id: Path[PathId], payload: CommentIn):
     auth=AUTH,
     tags=["debate"],
 )
-def edit_comment(request, comment_id: Path[PathId], payload: CommentChangeIn):
+def edit_comment(
+    request: AuthedRequest, comment_id: Path[PathId], payload: CommentChangeIn
+) -> dict[str, Any]:
     comment = _comment(comment_id)
     body = payload.body if payload.body is not None else comment.body
     comment = debate.edit_comment(request.auth, comment, body, payload.stance)
@@ -484,7 +497,7 @@ def edit_comment(request, comment_id: Path[PathId], payload: CommentChangeIn):
     auth=AUTH,
     tags=["debate"],
 )
-def delete_comment(request, comment_id: Path[PathId]):
+def delete_comment(request: AuthedRequest, comment_id: Path[PathId]) -> dict[str, Any]:
     comment = debate.delete_comment(request.auth, _comment(comment_id))
     return _comment_with_counts(comment, request.auth)
 
@@ -495,7 +508,7 @@ def delete_comment(request, comment_id: Path[PathId]):
     auth=AUTH,
     tags=["debate"],
 )
-def toggle_useful(request, comment_id: Path[PathId]):
+def toggle_useful(request: AuthedRequest, comment_id: Path[PathId]) -> dict[str, Any]:
     """Mark the comment as useful, or unmark it if already marked."""
     comment = _comment(comment_id)
     marked = debate.toggle_useful(request.auth, comment)
