@@ -6,6 +6,7 @@ tests/conftest.py built with ``make_user``; the login and second-factor helpers 
 tests/support/accounts.py.
 """
 
+import random
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
@@ -13,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from consultation.models import Consultation, Item, Membership, Theme
+from consultation.organising import lifecycle
+from consultation.participation import voting
 from tests.support.accounts import PASSWORD
 
 _counter = iter(range(1, 1_000_000))
@@ -85,3 +88,24 @@ def make_item(consultation, **overrides):
 
 def add_member(consultation, user, role):
     return Membership.objects.create(consultation=consultation, user=user, role=role)
+
+
+CHOICES = ("for", "against", "abstain")
+
+
+def take_part(user, consultation, *, rng: random.Random):
+    """``user`` votes, grades and ranks at random, through the domain (like a person)."""
+    items = list(consultation.items.order_by("position", "id"))
+    for item in items:
+        if consultation.voting_enabled:
+            voting.cast_vote(user, item, rng.choice(CHOICES))
+        if consultation.grading_enabled:
+            voting.grade_item(user, item, rng.randrange(consultation.grade_scale))
+    if consultation.ranking_enabled:
+        chosen = rng.sample(items, rng.randint(1, min(consultation.ranking_size, len(items))))
+        voting.submit_ballot(user, consultation, [item.pk for item in chosen])
+
+
+def close(consultation) -> Consultation:
+    """Close ``consultation`` now, as its organisers would before the date."""
+    return lifecycle.transition(consultation.pk, "closed", reason="")

@@ -1016,7 +1016,7 @@ def test_every_api_operation_answers_as_its_policy_says(world, citizen):
 
 async def _answer(path, cookies=None):
     """('accepted', first frame type) or ('closed', close code)."""
-    from tests.realtime.conftest import Socket
+    from tests.support.sockets import Socket
 
     socket = Socket(path, cookies=cookies)
     if not await socket.open():
@@ -1032,7 +1032,7 @@ async def _answer(path, cookies=None):
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 async def test_every_websocket_route_answers_as_its_policy_says(client, make_user):
-    from tests.realtime.conftest import in_thread, session_cookie
+    from tests.support.sockets import in_thread, session_cookie
 
     def stage():
         open_ = make_consultation()

@@ -13,7 +13,9 @@ import pytest
 import websockets
 from django.conf import settings
 
-pytestmark = pytest.mark.slow
+# One xdist worker takes the whole module (make test-fast): its server is module-scoped,
+# and starting one per worker would cost a migration and a uvicorn start each.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("served_product")]
 
 
 def free_port() -> int:

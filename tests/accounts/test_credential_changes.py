@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from accounts import tokens
 from tests.factories import make_consultation
-from tests.realtime.conftest import Socket, in_thread, session_cookie
 from tests.support.accounts import PASSWORD
+from tests.support.sockets import Socket, in_thread, session_cookie
 
 NEW_PASSWORD = "another long passphrase 42"
 ME = "/api/v1/consultations"

@@ -4,8 +4,8 @@ import pytest
 from django.test import override_settings
 
 from consultation.models import Ballot, Comment, Grade, Vote
-from tests.api.conftest import items_of
 from tests.factories import make_consultation
+from tests.support.api import items_of
 
 pytestmark = pytest.mark.django_db
 

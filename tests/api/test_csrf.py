@@ -6,7 +6,7 @@ import pytest
 
 from consultation.models import Comment, Vote
 from consultation.participation import debate
-from tests.api.conftest import API, items_of
+from tests.support.api import API, items_of
 
 pytestmark = pytest.mark.django_db
 

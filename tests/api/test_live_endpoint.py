@@ -4,8 +4,8 @@ import pytest
 
 from consultation.models import Consultation
 from consultation.participation import debate, voting
-from tests.api.conftest import ApiClient, items_of
 from tests.factories import make_consultation
+from tests.support.api import ApiClient, items_of
 
 pytestmark = pytest.mark.django_db
 Status = Consultation.Status

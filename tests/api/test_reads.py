@@ -5,8 +5,8 @@ import pytest
 from consultation.models import Consultation
 from consultation.organising import lifecycle
 from consultation.participation import debate, voting
-from tests.api.conftest import items_of
 from tests.factories import add_member, make_consultation, make_item
+from tests.support.api import items_of
 
 pytestmark = pytest.mark.django_db
 Status = Consultation.Status

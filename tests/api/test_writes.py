@@ -5,8 +5,8 @@ import pytest
 from accounts.models import ApiToken
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
 from consultation.participation import debate
-from tests.api.conftest import ApiClient, items_of
 from tests.factories import make_consultation
+from tests.support.api import ApiClient, items_of
 
 pytestmark = pytest.mark.django_db
 

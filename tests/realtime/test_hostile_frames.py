@@ -9,7 +9,7 @@ consumer from inside the process (as here), where measuring the frame used to ra
 import pytest
 
 from tests.factories import make_consultation
-from tests.realtime.conftest import Socket, in_thread
+from tests.support.sockets import Socket, in_thread
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 

@@ -10,8 +10,8 @@ from consultation.models import Membership
 from consultation.organising import lifecycle
 from consultation.participation import debate, voting
 from tests.factories import add_member, make_consultation
-from tests.realtime.conftest import Socket, in_thread, session_cookie
 from tests.support.accounts import enable_totp
+from tests.support.sockets import Socket, in_thread, session_cookie
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 

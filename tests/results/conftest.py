@@ -12,14 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from consultation.models import Consultation, Membership
-from consultation.organising import lifecycle
-from consultation.participation import voting
-from tests.factories import add_member, make_consultation
+from consultation.models import Membership
+from tests.factories import add_member, make_consultation, take_part
 
 MEDIA_ROOT = Path(os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="agora-media-")))
 MIN_GROUP = int(os.environ.setdefault("OPEN_DATA_MIN_GROUP", "3"))
-CHOICES = ("for", "against", "abstain")
 
 
 def pytest_sessionfinish(session):
@@ -34,23 +31,10 @@ def _media_root(settings):
     yield
 
 
-def take_part(user, consultation, *, rng):
-    """``user`` votes, grades and ranks at random, through the domain (like a person)."""
-    items = list(consultation.items.order_by("position", "id"))
-    for item in items:
-        if consultation.voting_enabled:
-            voting.cast_vote(user, item, rng.choice(CHOICES))
-        if consultation.grading_enabled:
-            voting.grade_item(user, item, rng.randrange(consultation.grade_scale))
-    if consultation.ranking_enabled:
-        chosen = rng.sample(items, rng.randint(1, min(consultation.ranking_size, len(items))))
-        voting.submit_ballot(user, consultation, [item.pk for item in chosen])
-
-
 @pytest.fixture
 def voted(make_user, organiser):
     """``voted(n, **fields)``: an open consultation with ``n`` participants (seeded), and
-    ``organiser`` as its organiser. Still open: close it with ``close``."""
+    ``organiser`` as its organiser. Still open: close it with ``tests.factories.close``."""
 
     def make(n=6, *, seed=5, items=4, **fields):
         consultation = make_consultation(items=items, **fields)
@@ -61,7 +45,3 @@ def voted(make_user, organiser):
         return consultation
 
     return make
-
-
-def close(consultation) -> Consultation:
-    return lifecycle.transition(consultation.pk, "closed", reason="")

@@ -3,8 +3,8 @@
 import pytest
 
 from consultation.results import computing, publishing
-from tests.api.conftest import ApiClient
-from tests.results.conftest import close
+from tests.factories import close
+from tests.support.api import ApiClient
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,7 @@ from consultation.live import counters, events, stores
 from consultation.models import Ballot, BallotEntry, ComputedResult, Grade, Vote
 from consultation.participation import voting
 from consultation.results import computing, opendata, reading
-from tests.factories import make_consultation
-from tests.results.conftest import close
+from tests.factories import close, make_consultation
 
 pytestmark = pytest.mark.django_db
 EVERY_METHOD = {"votes", "majority_judgment", "borda", "schulze", "copeland", "instant_runoff"}

@@ -18,8 +18,7 @@ from django.urls import reverse
 from consultation.counting import opendata as formats
 from consultation.models import Membership, Theme
 from consultation.results import computing, opendata, publishing
-from tests.factories import add_member, make_consultation, make_item
-from tests.results.conftest import close, take_part
+from tests.factories import add_member, close, make_consultation, make_item, take_part
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from consultation.results import computing, opendata, publishing
-from tests.results.conftest import close
+from tests.factories import close
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from consultation.models import ComputedResult, Consultation
 from consultation.organising import lifecycle
 from consultation.results import computing
 from consultation.tasks import compute_final_results
-from tests.results.conftest import close
+from tests.factories import close
 
 S = Consultation.Status
 

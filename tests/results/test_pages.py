@@ -28,8 +28,7 @@ from consultation.models import (
 )
 from consultation.participation import voting
 from consultation.results import computing, publishing, reading
-from tests.factories import add_member, make_consultation
-from tests.results.conftest import close
+from tests.factories import add_member, close, make_consultation
 from tests.support.accounts import enable_totp
 from tests.support.html import parse_strict, problems
 

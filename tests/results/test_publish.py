@@ -11,8 +11,7 @@ from accounts import privacy
 from consultation.errors import Conflict, Invalid, NotAllowed
 from consultation.models import Consultation, Membership, OfficialResponse, Publication
 from consultation.results import computing, opendata, publishing, reading
-from tests.factories import add_member
-from tests.results.conftest import close
+from tests.factories import add_member, close
 
 pytestmark = pytest.mark.django_db
 S = Consultation.Status

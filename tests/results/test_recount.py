@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 
 from consultation.results import computing, opendata, publishing
-from tests.results.conftest import close
+from tests.factories import close
 
 pytestmark = pytest.mark.django_db
 RANKING_METHODS = ["borda", "schulze", "copeland", "instant_runoff"]

@@ -20,8 +20,7 @@ from config.celery import app
 from consultation.models import ComputedResult, Consultation
 from consultation.results import computing, opendata
 from consultation.tasks import compute_final_results
-from tests.factories import make_consultation
-from tests.results.conftest import take_part
+from tests.factories import make_consultation, take_part
 
 pytestmark = [pytest.mark.production, pytest.mark.django_db(transaction=True)]
 QUEUE = "agora-results-killtest"  # our own queue: the suite's worker must not take it

@@ -1,3 +1,6 @@
+"""Websocket clients for tests: Channels' communicator in the test's event loop, the
+session cookie of a logged-in persona, and ORM calls made off the loop."""
+
 import asyncio
 import json
 
