@@ -220,15 +220,21 @@ def why_not_participate(user: Person, consultation: Consultation) -> NotAllowed:
     return NotAllowed("mode_disabled", _("This form of participation is not enabled here."))
 
 
-def require_participation(allowed: bool, user: Person, consultation: Consultation) -> None:
+# Both return the user they let through, signed in (every ``can_*`` asks that first), so
+# that a write goes on with a ``User``: ``user = require_manager(user, consultation)``.
+
+
+def require_participation(allowed: bool, user: Person, consultation: Consultation) -> User:
     """Raise ``why_not_participate`` unless ``allowed`` (one of the ``can_*`` above)."""
-    if not allowed:
+    if not allowed or not user.is_authenticated:
         raise why_not_participate(user, consultation)
+    return user
 
 
-def require_manager(user: Person, consultation: Consultation) -> None:
+def require_manager(user: Person, consultation: Consultation) -> User:
     """Raise unless ``user`` may manage ``consultation`` (``can_manage``)."""
-    if not can_manage(user, consultation):
+    if not can_manage(user, consultation) or not user.is_authenticated:
         raise NotAllowed(
             "not_organiser", _("Only the organisers of this consultation may do this.")
         )
+    return user

@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.types import Person
 from consultation import permissions
 from consultation.errors import Conflict, Invalid, NotAllowed
 from consultation.live import events
@@ -12,7 +13,7 @@ from consultation.models import Comment, CommentReaction, CommentRevision, Item
 MAX_LENGTH = 5000
 
 
-def _clean(body, stance) -> tuple[str, str]:
+def _clean(body: str | None, stance: str) -> tuple[str, str]:
     body = (body or "").strip()
     if not body:
         raise Invalid("empty_comment", _("Write something before posting."))
@@ -26,7 +27,7 @@ def _clean(body, stance) -> tuple[str, str]:
     return body, stance
 
 
-def refuse_reply_unless_allowed(user, parent: Comment) -> None:
+def refuse_reply_unless_allowed(user: Person, parent: Comment) -> None:
     """Replies go to a visible comment of a consultation the person may comment on."""
     consultation = parent.item.consultation
     permissions.require_participation(
@@ -42,9 +43,15 @@ def _refuse_deleted_parent(parent: Comment) -> None:
         )
 
 
-def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=None) -> Comment:
+def post_comment(
+    user: Person,
+    item: Item,
+    body: str | None,
+    stance: str = Comment.Stance.NEUTRAL,
+    parent: Comment | None = None,
+) -> Comment:
     consultation = item.consultation
-    permissions.require_participation(
+    user = permissions.require_participation(
         permissions.can_comment(user, consultation), user, consultation
     )
     if parent is not None:
@@ -60,14 +67,16 @@ def post_comment(user, item: Item, body, stance=Comment.Stance.NEUTRAL, parent=N
     return comment
 
 
-def refuse_edit_unless_allowed(user, comment: Comment) -> None:
+def refuse_edit_unless_allowed(user: Person, comment: Comment) -> None:
     if not permissions.can_change_comment(user, comment):
         raise NotAllowed(
             "not_yours", _("You can only edit your own comments while the vote is open.")
         )
 
 
-def edit_comment(user, comment: Comment, body, stance=None) -> Comment:
+def edit_comment(
+    user: Person, comment: Comment, body: str | None, stance: str | None = None
+) -> Comment:
     refuse_edit_unless_allowed(user, comment)
     body, stance = _clean(body, stance or comment.stance)
     if body == comment.body and stance == comment.stance:
@@ -83,7 +92,7 @@ def edit_comment(user, comment: Comment, body, stance=None) -> Comment:
     return comment
 
 
-def delete_comment(user, comment: Comment) -> Comment:
+def delete_comment(user: Person, comment: Comment) -> Comment:
     if not permissions.can_change_comment(user, comment):
         raise NotAllowed(
             "not_yours", _("You can only delete your own comments while the vote is open.")
@@ -104,10 +113,12 @@ def erase_comment(comment: Comment, *, reason: str) -> Comment:
     return comment
 
 
-def toggle_useful(user, comment: Comment) -> bool:
+def toggle_useful(user: Person, comment: Comment) -> bool:
     """Mark (or unmark) a comment as useful; return whether it is now marked."""
     consultation = comment.item.consultation
-    permissions.require_participation(permissions.can_react(user, consultation), user, consultation)
+    user = permissions.require_participation(
+        permissions.can_react(user, consultation), user, consultation
+    )
     if comment.is_deleted:
         raise Invalid("deleted_comment", _("This comment was deleted."))
     if comment.author_id == user.pk:

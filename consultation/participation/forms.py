@@ -6,13 +6,15 @@ acceptable) belong to ``consultation.participation.voting`` and
 they concern with ``attach_refusal``.
 """
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from config.forms import SafeTextForm
 from consultation import grades
 from consultation.errors import Refused
-from consultation.models import Comment, Vote
+from consultation.models import Comment, Item, Vote
 from consultation.participation import debate
 
 # Which field a refusal from the domain is about; anything else is shown above the form.
@@ -44,7 +46,8 @@ class ItemFilterForm(SafeTextForm, forms.Form):
     def __init__(self, *args, themes=(), **kwargs):
         kwargs.setdefault("auto_id", "filter_%s")
         super().__init__(*args, **kwargs)
-        self.fields["theme"].choices = [("", _("All themes"))] + [
+        theme_field = cast(forms.ChoiceField, self.fields["theme"])  # declared above
+        theme_field.choices = [("", _("All themes"))] + [
             (theme.slug, theme.display_name) for theme in themes
         ]
 
@@ -70,7 +73,7 @@ class VoteForm(forms.Form):
 class GradeForm(forms.Form):
     grade = forms.CharField(label=_("Your grade for this item"), required=False)
 
-    def __init__(self, *args, scale: int, **kwargs):
+    def __init__(self, *args: Any, scale: int, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "grade_%s")
         super().__init__(*args, **kwargs)
         self.fields["grade"].widget = forms.RadioSelect(choices=grades.choices(scale))
@@ -153,11 +156,12 @@ class RankingForm(forms.Form):
             )
 
     @staticmethod
-    def field_name(item) -> str:
+    def field_name(item: Item) -> str:
         return f"rank_{item.pk}"
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         holders: dict[int, list[str]] = {}
         for item in self.items:
             rank = cleaned.get(self.field_name(item))

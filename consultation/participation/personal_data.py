@@ -11,9 +11,12 @@ results published and official responses written by an organiser stay, under the
 frozen into the publication; only the link to the account goes (``SET_NULL``).
 """
 
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Q
 
+from accounts.models import User
 from consultation.models import (
     Ballot,
     Comment,
@@ -29,7 +32,7 @@ from consultation.models import (
 FINISHED = [Consultation.Status.CLOSED, Consultation.Status.PUBLISHED]
 
 
-def export(user) -> dict:
+def export(user: User) -> dict[str, Any]:
     return {
         "votes": [
             {
@@ -126,7 +129,7 @@ def export(user) -> dict:
 
 
 @transaction.atomic
-def erase(user) -> None:
+def erase(user: User) -> None:
     finished_items = Q(item__consultation__status__in=FINISHED)
     Vote.objects.filter(user=user).exclude(finished_items).delete()
     Vote.objects.filter(user=user).filter(finished_items).update(user=None)

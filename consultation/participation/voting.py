@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.types import Person
 from consultation import permissions
 from consultation.errors import Invalid
 from consultation.live import events
@@ -16,7 +18,9 @@ from consultation.live.stores import GRADE, VOTE
 from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, Vote
 
 
-def _upsert(model, kind: str, *, item, user, field: str, value):
+def _upsert[Row: (Vote, Grade)](
+    model: type[Row], kind: str, *, item: Item, user: User, field: str, value: object
+) -> Row:
     """Insert or update the citizen's row for this item; safe against concurrent calls.
 
     Two racing inserts both miss in ``select_for_update``; the unique constraint
@@ -53,7 +57,7 @@ def _upsert(model, kind: str, *, item, user, field: str, value):
     raise IntegrityError(f"could not record {model.__name__} for item {item.pk}")
 
 
-def _withdraw(model, kind: str, *, item, user, field: str) -> bool:
+def _withdraw(model: type[Vote | Grade], kind: str, *, item: Item, user: User, field: str) -> bool:
     with transaction.atomic():
         row = model.objects.select_for_update().filter(item=item, user=user).first()
         if row is None:
@@ -66,23 +70,29 @@ def _withdraw(model, kind: str, *, item, user, field: str) -> bool:
     return True
 
 
-def cast_vote(user, item: Item, choice: str) -> Vote:
+def cast_vote(user: Person, item: Item, choice: str) -> Vote:
     consultation = item.consultation
-    permissions.require_participation(permissions.can_vote(user, consultation), user, consultation)
+    user = permissions.require_participation(
+        permissions.can_vote(user, consultation), user, consultation
+    )
     if choice not in Vote.Choice.values:
         raise Invalid("invalid_choice", _("Choose for, against or abstain."))
     return _upsert(Vote, VOTE, item=item, user=user, field="choice", value=choice)
 
 
-def withdraw_vote(user, item: Item) -> bool:
+def withdraw_vote(user: Person, item: Item) -> bool:
     consultation = item.consultation
-    permissions.require_participation(permissions.can_vote(user, consultation), user, consultation)
+    user = permissions.require_participation(
+        permissions.can_vote(user, consultation), user, consultation
+    )
     return _withdraw(Vote, VOTE, item=item, user=user, field="choice")
 
 
-def grade_item(user, item: Item, grade) -> Grade:
+def grade_item(user: Person, item: Item, grade: object) -> Grade:
     consultation = item.consultation
-    permissions.require_participation(permissions.can_grade(user, consultation), user, consultation)
+    user = permissions.require_participation(
+        permissions.can_grade(user, consultation), user, consultation
+    )
     # Whole numbers only, as int or as digits from a form: not 2.5, not True.
     if isinstance(grade, str) and grade.strip().isdigit():
         grade = int(grade)
@@ -93,13 +103,15 @@ def grade_item(user, item: Item, grade) -> Grade:
     return _upsert(Grade, GRADE, item=item, user=user, field="grade", value=grade)
 
 
-def withdraw_grade(user, item: Item) -> bool:
+def withdraw_grade(user: Person, item: Item) -> bool:
     consultation = item.consultation
-    permissions.require_participation(permissions.can_grade(user, consultation), user, consultation)
+    user = permissions.require_participation(
+        permissions.can_grade(user, consultation), user, consultation
+    )
     return _withdraw(Grade, GRADE, item=item, user=user, field="grade")
 
 
-def _as_item_id(value) -> int | None:
+def _as_item_id(value: object) -> int | None:
     """An item id as a whole number, or None: ints and ASCII digit strings (from a form)
     only. ``1.9`` is not item 1, ``True`` is not item 1, ``"١"`` is not item 1."""
     if isinstance(value, bool):
@@ -111,7 +123,7 @@ def _as_item_id(value) -> int | None:
     return None
 
 
-def validate_ranking(consultation: Consultation, item_ids) -> list[int]:
+def validate_ranking(consultation: Consultation, item_ids: object) -> list[int]:
     """Return the ranking as a list of item ids, or refuse it with a clear reason.
 
     The database enforces what it can on its own rows (one ballot per citizen, each rank
@@ -122,8 +134,9 @@ def validate_ranking(consultation: Consultation, item_ids) -> list[int]:
         raise Invalid("not_a_list", _("A ranking is a list of item ids, your first choice first."))
     if not item_ids:
         raise Invalid("empty_ballot", _("Rank at least one item."))
-    ids = [_as_item_id(value) for value in item_ids]
-    if None in ids:
+    read = [_as_item_id(value) for value in item_ids]
+    ids = [item_id for item_id in read if item_id is not None]
+    if len(ids) != len(read):
         raise Invalid(
             "not_an_item_id", _("Each entry of a ranking must be an item id (a whole number).")
         )
@@ -144,9 +157,11 @@ def validate_ranking(consultation: Consultation, item_ids) -> list[int]:
     return ids
 
 
-def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
+def submit_ballot(user: Person, consultation: Consultation, item_ids: object) -> Ballot:
     """Record (or replace) the citizen's ranking: ``item_ids[0]`` is their first choice."""
-    permissions.require_participation(permissions.can_rank(user, consultation), user, consultation)
+    user = permissions.require_participation(
+        permissions.can_rank(user, consultation), user, consultation
+    )
     now = timezone.now()
     for _attempt in range(3):
         try:
@@ -184,11 +199,14 @@ def submit_ballot(user, consultation: Consultation, item_ids) -> Ballot:
     raise IntegrityError(f"could not record the ballot of user {user.pk}")
 
 
-def withdraw_ballot(user, consultation: Consultation) -> bool:
-    permissions.require_participation(permissions.can_rank(user, consultation), user, consultation)
+def withdraw_ballot(user: Person, consultation: Consultation) -> bool:
+    user = permissions.require_participation(
+        permissions.can_rank(user, consultation), user, consultation
+    )
     with transaction.atomic():
-        ballot = Ballot.objects.select_for_update().filter(consultation=consultation, user=user)
-        ballot = ballot.first()
+        ballot = (
+            Ballot.objects.select_for_update().filter(consultation=consultation, user=user).first()
+        )
         if ballot is None:
             return False
         old = ballot.ranked_item_ids()
