@@ -11,6 +11,8 @@ everywhere, and the pages of their role send them to set MFA up or to pass it
 (accounts.middleware).
 """
 
+from typing import TypeGuard
+
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -36,7 +38,8 @@ def is_staff(user: Person) -> bool:
     return roles.has_staff_powers(user)
 
 
-def can_create_consultation(user: Person) -> bool:
+def can_create_consultation(user: Person) -> TypeGuard[User]:
+    """Staff, or a global organiser, with their powers (so signed in: the ``TypeGuard``)."""
     if not user.is_authenticated:
         return False
     return is_staff(user) or (user.is_organiser and roles.has_role_powers(user))

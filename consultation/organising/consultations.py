@@ -7,12 +7,16 @@ Items are only added, changed, removed or reordered while the consultation is a
 draft or scheduled: once it opens, citizens vote on exactly what they read.
 """
 
-from django.contrib.auth import get_user_model
+from datetime import datetime
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.types import Person
 from consultation import permissions
 from consultation.errors import Conflict, Invalid, NotAllowed
 from consultation.models import Consultation, Item, Membership, Theme
@@ -38,11 +42,11 @@ SETTINGS_FIELDS = (
 )
 
 
-def is_preparing(consultation) -> bool:
+def is_preparing(consultation: Consultation) -> bool:
     return consultation.status in PREPARING
 
 
-def _lock(consultation) -> Consultation:
+def _lock(consultation: Consultation) -> Consultation:
     """Lock the consultation row for the rest of the transaction.
 
     Serialises item changes with lifecycle transitions (which take the same lock):
@@ -51,7 +55,7 @@ def _lock(consultation) -> Consultation:
     return Consultation.objects.select_for_update().get(pk=consultation.pk)
 
 
-def refuse_unless_preparing(consultation) -> None:
+def refuse_unless_preparing(consultation: Consultation) -> None:
     if consultation.status not in PREPARING:
         raise Conflict(
             "items_locked",
@@ -76,7 +80,7 @@ def parse_theme_lines(text: str) -> list[tuple[str, str]]:
     return themes
 
 
-def theme_lines(consultation) -> str:
+def theme_lines(consultation: Consultation) -> str:
     return "\n".join(
         f"{theme.name} | {theme.name_en}" if theme.name_en else theme.name
         for theme in consultation.themes.all()
@@ -92,7 +96,9 @@ def _unique_theme_slug(name: str, taken: set[str]) -> str:
     return slug
 
 
-def create_theme(consultation, name: str, name_en: str = "", *, taken=None) -> Theme:
+def create_theme(
+    consultation: Consultation, name: str, name_en: str = "", *, taken: set[str] | None = None
+) -> Theme:
     if taken is None:
         taken = set(consultation.themes.values_list("slug", flat=True))
     position = (consultation.themes.aggregate(top=Max("position"))["top"] or 0) + 1
@@ -105,12 +111,12 @@ def create_theme(consultation, name: str, name_en: str = "", *, taken=None) -> T
     )
 
 
-def _sync_themes(consultation, themes: list[tuple[str, str]]) -> None:
+def _sync_themes(consultation: Consultation, themes: list[tuple[str, str]]) -> None:
     """Make the consultation's themes those listed, in order. Themes are matched by
     name, so renaming one is removing it and adding another: its items lose their theme."""
     existing = {theme.name.casefold(): theme for theme in consultation.themes.all()}
     taken = {theme.slug for theme in existing.values()}
-    kept = set()
+    kept: set[int] = set()
     for position, (name, name_en) in enumerate(themes):
         theme = existing.get(name.casefold())
         if theme is None:
@@ -125,7 +131,9 @@ def _sync_themes(consultation, themes: list[tuple[str, str]]) -> None:
     consultation.themes.exclude(pk__in=kept).delete()
 
 
-def create_consultation(creator, fields: dict, themes: list[tuple[str, str]]) -> Consultation:
+def create_consultation(
+    creator: Person, fields: dict[str, Any], themes: list[tuple[str, str]]
+) -> Consultation:
     """A draft consultation; its creator becomes its organiser."""
     if not permissions.can_create_consultation(creator):
         raise NotAllowed("not_organiser", _("Only organisers may create a consultation."))
@@ -140,7 +148,12 @@ def create_consultation(creator, fields: dict, themes: list[tuple[str, str]]) ->
     return consultation
 
 
-def update_consultation(user, consultation, fields: dict, themes=None) -> Consultation:
+def update_consultation(
+    user: Person,
+    consultation: Consultation,
+    fields: dict[str, Any],
+    themes: list[tuple[str, str]] | None = None,
+) -> Consultation:
     """Texts may change at any time; settings and themes only while preparing."""
     permissions.require_manager(user, consultation)
     with transaction.atomic():
@@ -164,12 +177,19 @@ def update_consultation(user, consultation, fields: dict, themes=None) -> Consul
         for name, value in fields.items():
             setattr(current, name, value)
         current.save()
-        if themes_changed:
+        if themes_changed and themes is not None:
             _sync_themes(current, themes)
     return current
 
 
-def reschedule(user, consultation, *, opens_at, closes_at, now=None) -> Consultation:
+def reschedule(
+    user: Person,
+    consultation: Consultation,
+    *,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    now: datetime | None = None,
+) -> Consultation:
     """Set (or change) the opening and closing dates of a draft or scheduled consultation."""
     permissions.require_manager(user, consultation)
     with transaction.atomic():
@@ -185,7 +205,7 @@ def reschedule(user, consultation, *, opens_at, closes_at, now=None) -> Consulta
 # --- Items ---------------------------------------------------------------------------
 
 
-def add_item(user, consultation, fields: dict) -> Item:
+def add_item(user: Person, consultation: Consultation, fields: dict[str, Any]) -> Item:
     permissions.require_manager(user, consultation)
     with transaction.atomic():
         current = _lock(consultation)
@@ -196,7 +216,7 @@ def add_item(user, consultation, fields: dict) -> Item:
         )
 
 
-def update_item(user, item, fields: dict) -> Item:
+def update_item(user: Person, item: Item, fields: dict[str, Any]) -> Item:
     permissions.require_manager(user, item.consultation)
     with transaction.atomic():
         refuse_unless_preparing(_lock(item.consultation))
@@ -206,16 +226,16 @@ def update_item(user, item, fields: dict) -> Item:
     return item
 
 
-def delete_item(user, item) -> None:
+def delete_item(user: Person, item: Item) -> None:
     permissions.require_manager(user, item.consultation)
     with transaction.atomic():
         refuse_unless_preparing(_lock(item.consultation))
         item.delete()
 
 
-def move_item(user, item, direction: str) -> None:
-    permissions.require_manager(user, item.consultation)
+def move_item(user: Person, item: Item, direction: str) -> None:
     """Swap the item with its neighbour ("up" or "down"); positions become 0..n-1."""
+    permissions.require_manager(user, item.consultation)
     if direction not in ("up", "down"):
         raise Invalid("bad_direction", _("Unknown direction."))
     with transaction.atomic():
@@ -229,7 +249,7 @@ def move_item(user, item, direction: str) -> None:
         _renumber(items)
 
 
-def _renumber(items) -> None:
+def _renumber(items: list[Item]) -> None:
     changed = []
     for position, each in enumerate(items):
         if each.position != position:
@@ -241,10 +261,10 @@ def _renumber(items) -> None:
 # --- Team ----------------------------------------------------------------------------
 
 
-def add_member(user, consultation, email: str, role: str) -> Membership:
+def add_member(user: Person, consultation: Consultation, email: str, role: str) -> Membership:
     """Give an existing account a role in this consultation."""
     permissions.require_manager(user, consultation)
-    member = get_user_model().objects.filter(email__iexact=email.strip()).first()
+    member = User.objects.filter(email__iexact=email.strip()).first()
     if member is None:
         raise Invalid(
             "unknown_account",
@@ -260,7 +280,7 @@ def add_member(user, consultation, email: str, role: str) -> Membership:
     return membership
 
 
-def remove_member(user, consultation, membership_id: int) -> None:
+def remove_member(user: Person, consultation: Consultation, membership_id: int) -> None:
     permissions.require_manager(user, consultation)
     with transaction.atomic():
         # The lock keeps two organisers from removing each other at the same time

@@ -1,6 +1,8 @@
 """Forms of the organiser space. They parse and check input; the writes are in
 ``consultation.organising.consultations``, ``.importing`` and ``.lifecycle``."""
 
+from typing import Any, cast
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -83,11 +85,11 @@ class ConsultationForm(SafeTextForm, forms.ModelForm):
 
     def clean_themes(self):
         themes = consultations.parse_theme_lines(self.cleaned_data["themes"])
-        limit = Theme._meta.get_field("name").max_length
+        limit = importing.max_length(Theme, "name")
         names = [name.casefold() for name, _en in themes]
         if any(not name for name in names):
             raise forms.ValidationError(_("Each theme needs a French name before the bar."))
-        if any(len(name) > limit or len(en) > limit for name, en in themes):
+        if limit and any(len(name) > limit or len(en) > limit for name, en in themes):
             raise forms.ValidationError(
                 _("A theme name has at most %(max)s characters.") % {"max": limit}
             )
@@ -95,8 +97,9 @@ class ConsultationForm(SafeTextForm, forms.ModelForm):
             raise forms.ValidationError(_("A theme is listed twice."))
         return themes
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         modes = ("voting_enabled", "grading_enabled", "ranking_enabled", "comments_enabled")
         if not any(cleaned.get(mode) for mode in modes):
             self.add_error(
@@ -128,9 +131,10 @@ class ItemForm(SafeTextForm, forms.ModelForm):
             "source_reference": _("Where the item comes from, e.g. a report and its page."),
         }
 
-    def __init__(self, *args, consultation, **kwargs):
+    def __init__(self, *args: Any, consultation: Consultation, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["theme"].queryset = consultation.themes.all()
+        theme = cast(forms.ModelChoiceField, self.fields["theme"])  # the model's foreign key
+        theme.queryset = consultation.themes.all()
         self.fields["theme"].label = _("Theme")
         self.consultation = consultation
 
@@ -163,8 +167,9 @@ class ScheduleForm(forms.Form):
         for name in ("opens_at", "closes_at"):
             self.fields[name].help_text = _("Time zone: %(zone)s.") % {"zone": zone}
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         opens_at, closes_at = cleaned.get("opens_at"), cleaned.get("closes_at")
         if opens_at and closes_at and closes_at <= opens_at:
             self.add_error("closes_at", _("The closing date must come after the opening date."))
@@ -243,7 +248,7 @@ class PublishForm(SafeTextForm, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, new_version: bool, **kwargs):
+    def __init__(self, *args: Any, new_version: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         note = self.fields["note"]
         if new_version:

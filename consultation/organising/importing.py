@@ -19,11 +19,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from accounts.types import Person
 from config.json_input import InvalidJson, load_json
 from config.text import describe, one_line, printable, unsafe_character
 from consultation import permissions
@@ -59,7 +60,7 @@ class ImportReport:
 @dataclass
 class Row:
     where: str
-    values: dict | None  # None: not even an object, nothing to check
+    values: dict[str, str] | None  # None: not even an object, nothing to check
     problems: list[str] = field(default_factory=list)
 
 
@@ -67,7 +68,9 @@ class FileRefused(Exception):
     """The file as a whole cannot be read: no row is looked at."""
 
 
-def import_items(user, consultation: Consultation, filename: str, data: bytes) -> ImportReport:
+def import_items(
+    user: Person, consultation: Consultation, filename: str, data: bytes
+) -> ImportReport:
     """Raises ``Conflict`` once the consultation has opened; otherwise reports."""
     permissions.require_manager(user, consultation)
     report = ImportReport()
@@ -85,7 +88,8 @@ def import_items(user, consultation: Consultation, filename: str, data: bytes) -
         report.rejected = [Rejection(row.where, row.problems) for row in rows if row.problems]
         if report.rejected:
             return report
-        report.themes_created = _write(current, rows)
+        # No row was rejected, so each is an object: none has ``values`` None.
+        report.themes_created = _write(current, [r.values for r in rows if r.values is not None])
         report.imported = len(rows)
     return report
 
@@ -148,7 +152,8 @@ def _read_json(text: str) -> list[Row]:
         )
     rows = []
     for index, entry in enumerate(document, start=1):
-        row = Row(_("item %(number)s") % {"number": index}, {})
+        values: dict[str, str] = {}
+        row = Row(_("item %(number)s") % {"number": index}, values)
         rows.append(row)
         if not isinstance(entry, dict):
             row.values = None
@@ -166,7 +171,7 @@ def _read_json(text: str) -> list[Row]:
             if not isinstance(value, str):
                 row.problems.append(_("“%(field)s” must be text") % {"field": key})
                 value = ""
-            row.values[key] = value
+            values[key] = value
     return rows
 
 
@@ -203,8 +208,9 @@ def _read_csv(text: str) -> list[Row]:
                     _("more cells (%(count)s) than the header has columns (%(columns)s)")
                     % {"count": len(cells), "columns": len(header)}
                 )
-            row.values = {key: "" for key in COLUMNS}
-            row.values.update(zip(header, cells, strict=False))
+            values = {key: "" for key in COLUMNS}
+            values.update(zip(header, cells, strict=False))
+            row.values = values
             if len(rows) > MAX_ROWS:
                 break  # enough to refuse the file; no need to read the rest
     except csv.Error as error:
@@ -222,10 +228,16 @@ def _normalise(title: str) -> str:
     return " ".join(title.split()).casefold()
 
 
-def _validate(consultation, rows: list[Row]) -> None:
+def max_length(model: type[models.Model], name: str) -> int | None:
+    """The ``max_length`` of a model's column (None: unbounded)."""
+    column = model._meta.get_field(name)
+    return column.max_length if isinstance(column, models.Field) else None
+
+
+def _validate(consultation: Consultation, rows: list[Row]) -> None:
     existing = {_normalise(title) for title in consultation.items.values_list("title", flat=True)}
     seen: dict[str, str] = {}
-    theme_name_max = Theme._meta.get_field("name").max_length
+    theme_name_max = max_length(Theme, "name")
     for row in rows:
         if row.values is None:
             continue
@@ -248,13 +260,13 @@ def _validate(consultation, rows: list[Row]) -> None:
                     % {"field": name, "character": describe(character)}
                 )
         for name in ITEM_FIELDS:
-            limit = Item._meta.get_field(name).max_length
+            limit = max_length(Item, name)
             if limit and len(values[name]) > limit:
                 row.problems.append(
                     _("“%(field)s” is too long (%(length)s characters, at most %(max)s)")
                     % {"field": name, "length": len(values[name]), "max": limit}
                 )
-        if len(values["theme"]) > theme_name_max:
+        if theme_name_max and len(values["theme"]) > theme_name_max:
             row.problems.append(
                 _("the theme name is too long (at most %(max)s characters)")
                 % {"max": theme_name_max}
@@ -269,7 +281,7 @@ def _validate(consultation, rows: list[Row]) -> None:
                 seen[key] = row.where
 
 
-def _write(consultation, rows: list[Row]) -> list[str]:
+def _write(consultation: Consultation, rows: list[dict[str, str]]) -> list[str]:
     themes = {}
     for theme in consultation.themes.all():
         themes[theme.slug.casefold()] = theme
@@ -277,7 +289,7 @@ def _write(consultation, rows: list[Row]) -> list[str]:
     taken = {theme.slug for theme in consultation.themes.all()}
     created = []
     for row in rows:
-        name = row.values["theme"]
+        name = row["theme"]
         if name and name.casefold() not in themes:
             theme = consultations.create_theme(consultation, name, taken=taken)
             themes[name.casefold()] = themes[slugify(name)] = theme
@@ -287,9 +299,9 @@ def _write(consultation, rows: list[Row]) -> list[str]:
     Item.objects.bulk_create(
         Item(
             consultation=consultation,
-            theme=themes.get(row.values["theme"].casefold()) if row.values["theme"] else None,
+            theme=themes.get(row["theme"].casefold()) if row["theme"] else None,
             position=top + index,
-            **{name: row.values[name] for name in ITEM_FIELDS},
+            **{name: row[name] for name in ITEM_FIELDS},
         )
         for index, row in enumerate(rows, start=1)
     )

@@ -12,11 +12,13 @@ same transaction.
 
 import contextlib
 import logging
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.types import Person
 from consultation import jobs, permissions
 from consultation.errors import Conflict
 from consultation.live import events
@@ -25,7 +27,7 @@ from consultation.models import Consultation
 logger = logging.getLogger(__name__)
 Status = Consultation.Status
 
-ALLOWED = {
+ALLOWED: dict[str, set[str]] = {
     Status.DRAFT: {Status.SCHEDULED, Status.OPEN},
     Status.SCHEDULED: {Status.DRAFT, Status.OPEN},
     Status.OPEN: {Status.CLOSED},
@@ -34,7 +36,9 @@ ALLOWED = {
 }
 
 
-def transition(consultation_id: int, to: str, *, reason: str = "", now=None) -> Consultation:
+def transition(
+    consultation_id: int, to: str, *, reason: str = "", now: datetime | None = None
+) -> Consultation:
     """Move the consultation to ``to`` if the lifecycle allows it. Trusts its caller."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -66,7 +70,7 @@ def transition(consultation_id: int, to: str, *, reason: str = "", now=None) -> 
     return consultation
 
 
-def _check_ready(consultation, to, now) -> None:
+def _check_ready(consultation: Consultation, to: str, now: datetime) -> None:
     if to == Status.PUBLISHED and not consultation.computed_results.filter(kind="final").exists():
         # Only consultation.results.publishing.publish goes here, with the final results in hand.
         raise Conflict("results_not_computed", _("The final results are not computed yet."))
@@ -81,7 +85,14 @@ def _check_ready(consultation, to, now) -> None:
         raise Conflict("closes_in_past", _("The closing date is already past."))
 
 
-def schedule(user, consultation, *, opens_at, closes_at, now=None) -> Consultation:
+def schedule(
+    user: Person,
+    consultation: Consultation,
+    *,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    now: datetime | None = None,
+) -> Consultation:
     permissions.require_manager(user, consultation)
     # One transaction: a refused transition (already open, date in the past) must
     # not leave the new dates behind.
@@ -91,26 +102,31 @@ def schedule(user, consultation, *, opens_at, closes_at, now=None) -> Consultati
         return transition(consultation.pk, Status.SCHEDULED, now=now)
 
 
-def open_now(user, consultation, now=None) -> Consultation:
+def open_now(user: Person, consultation: Consultation, now: datetime | None = None) -> Consultation:
     permissions.require_manager(user, consultation)
     return transition(consultation.pk, Status.OPEN, now=now)
 
 
-def back_to_draft(user, consultation, now=None) -> Consultation:
+def back_to_draft(
+    user: Person, consultation: Consultation, now: datetime | None = None
+) -> Consultation:
     """A scheduled consultation goes back to draft: it will not open on its own."""
     permissions.require_manager(user, consultation)
     return transition(consultation.pk, Status.DRAFT, now=now)
 
 
-def close_early(user, consultation, *, reason: str, now=None) -> Consultation:
+def close_early(
+    user: Person, consultation: Consultation, *, reason: str, now: datetime | None = None
+) -> Consultation:
     permissions.require_manager(user, consultation)
     return transition(consultation.pk, Status.CLOSED, reason=reason, now=now)
 
 
-def advance_due(now=None) -> dict:
+def advance_due(now: datetime | None = None) -> dict[str, list[str]]:
     """Periodic: open scheduled consultations whose time has come, close those that ended."""
     now = now or timezone.now()
-    opened, closed = [], []
+    opened: list[str] = []
+    closed: list[str] = []
     for pk in Consultation.objects.filter(status=Status.SCHEDULED, opens_at__lte=now).values_list(
         "pk", flat=True
     ):
