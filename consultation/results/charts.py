@@ -51,7 +51,7 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_LABEL else text[: MAX_LABEL - 1].rstrip() + "…"
 
 
-def _attrs(**attributes) -> str:
+def _attrs(**attributes: object) -> str:
     return " ".join(f'{name}="{escape(str(value))}"' for name, value in attributes.items())
 
 
@@ -69,7 +69,9 @@ def _pattern(chart_id: str, index: int, segment: Segment) -> str:
     )
 
 
-def _frame(chart_id: str, title: str, description: str, height: int, body: str, defs="") -> str:
+def _frame(
+    chart_id: str, title: str, description: str, height: int, body: str, defs: str = ""
+) -> SafeString:
     return mark_safe(  # noqa: S308 -- every text is escaped above, numbers are numbers
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
         f'width="{WIDTH}" height="{height}" font-family="{FONT}" role="img" '

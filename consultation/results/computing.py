@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -175,7 +176,7 @@ def _compute_provisional(consultation: Consultation) -> dict:
     """Counted from the live counters, within the small-group rule the open data follows
     (``consultation.results.small_groups``): an order of the items must not give away the few
     ballots it was counted from."""
-    candidates = [item.pk for item in opendata.items_of(consultation)]
+    candidates = tuple(item.pk for item in opendata.items_of(consultation))
     counts, _participants = counters.current_counts(consultation)
     methods: dict[str, Any] = {}
     withheld: dict[str, dict] = {}
@@ -214,10 +215,14 @@ def _compute_provisional(consultation: Consultation) -> dict:
         if shown.get(data_kind(name), True) is None:
             continue  # a small group: see withheld
         if kind == "votes":
-            profile: Any = VoteProfile(candidates, [shown["votes"][i] for i in candidates])
+            profile: Any = VoteProfile(
+                candidates, np.array([shown["votes"][i] for i in candidates])
+            )
         elif kind == "grades":
             profile = GradeProfile(
-                candidates, consultation.grade_scale, [shown["grades"][i] for i in candidates]
+                candidates,
+                consultation.grade_scale,
+                np.array([shown["grades"][i] for i in candidates]),
             )
         elif name in MATRIX_METHODS and (matrix := live_matrix()) is not None:
             # One read of the live matrix instead of every ballot.

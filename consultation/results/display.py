@@ -147,7 +147,8 @@ def build(
 
 
 def _entries(result: Result, items: Items, small: dict[int, int]) -> list[Entry]:
-    rank_of, tied_ones = {}, set()
+    rank_of: dict[int, int] = {}
+    tied_ones: set[int] = set()
     position = 1
     for tier in result.tiers:
         for pk in tier:

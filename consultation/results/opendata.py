@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from itertools import chain, groupby
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 from django.conf import settings
@@ -234,19 +234,20 @@ def _per_citizen_rows(
                 yield public_id, row
 
 
-def grade_rows(consultation: Consultation, **options) -> Iterator[tuple[str, dict[int, int]]]:
+def grade_rows(consultation: Consultation, **options: Any) -> Iterator[tuple[str, dict[int, int]]]:
     """Every citizen's grades as ``(ballot id, {item id: grade})``, by id."""
     return _per_citizen_rows(consultation, Grade, "grades", "grade", **options)
 
 
-def vote_rows(consultation: Consultation, **options) -> Iterator[tuple[str, dict[int, str]]]:
+def vote_rows(consultation: Consultation, **options: Any) -> Iterator[tuple[str, dict[int, str]]]:
     """Every citizen's votes as ``(ballot id, {item id: "for" | "against" | "abstain"})``."""
     return _per_citizen_rows(consultation, Vote, "votes", "choice", **options)
 
 
 def responses_per_item(consultation: Consultation, kind: str) -> dict[int, int]:
     """How many grades or votes each item received (an aggregate query)."""
-    model = {"grades": Grade, "votes": Vote}[kind]
+    models: dict[str, type[Grade] | type[Vote]] = {"grades": Grade, "votes": Vote}
+    model = models[kind]
     counts = dict.fromkeys(consultation.items.values_list("pk", flat=True), 0)
     for row in (
         model.objects.filter(item__consultation=consultation)
@@ -325,9 +326,16 @@ def build(consultation: Consultation, directory: Path) -> Export:
     return export
 
 
-def _write(kind, consultation, items, rows, csv_fp, json_fp) -> int:
+def _write(
+    kind: str,
+    consultation: Consultation,
+    items: list[int],
+    rows: Iterable[tuple[str, Any]],
+    csv_fp: IO[str] | None,
+    json_fp: IO[str] | None,
+) -> int:
     """Write one kind's CSV and JSON in a single pass over ``rows``; return the count."""
-    common = {"consultation": consultation.slug, "items": items, "ballots": rows}
+    common: dict[str, Any] = {"consultation": consultation.slug, "items": items, "ballots": rows}
     if kind == "rankings":
         size = consultation.ranking_size
         return formats.write_rankings(csv_fp, json_fp, ranking_size=size, **common)

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.types import Person
 from consultation import permissions
 from consultation.counting import opendata as formats
 from consultation.errors import Conflict, Invalid
@@ -43,7 +44,7 @@ MAX_RESPONSE = 10_000
 
 
 def set_official_response(
-    user, item: Item, text: str, text_en: str = ""
+    user: Person, item: Item, text: str, text_en: str = ""
 ) -> OfficialResponse | None:
     """Write (or, with an empty ``text``, remove) the organisers' response to ``item``.
 
@@ -52,7 +53,7 @@ def set_official_response(
     a change shows in the next version only. French is required, English optional.
     """
     consultation = item.consultation
-    permissions.require_manager(user, consultation)
+    user = permissions.require_manager(user, consultation)
     if not permissions.can_respond(user, consultation):
         raise Conflict("not_closed", _("Official responses are written once the vote is closed."))
     text, text_en = (text or "").strip(), (text_en or "").strip()
@@ -86,24 +87,28 @@ def official_responses(consultation: Consultation) -> dict[int, OfficialResponse
     return {response.item_id: response for response in responses}
 
 
-def _frozen_responses(consultation: Consultation) -> dict[str, dict]:
+def _frozen_responses(consultation: Consultation) -> dict[str, dict[str, str]]:
     responses = official_responses(consultation)
     return {
-        str(item.pk): {
-            "text": responses[item.pk].text,
-            "text_en": responses[item.pk].text_en,
-            "author": responses[item.pk].author.display_name if responses[item.pk].author else "",
-            "updated_at": responses[item.pk].updated_at.isoformat(),
-        }
+        str(item.pk): _frozen_response(responses[item.pk])
         for item in opendata.items_of(consultation)
         if item.pk in responses
+    }
+
+
+def _frozen_response(response: OfficialResponse) -> dict[str, str]:
+    return {
+        "text": response.text,
+        "text_en": response.text_en,
+        "author": response.author.display_name if response.author else "",
+        "updated_at": response.updated_at.isoformat(),
     }
 
 
 # --- publishing --------------------------------------------------------------------------
 
 
-def publish(consultation: Consultation, user, *, note: str = "") -> Publication:
+def publish(consultation: Consultation, user: Person, *, note: str = "") -> Publication:
     """Publish the final results as a new version; return it.
 
     The first publication moves the consultation from ``closed`` to ``published``
@@ -112,7 +117,7 @@ def publish(consultation: Consultation, user, *, note: str = "") -> Publication:
     go to ``MEDIA_ROOT/opendata/<slug>/v<n>/``; the publication row keeps a frozen copy of
     ``results.json`` and ``manifest.json`` and is never changed afterwards.
     """
-    permissions.require_manager(user, consultation)
+    user = permissions.require_manager(user, consultation)
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise Invalid("too_long", _("The note has at most %(n)d characters.") % {"n": MAX_NOTE})

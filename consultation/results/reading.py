@@ -11,6 +11,7 @@ from pathlib import Path
 from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
+from accounts.types import Person
 from consultation import permissions
 from consultation.errors import Conflict
 from consultation.models import (
@@ -80,7 +81,7 @@ class Review:
         return any(published.get(k) != v for k, v in self.results.items() if k != "kind")
 
 
-def review_results(user, consultation: Consultation) -> Review:
+def review_results(user: Person, consultation: Consultation) -> Review:
     """The computed-but-unpublished final results, for the consultation's organisers."""
     permissions.require_manager(user, consultation)
     if not permissions.can_review_results(user, consultation):
