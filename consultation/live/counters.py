@@ -46,14 +46,15 @@ def recount(consultation: Consultation) -> tuple[dict[str, int], set[int]]:
     return counts, queries.participant_ids(consultation)
 
 
-def rebuild(consultation: Consultation):
+def rebuild(consultation: Consultation) -> tuple[dict[str, int], int]:
     counts, people = recount(consultation)
     store().replace(consultation.pk, counts, people)
     rebuild_pairwise(consultation)
     return counts, len(people)
 
 
-def current_counts(consultation: Consultation):
+def current_counts(consultation: Consultation) -> tuple[dict[str, int], int]:
+    """The live counter fields and the number of participants (rebuilt if need be)."""
     try:
         found = store().read(consultation.pk)
         return found if found is not None else rebuild(consultation)

@@ -5,7 +5,9 @@ snapshots, debate and moderation events, status changes.
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from django.db import transaction
 
@@ -133,12 +135,12 @@ def _flush(consultation_id: int) -> None:
 # --- after-commit hooks called by the domain -------------------------------------------
 
 
-def after_commit(function, *args) -> None:
+def after_commit(function: Callable[..., object], *args: object) -> None:
     """Queue ``function(*args)`` for after the commit; never let it fail the write."""
     transaction.on_commit(partial(_guarded, function, *args), robust=True)
 
 
-def _guarded(function, *args):
+def _guarded(function: Callable[..., object], *args: object) -> None:
     try:
         function(*args)
     except Unavailable:
@@ -156,16 +158,18 @@ def _still_takes_part(consultation_id: int, user_id: int) -> bool:
     )
 
 
-def _changed(cid, user_id, deltas, *, removed: bool):
+def _changed(cid: int, user_id: int, deltas: dict[str, int], *, removed: bool) -> None:
     remove = user_id if removed and not _still_takes_part(cid, user_id) else None
     store().apply(cid, deltas, add=None if removed else user_id, remove=remove)
     request_tally(cid)
 
 
-def choice_changed(kind: str, cid: int, item_id: int, user_id: int, old, new) -> None:
+def choice_changed(
+    kind: str, cid: int, item_id: int, user_id: int, old: str | int | None, new: str | int | None
+) -> None:
     """A vote (``VOTE``) or grade (``GRADE``) went from ``old`` to ``new`` (None: absent)."""
     total = "votes" if kind == VOTE else "grades"
-    deltas = defaultdict(int)
+    deltas: defaultdict[str, int] = defaultdict(int)
     if old is not None:
         deltas[choice_field(kind, item_id, old)] -= 1
         deltas[total] -= 1
@@ -176,7 +180,7 @@ def choice_changed(kind: str, cid: int, item_id: int, user_id: int, old, new) ->
 
 
 def ballot_changed(cid: int, user_id: int, old: list[int] | None, new: list[int] | None) -> None:
-    deltas = defaultdict(int)
+    deltas: defaultdict[str, int] = defaultdict(int)
     for rank, item_id in enumerate(old or [], start=1):
         deltas[rank_field(item_id, rank)] -= 1
     for rank, item_id in enumerate(new or [], start=1):
@@ -186,7 +190,7 @@ def ballot_changed(cid: int, user_id: int, old: list[int] | None, new: list[int]
     pairwise_changed(cid, old, new)
 
 
-def moderation_frame(comment: Comment, event: str) -> dict:
+def moderation_frame(comment: Comment, event: str) -> dict[str, Any]:
     payload = {
         **queries.comment_json(comment),
         "event": event,

@@ -8,6 +8,7 @@ import threading
 
 from django.utils import timezone
 
+from accounts.types import Person
 from consultation import permissions
 from consultation.live.counters import rebuild
 from consultation.live.events import (
@@ -36,14 +37,14 @@ def _consultation_from_topic(name: str) -> Consultation:
 # draft of that address exists.
 
 
-def _resolve_public(user, slug: str) -> Access:
+def _resolve_public(user: Person, slug: str) -> Access:
     consultation = Consultation.objects.filter(slug=slug).first()
     if consultation is None or not permissions.can_view(user, consultation):
         return Access(None, NOT_FOUND)
     return Access(topic(consultation.pk))
 
 
-def _resolve_moderation(user, slug: str) -> Access:
+def _resolve_moderation(user: Person, slug: str) -> Access:
     consultation = Consultation.objects.filter(slug=slug).first()
     if consultation is None:
         return Access(None, NOT_FOUND)

@@ -5,7 +5,9 @@ in the production shape. The keys are spelled here and nowhere else.
 
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +26,7 @@ BUILT = "_built"
 VOTE, GRADE = "v", "g"
 
 
-def choice_field(kind: str, item_id: int, value) -> str:
+def choice_field(kind: str, item_id: int, value: str | int) -> str:
     """A vote's (``VOTE``) or a grade's (``GRADE``) counter for ``item_id``."""
     return f"{kind}:{item_id}:{value}"
 
@@ -48,13 +50,25 @@ def comments_field(item_id: int) -> str:
 class MemoryStore:
     """The embedded default: one process, counters in memory."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         self.counts: dict[int, dict[str, int]] = {}
         self.people: dict[int, set[int]] = defaultdict(set)
         self.pending: set[int] = set()
 
-    def apply(self, cid, deltas, add=None, remove=None):
+    def clear(self) -> None:
+        with self.lock:
+            self.counts.clear()
+            self.people.clear()
+            self.pending.clear()
+
+    def apply(
+        self,
+        cid: int,
+        deltas: Mapping[str, int],
+        add: int | None = None,
+        remove: int | None = None,
+    ) -> None:
         with self.lock:
             if cid not in self.counts:
                 return  # not built yet: the next read rebuilds from the database
@@ -65,25 +79,25 @@ class MemoryStore:
             if remove:
                 self.people[cid].discard(remove)
 
-    def read(self, cid):
+    def read(self, cid: int) -> tuple[dict[str, int], int] | None:
         with self.lock:
             if cid not in self.counts:
                 return None
             return dict(self.counts[cid]), len(self.people[cid])
 
-    def replace(self, cid, counts, people):
+    def replace(self, cid: int, counts: Mapping[str, int], people: Iterable[int]) -> None:
         with self.lock:
             self.counts[cid] = dict(counts)
             self.people[cid] = set(people)
 
-    def claim_flush(self, cid) -> bool:
+    def claim_flush(self, cid: int) -> bool:
         with self.lock:
             if cid in self.pending:
                 return False
             self.pending.add(cid)
             return True
 
-    def release_flush(self, cid):
+    def release_flush(self, cid: int) -> None:
         with self.lock:
             self.pending.discard(cid)
 
@@ -95,10 +109,11 @@ class Unavailable(Exception):
 class RedisStore:
     """With REDIS_URL: counters shared by every process (hash + set per consultation)."""
 
-    def _keys(self, cid):
+    def _keys(self, cid: int) -> tuple[str, str]:
         return f"agora:live:{cid}:counts", f"agora:live:{cid}:people"
 
-    def _run(self, work):
+    def _run[T](self, work: Callable[[Any], T]) -> T:
+        """``work(client)`` on the shared client; ``Unavailable`` if Redis is down or fails."""
         if not link.redis_ok():
             raise Unavailable
         try:
@@ -107,7 +122,13 @@ class RedisStore:
             link.mark_down(error)
             raise Unavailable from error
 
-    def apply(self, cid, deltas, add=None, remove=None):
+    def apply(
+        self,
+        cid: int,
+        deltas: Mapping[str, int],
+        add: int | None = None,
+        remove: int | None = None,
+    ) -> None:
         counts, people = self._keys(cid)
 
         def work(client):
@@ -124,7 +145,7 @@ class RedisStore:
 
         self._run(work)
 
-    def read(self, cid):
+    def read(self, cid: int) -> tuple[dict[str, int], int] | None:
         counts, people = self._keys(cid)
         raw, participants = self._run(
             lambda client: client.pipeline(transaction=True).hgetall(counts).scard(people).execute()
@@ -133,7 +154,7 @@ class RedisStore:
             return None
         return {k.decode(): int(v) for k, v in raw.items()}, participants
 
-    def replace(self, cid, counts_, people_):
+    def replace(self, cid: int, counts_: Mapping[str, int], people_: Iterable[int]) -> None:
         counts, people = self._keys(cid)
 
         def work(client):
@@ -146,13 +167,13 @@ class RedisStore:
 
         self._run(work)
 
-    def claim_flush(self, cid) -> bool:
+    def claim_flush(self, cid: int) -> bool:
         # Whoever sets the flag schedules the flush; others' changes ride along with it.
         # The expiry only matters if that process dies before flushing.
         key = f"agora:live:{cid}:flush"
         return bool(self._run(lambda client: client.set(key, 1, nx=True, px=5000)))
 
-    def release_flush(self, cid):
+    def release_flush(self, cid: int) -> None:
         key = f"agora:live:{cid}:flush"
         self._run(lambda client: client.delete(key))
 
@@ -160,7 +181,7 @@ class RedisStore:
 _memory = MemoryStore()
 
 
-def store():
+def store() -> RedisStore | MemoryStore:
     return RedisStore() if link.uses_redis() else _memory
 
 
@@ -184,12 +205,12 @@ class LiveMatrix:
     ranked: np.ndarray  # (m,) int64: ballots ranking each candidate
 
 
-def _ballot_changes(old: list[int] | None, new: list[int] | None) -> dict[tuple, int]:
+def _ballot_changes(old: list[int] | None, new: list[int] | None) -> dict[tuple[int, ...], int]:
     """The stored cells that change when ballot ``old`` becomes ``new`` (None: absent):
     ``(a,)`` for "a", ``(a, b)`` for "a:b"."""
-    deltas: dict[tuple, int] = defaultdict(int)
-    for ballot, sign in ((old, -1), (new, 1)):
-        for rank, above in enumerate(ballot or ()):
+    deltas: dict[tuple[int, ...], int] = defaultdict(int)
+    for ballot, sign in ((old or [], -1), (new or [], 1)):
+        for rank, above in enumerate(ballot):
             deltas[above,] += sign
             for below in ballot[rank + 1 :]:
                 deltas[above, below] += sign
@@ -210,12 +231,16 @@ def _unfactor(candidates: tuple[int, ...], ranked: np.ndarray, both: np.ndarray)
 
 
 class PairwiseMemoryStore:
-    def __init__(self):
+    def __init__(self) -> None:
         self.lock = threading.Lock()
         # cid -> (candidates, index of each item id, ranked, both)
         self.built: dict[int, tuple[tuple[int, ...], dict[int, int], np.ndarray, np.ndarray]] = {}
 
-    def apply(self, cid, old, new):
+    def clear(self) -> None:
+        with self.lock:
+            self.built.clear()
+
+    def apply(self, cid: int, old: list[int] | None, new: list[int] | None) -> None:
         changes = _ballot_changes(old, new)
         with self.lock:
             found = self.built.get(cid)
@@ -229,12 +254,12 @@ class PairwiseMemoryStore:
                     else:
                         both[index[cell[0]], index[cell[1]]] += n
 
-    def read(self, cid):
+    def read(self, cid: int) -> LiveMatrix | None:
         with self.lock:
             found = self.built.get(cid)
             return None if found is None else _unfactor(found[0], found[2], found[3])
 
-    def replace(self, cid, live_matrix):
+    def replace(self, cid: int, live_matrix: LiveMatrix) -> None:
         candidates = live_matrix.candidates
         index = {item: i for i, item in enumerate(candidates)}
         with self.lock:
@@ -246,10 +271,10 @@ class PairwiseRedisStore:
 
     CANDIDATES = "_candidates"
 
-    def _key(self, cid):
+    def _key(self, cid: int) -> str:
         return f"agora:live:{cid}:pairs"
 
-    def apply(self, cid, old, new):
+    def apply(self, cid: int, old: list[int] | None, new: list[int] | None) -> None:
         key, changes = self._key(cid), _ballot_changes(old, new)
 
         def work(client):
@@ -263,8 +288,8 @@ class PairwiseRedisStore:
         if changes:
             RedisStore()._run(work)
 
-    def read(self, cid):
-        raw = RedisStore()._run(lambda client: client.hgetall(self._key(cid)))
+    def read(self, cid: int) -> LiveMatrix | None:
+        raw: dict[bytes, bytes] = RedisStore()._run(lambda client: client.hgetall(self._key(cid)))
         names = raw.pop(self.CANDIDATES.encode(), None) if raw else None
         if names is None:
             return None
@@ -282,7 +307,7 @@ class PairwiseRedisStore:
                 both[cell[0], cell[1]] = int(value)
         return _unfactor(candidates, ranked, both)
 
-    def replace(self, cid, live_matrix):
+    def replace(self, cid: int, live_matrix: LiveMatrix) -> None:
         key, c = self._key(cid), live_matrix.candidates
         ranked, both = _factor(live_matrix)
         cells = {str(c[i]): int(ranked[i]) for i in np.flatnonzero(ranked)}
@@ -302,7 +327,7 @@ class PairwiseRedisStore:
 _pairwise_memory = PairwiseMemoryStore()
 
 
-def pairwise_store():
+def pairwise_store() -> PairwiseRedisStore | PairwiseMemoryStore:
     return PairwiseRedisStore() if link.uses_redis() else _pairwise_memory
 
 
@@ -313,8 +338,8 @@ def reset_for_tests() -> None:
     a counter left by an earlier test would be read as the new consultation's. Nothing
     is lost (the next read rebuilds from the database), but a live site has no use for it.
     """
-    _memory.__init__()
-    _pairwise_memory.__init__()
+    _memory.clear()
+    _pairwise_memory.clear()
     if link.uses_redis():
         client = link.redis_client()
         keys = list(client.scan_iter("agora:live:*"))
