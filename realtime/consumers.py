@@ -24,7 +24,7 @@ FLOOD_MESSAGES, FLOOD_SECONDS = 20, 10.0
 MAX_PENDING = 200  # frames held while a snapshot is being built
 
 
-def _flow_control(send) -> asyncio.Event | None:
+def _flow_control(send: object) -> asyncio.Event | None:
     """The server's "may write" event for this socket, when it exposes one.
 
     uvicorn's websocket protocols clear ``writable`` while the socket's write
@@ -92,6 +92,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def send_snapshot(self):
         """Send a snapshot, then whatever arrived meanwhile and is newer than it."""
+        if self.topic is None:
+            return  # refused at connect: no stream, so no snapshot
         self.ready = False
         self.pending = []
         seq, text = await hub.snapshot(self.topic)
@@ -114,6 +116,8 @@ class LiveConsumer(AsyncWebsocketConsumer):
             self.resyncing = asyncio.get_running_loop().create_task(self._catch_up())
 
     async def _catch_up(self) -> None:
+        if self.writable is None:
+            return  # (the hub only finds a socket with flow control behind)
         try:
             await self.writable.wait()  # set again when it drains, or when it is lost
             if self.topic is not None:

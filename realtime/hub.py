@@ -17,36 +17,57 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 
 from realtime import redis as link
 from realtime import topics
 
+if TYPE_CHECKING:
+    from redis.asyncio.client import PubSub  # imported when first used (_connect)
+
 logger = logging.getLogger(__name__)
 RECONNECT_SECONDS = 1.0
 SNAPSHOT_TTL_SECONDS = 1.0
 
 
+class Socket(Protocol):
+    """What the hub asks of a local socket (``realtime.consumers.LiveConsumer``)."""
+
+    ready: bool
+    writable: asyncio.Event | None
+
+    def hold(self, text: str) -> None: ...
+    def fell_behind(self) -> None: ...
+    async def base_send(self, message: dict[str, Any]) -> None: ...
+    async def close(self, code: int | None = None) -> None: ...
+    async def send_snapshot(self) -> None: ...
+
+
 class Hub:
-    def __init__(self):
-        self.sockets: dict[str, set] = defaultdict(set)
-        self.by_user: dict[int, set] = defaultdict(set)
+    def __init__(self) -> None:
+        self.sockets: dict[str, set[Socket]] = defaultdict(set)
+        self.by_user: dict[int, set[Socket]] = defaultdict(set)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._seq: dict[str, int] = defaultdict(int)
         self._seq_lock = threading.Lock()
         self._listener: asyncio.Task | None = None
-        self._pubsub = None
+        self._pubsub: PubSub | None = None
         self._subscribed: set[str] = set()
         self.redis_up = True
         # topic -> (expiry, (seq, text)); see snapshot()
         self._snapshots: dict[str, tuple[float, tuple[int, str]]] = {}
         self._building: dict[str, asyncio.Task] = {}
         self._generation: dict[str, int] = defaultdict(int)
+        # Tasks started and not awaited, held until they end: the event loop keeps only
+        # a weak reference to a task, which may otherwise vanish mid-way.
+        self._background: set[asyncio.Task[None]] = set()
 
     # --- sockets ---------------------------------------------------------------------
 
-    async def join(self, topic: str, socket, user_id: int | None) -> None:
+    async def join(self, topic: str, socket: Socket, user_id: int | None) -> None:
         loop = asyncio.get_running_loop()
         if self.loop is not loop:
             self._adopt(loop)
@@ -57,7 +78,7 @@ class Hub:
             self._ensure_listener()
             await self._subscribe(topic)
 
-    def _adopt(self, loop) -> None:
+    def _adopt(self, loop: asyncio.AbstractEventLoop) -> None:
         """A new event loop (a restarted server, or the next test): nothing from the old
         one survives, neither its sockets nor its Redis connection."""
         self.loop = loop
@@ -69,7 +90,7 @@ class Hub:
         self._snapshots.clear()
         self._building.clear()
 
-    async def leave(self, topic: str, socket, user_id: int | None) -> None:
+    async def leave(self, topic: str, socket: Socket, user_id: int | None) -> None:
         self.sockets[topic].discard(socket)
         if user_id:
             self.by_user[user_id].discard(socket)
@@ -175,7 +196,13 @@ class Hub:
     def control_local(self, message: str) -> None:
         self._from_any_thread(self._control(message))
 
-    def _from_any_thread(self, coroutine) -> None:
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` as a task of the running loop, held until it ends."""
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _from_any_thread(self, coroutine: Coroutine[Any, Any, None]) -> None:
         """Run ``coroutine`` on the server's event loop, from a request thread or the loop."""
         loop = self.loop
         if loop is None or loop.is_closed():
@@ -186,7 +213,7 @@ class Hub:
         except RuntimeError:
             running = None
         if running is loop:
-            loop.create_task(coroutine)
+            self._spawn(coroutine)
         else:
             asyncio.run_coroutine_threadsafe(coroutine, loop)
 
@@ -242,13 +269,15 @@ class Hub:
                 client, self._pubsub = await self._connect()
                 # redis-py may also reconnect (and resubscribe) on its own without
                 # raising here: this callback makes sure such a return resyncs too.
-                self._pubsub.connection.register_connect_callback(self._on_reconnect)
+                connection = self._pubsub.connection  # (made by the subscription in _connect)
+                if connection is not None:
+                    connection.register_connect_callback(self._on_reconnect)
                 for topic in list(self._subscribed):
                     await self._pubsub.subscribe(prefix + topic)
                 if reconnecting:
                     logger.info("redis is back: resynchronising %d topics", len(self._subscribed))
                     link.mark_up()
-                    asyncio.get_running_loop().create_task(self._resync_all())
+                    self._spawn(self._resync_all())
                 self.redis_up = True
                 reconnecting = False
                 async for message in self._pubsub.listen():
@@ -277,11 +306,11 @@ class Hub:
                     except Exception:
                         logger.debug("closing a dead redis client failed", exc_info=True)
 
-    async def _on_reconnect(self, connection) -> None:
+    async def _on_reconnect(self, connection: object) -> None:
         logger.info("redis pub/sub reconnected: resynchronising")
         self.redis_up = True
         link.mark_up()
-        asyncio.get_running_loop().create_task(self._resync_all(delay=0.2))
+        self._spawn(self._resync_all(delay=0.2))
 
     async def _resync_all(self, delay: float = 0.0) -> None:
         if delay:

@@ -18,11 +18,16 @@ was given and could have sent any ``Origin`` it liked, so refusing it would prot
 nothing. ``Origin: null`` (sandboxed frames, local files) is a browser's and is refused.
 """
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
-from django.http.request import is_same_domain, split_domain_port, validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
+
+# An ASGI connection's scope.
+type Scope = dict[str, Any]
 
 
 class SameOriginValidator:
@@ -35,7 +40,7 @@ class SameOriginValidator:
         return await WebsocketDenier()(scope, receive, send)
 
 
-def allowed(scope) -> bool:
+def allowed(scope: Scope) -> bool:
     origins = _header_values(scope, b"origin")
     if not origins:
         return True
@@ -45,7 +50,7 @@ def allowed(scope) -> bool:
     return origin in site_origins(scope) or _trusted(origin)
 
 
-def site_origins(scope) -> set[str]:
+def site_origins(scope: Scope) -> set[str]:
     """The origins the page that opened this socket may have: the site's own."""
     hosts = _header_values(scope, b"host")
     if len(hosts) != 1:
@@ -57,7 +62,7 @@ def site_origins(scope) -> set[str]:
     return {f"{_scheme(scope)}://{host}"}
 
 
-def _scheme(scope) -> str:
+def _scheme(scope: Scope) -> str:
     if settings.HTTPS or scope.get("scheme") == "wss":
         return "https"
     if settings.SECURE_PROXY_SSL_HEADER:
@@ -94,7 +99,7 @@ def _allowed_hosts() -> list[str]:
     return settings.ALLOWED_HOSTS
 
 
-def _header_values(scope, name: bytes) -> list[str]:
+def _header_values(scope: Scope, name: bytes) -> list[str]:
     return [
         value.decode("latin1").strip()
         for header, value in scope.get("headers", ())

@@ -43,7 +43,7 @@ def mark_up() -> None:
     _down_until = 0.0
 
 
-def mark_down(error) -> None:
+def mark_down(error: Exception) -> None:
     global _down_until
     if redis_ok():
         logger.warning("redis unavailable (%s): live updates paused", error)
