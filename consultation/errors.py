@@ -1,12 +1,19 @@
 """Refusals every interface turns into its own shape (form error, 4xx JSON, error frame)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise  # a str, or a lazy translation of one
+
 
 class Refused(Exception):
     """A participation or management action was refused. ``code`` is stable, for APIs."""
 
     status = 400
 
-    def __init__(self, code: str, message):
+    def __init__(self, code: str, message: StrOrPromise) -> None:
         super().__init__(str(message))
         self.code = code
         self.message = message

@@ -444,6 +444,10 @@ class ComputedResult(models.Model):
     directory = models.CharField(max_length=300, blank=True)  # relative to MEDIA_ROOT
     computed_at = models.DateTimeField(default=timezone.now)
 
+    # Set on the row ``results.computing.compute_results`` returns: whether this
+    # computation changed what was stored. Declared for mypy, no column.
+    changed: bool
+
     class Meta:
         verbose_name = _("computed result")
         verbose_name_plural = _("computed results")

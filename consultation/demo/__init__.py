@@ -9,13 +9,14 @@ import json
 import random
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from consultation.models import (
     Ballot,
     BallotEntry,
@@ -65,7 +66,7 @@ def _load(name: str) -> dict:
     return json.loads((HERE / name).read_text(encoding="utf-8"))
 
 
-def _upsert_consultation(data: dict, **settings_) -> tuple[Consultation, bool]:
+def _upsert_consultation(data: dict[str, Any], **settings_: Any) -> tuple[Consultation, bool]:
     consultation, created = Consultation.objects.get_or_create(
         slug=data["slug"],
         defaults={
@@ -105,9 +106,8 @@ def _upsert_consultation(data: dict, **settings_) -> tuple[Consultation, bool]:
     return consultation, created
 
 
-def _participants(count: int, *, start: int = 0) -> list:
+def _participants(count: int, *, start: int = 0) -> list[User]:
     """Verified demo accounts (no usable password: they exist to have voted)."""
-    User = get_user_model()
     emails = [f"p{n:05d}@{GENERATED_DOMAIN}" for n in range(start, start + count)]
     existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
     new = [
@@ -131,12 +131,22 @@ def _participants(count: int, *, start: int = 0) -> list:
     return users
 
 
-def _generate_participation(consultation, users, rng: random.Random, *, comment_rate=0.05) -> None:
+def _generate_participation(
+    consultation: Consultation,
+    users: list[User],
+    rng: random.Random,
+    *,
+    comment_rate: float = 0.05,
+) -> None:
     """Votes, grades, rankings and comments with some structure (items differ in appeal)."""
     items = list(consultation.items.order_by("position"))
     appeal = {item.pk: rng.uniform(-1.0, 1.0) for item in items}
     now = timezone.now()
-    votes, grades, ballots, entries, posts = [], [], [], [], []
+    votes: list[Vote] = []
+    grades: list[Grade] = []
+    ballots: list[tuple[Ballot, list[Item]]] = []
+    entries: list[BallotEntry] = []
+    posts: list[Comment] = []
     for user in users:
         leaning = rng.gauss(0, 0.6)
         for item in rng.sample(items, k=max(1, int(len(items) * rng.uniform(0.3, 1.0)))):
@@ -180,7 +190,11 @@ def _generate_participation(consultation, users, rng: random.Random, *, comment_
 
 @transaction.atomic
 def seed(
-    *, closed_participants: int = 3000, open_participants: int = 150, organiser=None, moderator=None
+    *,
+    closed_participants: int = 3000,
+    open_participants: int = 150,
+    organiser: User | None = None,
+    moderator: User | None = None,
 ) -> list[str]:
     """Create what is missing; return a line per consultation for the terminal."""
     now = timezone.now()

@@ -288,7 +288,7 @@ def _store(
         if previous_directory and previous_directory != directory:
             old = Path(settings.MEDIA_ROOT) / previous_directory
             transaction.on_commit(lambda: opendata.discard(old))
-    row.changed = changed  # type: ignore[attr-defined]
+    row.changed = changed
     return row
 
 
