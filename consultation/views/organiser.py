@@ -6,12 +6,13 @@ Refusals from the domain are shown on the page they came from, next to the field
 they concern when there is one, with their HTTP status (409 for a state conflict).
 """
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -39,7 +40,7 @@ TEMPLATES = "consultation/organiser/"
 SCHEDULE_FIELD_OF = {"opens_in_past": "opens_at", "closes_in_past": "closes_at"}
 
 
-def managed_consultation(request, slug) -> Consultation:
+def managed_consultation(request: HttpRequest, slug: str) -> Consultation:
     consultation = get_object_or_404(Consultation, slug=slug)
     if not permissions.can_manage(request.user, consultation):
         if not permissions.can_view(request.user, consultation):
@@ -94,7 +95,7 @@ def create(request):
     )
 
 
-def _status(form) -> int:
+def _status(form: forms.BaseForm) -> int:
     return 422 if form.is_bound and form.errors else 200
 
 

@@ -6,7 +6,9 @@ message) or re-renders the page with the refusal next to its field: 403 when the
 person may not act, 422 when the input is wrong.
 """
 
+from django import forms
 from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -14,7 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import participant_required
 from consultation import permissions, queries
 from consultation.errors import NotAllowed, Refused
-from consultation.models import Ballot, Comment
+from consultation.models import Ballot, Comment, Consultation, Item
 from consultation.participation import debate, voting
 from consultation.participation.forms import (
     CommentForm,
@@ -27,7 +29,7 @@ from consultation.results import small_groups
 from consultation.views import public
 
 
-def _back(item, anchor: str):
+def _back(item: Item, anchor: str) -> HttpResponseRedirect:
     return redirect(f"{item.get_absolute_url()}#{anchor}")
 
 
@@ -37,7 +39,15 @@ def _invalid(request, consultation, item, *, key, form):
     return public.render_item(request, consultation, item, bound={key: form}, status=422)
 
 
-def _refused(request, consultation, item, refusal: Refused, *, key=None, form=None):
+def _refused(
+    request: HttpRequest,
+    consultation: Consultation,
+    item: Item,
+    refusal: Refused,
+    *,
+    key: str | tuple[str, int] | None = None,
+    form: forms.Form | None = None,
+) -> HttpResponse:
     """Re-render the item page with the refusal next to its field, or as a message."""
     bound = {}
     if form is not None and not isinstance(refusal, NotAllowed):
@@ -109,7 +119,7 @@ def comment_post(request, slug, item_id):
     return _back(item, f"comment-{comment.pk}")
 
 
-def _comment(item, comment_id) -> Comment:
+def _comment(item: Item, comment_id: int) -> Comment:
     return get_object_or_404(Comment.objects.select_related("author"), pk=comment_id, item=item)
 
 

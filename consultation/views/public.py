@@ -5,10 +5,11 @@ the refused form (and a 4xx status) when the domain turns a write down.
 """
 
 from django.db.models import prefetch_related_objects
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 
+from accounts.types import Person
 from consultation import grades, permissions, queries
 from consultation.errors import NotAllowed
 from consultation.models import Consultation, Grade, Item, Vote
@@ -22,7 +23,7 @@ from consultation.participation.forms import (
 from consultation.results import display, small_groups
 
 
-def get_consultation(request, slug) -> Consultation:
+def get_consultation(request: HttpRequest, slug: str) -> Consultation:
     """The consultation, or 404 for a draft its visitor may not manage."""
     consultation = get_object_or_404(Consultation, slug=slug)
     if not permissions.can_view(request.user, consultation):
@@ -30,7 +31,7 @@ def get_consultation(request, slug) -> Consultation:
     return consultation
 
 
-def get_item(request, slug, item_id) -> tuple[Consultation, Item]:
+def get_item(request: HttpRequest, slug: str, item_id: int) -> tuple[Consultation, Item]:
     consultation = get_consultation(request, slug)
     item = get_object_or_404(
         Item.objects.select_related("theme"), pk=item_id, consultation=consultation
@@ -39,7 +40,7 @@ def get_item(request, slug, item_id) -> tuple[Consultation, Item]:
     return consultation, item
 
 
-def participation_obstacle(user, consultation) -> NotAllowed | None:
+def participation_obstacle(user: Person, consultation: Consultation) -> NotAllowed | None:
     """Why ``user`` cannot take part here (in the domain's own words), or None.
 
     The phase comes first on a page: telling a visitor to log in to a closed
@@ -55,7 +56,7 @@ def participation_obstacle(user, consultation) -> NotAllowed | None:
     return None
 
 
-def consultation_context(request, consultation) -> dict:
+def consultation_context(request: HttpRequest, consultation: Consultation) -> dict:
     user = request.user
     see_results = permissions.can_see_results(user, consultation)
     # Its organisers see a consultation that has not opened yet as citizens will once it
@@ -166,7 +167,7 @@ def render_item(request, consultation, item, *, bound=None, status=200):
     return render(request, "consultation/public/item.html", context, status=status)
 
 
-def _grade_rows(consultation, tally) -> list[dict]:
+def _grade_rows(consultation: Consultation, tally: dict | None) -> list[dict]:
     """The grade distribution, best grade first, as the ballot shows them. A small group
     (no breakdown) gets rows of zeros, for the hidden table live.js fills if it grows."""
     if not tally:
@@ -178,7 +179,9 @@ def _grade_rows(consultation, tally) -> list[dict]:
     ]
 
 
-def _thread(request, item, options, bound, can_comment) -> list[dict]:
+def _thread(
+    request: HttpRequest, item: Item, options: dict, bound: dict, can_comment: bool
+) -> list[dict]:
     user = request.user
     pairs = queries.comment_thread(item, viewer=user, **options)
     prefetch_related_objects([comment for comment, _depth in pairs], "revisions")

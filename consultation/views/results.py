@@ -9,7 +9,7 @@ request: "compute now" queues the job.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from accounts.decorators import mfa_required
 from consultation import jobs, permissions
 from consultation.counting import METHODS
 from consultation.errors import Refused
+from consultation.models import Consultation, Publication
 from consultation.organising.forms import OfficialResponseForm, PublishForm
 from consultation.results import display, publishing, reading
 from consultation.views.organiser import managed_consultation, organiser_page
@@ -48,7 +49,9 @@ def _published(request, consultation, version):
     return publication
 
 
-def _public_context(request, consultation, publication) -> dict:
+def _public_context(
+    request: HttpRequest, consultation: Consultation, publication: Publication
+) -> dict:
     versions = reading.publication_versions(consultation)
     document = publication.results
     page = reverse("consultation:results_version", args=[consultation.slug, publication.version])
@@ -65,7 +68,9 @@ def _public_context(request, consultation, publication) -> dict:
     }
 
 
-def _files(request, consultation, publication) -> list[dict]:
+def _files(
+    request: HttpRequest, consultation: Consultation, publication: Publication
+) -> list[dict]:
     files = []
     for entry in [*publication.manifest.get("files", []), {"name": "manifest.json"}]:
         url = reverse(
@@ -80,7 +85,7 @@ def _files(request, consultation, publication) -> list[dict]:
     return files
 
 
-def _recounts(document) -> list[dict]:
+def _recounts(document: dict) -> list[dict]:
     """The command that recounts each published method from its ballot file."""
     published = document.get("computed_from", {})
     return [
