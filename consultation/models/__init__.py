@@ -1,0 +1,57 @@
+"""The consultation domain's models, one module per sub-domain.
+
+``consultation.models`` stays the one address to import a model from (and the address the
+migrations use); the modules below only keep each file about one thing:
+
+- ``consultations``: consultations, themes, items, roles (``Membership``);
+- ``participation``: votes, grades, ranking ballots, comments and their reactions;
+- ``results``: computed results, publications, official responses.
+"""
+
+from consultation.models.consultations import (
+    Consultation,
+    ConsultationQuerySet,
+    Item,
+    Localized,
+    Membership,
+    Theme,
+    new_open_data_secret,
+)
+from consultation.models.participation import (
+    Ballot,
+    BallotEntry,
+    Comment,
+    CommentQuerySet,
+    CommentReaction,
+    CommentRevision,
+    Grade,
+    Vote,
+)
+from consultation.models.results import (
+    ComputedResult,
+    OfficialResponse,
+    Publication,
+    PublicationQuerySet,
+)
+
+__all__ = [
+    "Ballot",
+    "BallotEntry",
+    "Comment",
+    "CommentQuerySet",
+    "CommentReaction",
+    "CommentRevision",
+    "ComputedResult",
+    "Consultation",
+    "ConsultationQuerySet",
+    "Grade",
+    "Item",
+    "Localized",
+    "Membership",
+    "OfficialResponse",
+    "Publication",
+    "PublicationQuerySet",
+    "Theme",
+    "Vote",
+    "new_open_data_secret",
+]
