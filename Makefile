@@ -56,6 +56,7 @@ test-fast: install messages
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	SECRET_KEY=lint-only-secret-key-not-for-production-0123456789 DEBUG=false $(PY) -m mypy
 
 fmt: install
 	$(PY) -m ruff check --fix .

@@ -38,6 +38,9 @@ step "ruff (lint and format)"
 $PY -m ruff check . || fail "ruff check"
 $PY -m ruff format --check . || fail "ruff format (run: make fmt)"
 
+step "mypy (types; strict on consultation/counting)"
+$PY -m mypy || fail "mypy"
+
 step "migrations are up to date"
 (unset DATABASE_URL REDIS_URL; $PY manage.py makemigrations --check --dry-run) || fail "missing migrations"
 
