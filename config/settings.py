@@ -467,6 +467,20 @@ OPEN_DATA_MIN_GROUP = env.int("OPEN_DATA_MIN_GROUP", default=10)
 if OPEN_DATA_MIN_GROUP < 1:
     raise ImproperlyConfigured("OPEN_DATA_MIN_GROUP must be at least 1.")
 
+# Moderation (consultation.moderation, docs/moderation.md). Reports a person may send in
+# an hour; an account younger than MODERATION_NEW_ACCOUNT_HOURS posts no links and at
+# most MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR comments an hour; the same text posted
+# again by one person within MODERATION_REPEAT_HOURS is held for review.
+MODERATION_REPORTS_PER_HOUR = env.int("MODERATION_REPORTS_PER_HOUR", default=20)
+MODERATION_NEW_ACCOUNT_HOURS = env.int("MODERATION_NEW_ACCOUNT_HOURS", default=24)
+MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR = env.int(
+    "MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR", default=5
+)
+MODERATION_REPEAT_HOURS = env.int("MODERATION_REPEAT_HOURS", default=24)
+for _name in ("MODERATION_REPORTS_PER_HOUR", "MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+
 # --- Security -------------------------------------------------------------
 
 HTTPS = env.bool("HTTPS", default=not DEBUG)

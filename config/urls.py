@@ -21,7 +21,9 @@ urlpatterns = [
     path("compte/", include("accounts.urls")),
     path("", include("consultation.urls")),
     path("organisation/", include("consultation.organising.urls")),
+    path("", include("consultation.moderation.public_urls")),
     path("moderation/", include("consultation.moderation.urls")),
+    path("notifications/", include("consultation.notices.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

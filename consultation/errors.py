@@ -35,3 +35,9 @@ class Conflict(Refused):
     """The action does not fit the current state (e.g. a lifecycle transition): HTTP 409."""
 
     status = 409
+
+
+class TooMany(Refused):
+    """Too many of these in a short time (reports, a new account's comments): HTTP 429."""
+
+    status = 429

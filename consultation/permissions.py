@@ -11,16 +11,20 @@ everywhere, and the pages of their role send them to set MFA up or to pass it
 (accounts.middleware).
 """
 
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from accounts.models import User
 from accounts.types import Person
 from consultation.errors import NotAllowed
-from consultation.models import Comment, Consultation, Membership
+from consultation.models import Appeal, Comment, Consultation, Decision, Membership, Suspension
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 Status = Consultation.Status
 
@@ -149,8 +153,25 @@ def is_eligible(user: Person, consultation: Consultation) -> bool:
     return True
 
 
+def suspension_of(user: Person, consultation: Consultation | None) -> Suspension | None:
+    """The suspension keeping ``user`` from writing in ``consultation`` (one of its own,
+    or a site-wide one), the longest first; None when they may write. Read from the
+    database on every call, so that a suspension holds at once on every door."""
+    if not user.is_authenticated:
+        return None
+    scope = Q(consultation__isnull=True)
+    if consultation is not None and consultation.pk is not None:
+        scope |= Q(consultation=consultation)
+    active = Suspension.objects.active().filter(scope, user=user)
+    return active.order_by(F("ends_at").desc(nulls_first=True)).first()
+
+
 def can_participate(user: Person, consultation: Consultation) -> bool:
-    return consultation.accepts_participation() and is_eligible(user, consultation)
+    return (
+        consultation.accepts_participation()
+        and is_eligible(user, consultation)
+        and suspension_of(user, consultation) is None
+    )
 
 
 def can_vote(user: Person, consultation: Consultation) -> bool:
@@ -174,13 +195,90 @@ def can_react(user: Person, consultation: Consultation) -> bool:
 
 
 def can_change_comment(user: Person, comment: Comment) -> bool:
-    """Its author may edit or delete it while they may comment (open, eligible, comments on)."""
+    """Its author may edit or delete it while they may comment (open, eligible, comments on),
+    unless moderation hid it (an edit would slip past the decision; appeal instead)."""
     return (
         user.is_authenticated
         and comment.author_id == user.pk
         and not comment.is_deleted
+        and not comment.is_hidden
         and can_comment(user, comment.item.consultation)
     )
+
+
+# --- Moderation (consultation.moderation) ------------------------------------------------
+# Moderators act on the consultations they moderate (staff everywhere), past the second
+# factor like every role. Citizens report and appeal. Nobody's vote is ever shown here.
+
+
+def can_report(user: Person, comment: Comment) -> bool:
+    """Report a comment: a participant (verified, not suspended here) of a consultation
+    they may see, once its debate has started, not their own comment and not one already
+    removed. Moderation is open while the comments are shown: after closing too."""
+    consultation = comment.item.consultation
+    return (
+        roles.can_participate(user)
+        and consultation.status != Status.DRAFT
+        and consultation.status != Status.SCHEDULED
+        and comment.author_id != user.pk
+        and not comment.is_deleted
+        and not comment.is_hidden
+        and suspension_of(user, consultation) is None
+    )
+
+
+def can_moderate_comment(user: Person, comment: Comment) -> bool:
+    return can_moderate(user, comment.item.consultation)
+
+
+def can_suspend_site_wide(user: Person) -> bool:
+    """Suspend an account from every consultation: staff only."""
+    return is_staff(user)
+
+
+def can_appeal(user: Person, decision: Decision) -> bool:
+    """The person a decision is about contests it, once; an appeal's outcome is final, and
+    lifting what was done to someone (a restore, an unlock, a dismissal) is not contested."""
+    return (
+        user.is_authenticated
+        and decision.subject_id == user.pk
+        and decision.action in APPEALABLE
+        and not Appeal.objects.filter(decision=decision).exists()
+    )
+
+
+APPEALABLE = (
+    Decision.Action.HIDE,
+    Decision.Action.LOCK,
+    Decision.Action.WARN,
+    Decision.Action.SUSPEND,
+)
+
+
+def can_decide_appeal(user: Person, appeal: Appeal) -> bool:
+    """Someone other than the one who decided: a moderator or an organiser of the
+    consultation (staff for a site-wide decision), never the person appealing."""
+    decision = appeal.decision
+    if not user.is_authenticated or user.pk in (decision.moderator_id, appeal.appellant_id):
+        return False
+    if decision.consultation is None:
+        return is_staff(user)
+    return can_moderate(user, decision.consultation) or can_manage(user, decision.consultation)
+
+
+def can_edit_charter(user: Person, consultation: Consultation) -> bool:
+    """Its organisers word the charter; once the consultation has opened, each change is a
+    new version (``consultation.moderation.charter``)."""
+    return can_manage(user, consultation)
+
+
+def moderator_role(user: Person, consultation: Consultation | None) -> Decision.Role:
+    """The role the public log names for a decision by ``user``."""
+    if consultation is not None and _has_role(user, consultation, Membership.Role.MODERATOR):
+        return Decision.Role.MODERATOR
+    if consultation is not None and _has_role(user, consultation, Membership.Role.ORGANISER):
+        return Decision.Role.ORGANISER
+    return Decision.Role.STAFF
 
 
 # --- Results (consultation.results) --------------------------------------------------------
@@ -211,6 +309,9 @@ def why_not_participate(user: Person, consultation: Consultation) -> NotAllowed:
     """The refusal that explains why ``user`` may not take part in ``consultation`` now."""
     if not user.is_authenticated:
         return NotAllowed("login_required", _("Log in to take part."))
+    suspension = suspension_of(user, consultation)
+    if suspension is not None:
+        return suspended(suspension)
     if not is_eligible(user, consultation):
         if consultation.eligibility == Consultation.Eligibility.VERIFIED_IDENTITY:
             return NotAllowed(
@@ -221,6 +322,28 @@ def why_not_participate(user: Person, consultation: Consultation) -> NotAllowed:
     if not consultation.accepts_participation():
         return NotAllowed("not_open", _("This consultation is not open for participation."))
     return NotAllowed("mode_disabled", _("This form of participation is not enabled here."))
+
+
+def suspended(suspension: Suspension) -> NotAllowed:
+    """The refusal a suspended person gets, saying until when and how to contest it."""
+    message: StrOrPromise
+    if suspension.ends_at is None:
+        message = _(
+            "A moderation decision suspended your participation: you can read but not "
+            "write. See your notices to appeal."
+        )
+    else:
+        message = _(
+            "A moderation decision suspended your participation until %(date)s: you can "
+            "read but not write. See your notices to appeal."
+        ) % {"date": formats.date_format(timezone.localtime(suspension.ends_at), "DATETIME_FORMAT")}
+    return NotAllowed("suspended", message)
+
+
+def require(allowed: bool, code: str, message: "StrOrPromise") -> None:
+    """Raise ``NotAllowed(code, message)`` unless ``allowed``."""
+    if not allowed:
+        raise NotAllowed(code, message)
 
 
 # Both return the user they let through, signed in (every ``can_*`` asks that first), so

@@ -237,7 +237,8 @@ def my_participation(user: User) -> list[dict[str, Any]]:
 
 def comment_json(comment: Comment) -> dict[str, Any]:
     """A comment as the debate frames and the API show it: plain JSON, a deleted comment
-    keeping its place with neither text nor author."""
+    keeping its place with neither text nor author, a hidden or held one keeping its
+    author but not its text, with the moderation state (and a hidden one's rule)."""
     deleted = comment.is_deleted
     return {
         "id": comment.pk,
@@ -245,8 +246,14 @@ def comment_json(comment: Comment) -> dict[str, Any]:
         "parent": comment.parent_id,
         "stance": comment.stance,
         "author": None if deleted or comment.author is None else comment.author.display_name,
-        "body": "" if deleted else comment.body,
+        "body": "" if deleted or comment.is_withheld else comment.body,
         "created_at": comment.created_at.isoformat(),
         "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
         "deleted": deleted,
+        "moderation": {
+            "state": comment.moderation,
+            "rule": comment.hidden_rule or None,
+            "rule_number": comment.hidden_rule_number,
+            "locked": comment.locked_at is not None,
+        },
     }

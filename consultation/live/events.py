@@ -25,7 +25,7 @@ from consultation.live.stores import (
     store,
     vote_field,
 )
-from consultation.models import Ballot, Comment, Consultation, Grade, Vote
+from consultation.models import Appeal, Ballot, Comment, Consultation, Decision, Grade, Report, Vote
 from consultation.results import small_groups
 from realtime import broadcast
 
@@ -191,12 +191,93 @@ def ballot_changed(cid: int, user_id: int, old: list[int] | None, new: list[int]
 
 
 def moderation_frame(comment: Comment, event: str) -> dict[str, Any]:
+    """A comment as moderators see it: its text even when withheld from the public."""
     payload = {
         **queries.comment_json(comment),
+        "body": "" if comment.is_deleted else comment.body,
         "event": event,
         "url": comment.item.get_absolute_url(),
     }
     return {"type": "moderation.comment", "stream": "moderation", "comment": payload}
+
+
+# --- moderation (consultation.moderation) -------------------------------------------------
+# Moderators' stream: a new report, a colleague's decision, a new appeal, so that two
+# moderators do not act on the same thing. Public stream: a comment's moderation state
+# changed (its text withheld or shown again), never who reported or decided.
+
+
+def comment_reported(report_id: int) -> None:
+    report = Report.objects.select_related("comment__author", "comment__item").get(pk=report_id)
+    comment = report.comment
+    cid = comment.item.consultation_id
+    open_reports = comment.reports.filter(status=Report.Status.OPEN).count()
+    frame = {
+        "type": "moderation.report",
+        "stream": "moderation",
+        "comment": moderation_frame(comment, "reported")["comment"],
+        "report": {
+            "id": report.pk,
+            "rule": report.rule,
+            "created_at": report.created_at.isoformat(),
+        },
+        "open_reports": open_reports,
+    }
+    broadcast.publish(moderation_topic(cid), frame)
+
+
+def moderation_decided(decision_id: int) -> None:
+    decision = Decision.objects.get(pk=decision_id)
+    if decision.consultation_id is None:
+        return
+    frame = {
+        "type": "moderation.decision",
+        "stream": "moderation",
+        "decision": {
+            "id": decision.pk,
+            "action": decision.action,
+            "rule": decision.rule,
+            "rule_number": decision.rule_number,
+            "role": decision.role,
+            "comment": decision.comment_id,
+            "subject": decision.subject_id,
+            "moderator": decision.moderator_id,
+            "created_at": decision.created_at.isoformat(),
+        },
+    }
+    broadcast.publish(moderation_topic(decision.consultation_id), frame)
+
+
+def appeal_filed(appeal_id: int) -> None:
+    appeal = Appeal.objects.select_related("decision").get(pk=appeal_id)
+    if appeal.decision.consultation_id is None:
+        return
+    frame = {
+        "type": "moderation.appeal",
+        "stream": "moderation",
+        "appeal": {
+            "id": appeal.pk,
+            "decision": appeal.decision_id,
+            "action": appeal.decision.action,
+            "created_at": appeal.created_at.isoformat(),
+        },
+    }
+    broadcast.publish(moderation_topic(appeal.decision.consultation_id), frame)
+
+
+def comment_moderated(comment_id: int) -> None:
+    comment = Comment.objects.select_related("author", "item").get(pk=comment_id)
+    frame = {
+        "type": "comment.moderated",
+        "stream": "public",
+        "comment": queries.comment_json(comment),
+    }
+    broadcast.publish(topic(comment.item.consultation_id), frame)
+
+
+def participant_suspended(user_id: int) -> None:
+    """Nothing to push yet: sockets carry no writes, and every write door reads the
+    suspension on each request. A per-person stream would tell the open pages."""
 
 
 def comment_posted(comment_id: int) -> None:

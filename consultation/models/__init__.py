@@ -5,7 +5,9 @@ migrations use); the modules below only keep each file about one thing:
 
 - ``consultations``: consultations, themes, items, roles (``Membership``);
 - ``participation``: votes, grades, ranking ballots, comments and their reactions;
-- ``results``: computed results, publications, official responses.
+- ``results``: computed results, publications, official responses;
+- ``moderation``: the charter, reports, the decision log, appeals, suspensions;
+- ``notices``: what the site tells one person.
 """
 
 from consultation.models.consultations import (
@@ -17,6 +19,16 @@ from consultation.models.consultations import (
     Theme,
     new_open_data_secret,
 )
+from consultation.models.moderation import (
+    Appeal,
+    Charter,
+    Decision,
+    Report,
+    Rule,
+    Suspension,
+    SuspensionQuerySet,
+)
+from consultation.models.notices import Notice
 from consultation.models.participation import (
     Ballot,
     BallotEntry,
@@ -35,8 +47,10 @@ from consultation.models.results import (
 )
 
 __all__ = [
+    "Appeal",
     "Ballot",
     "BallotEntry",
+    "Charter",
     "Comment",
     "CommentQuerySet",
     "CommentReaction",
@@ -44,13 +58,19 @@ __all__ = [
     "ComputedResult",
     "Consultation",
     "ConsultationQuerySet",
+    "Decision",
     "Grade",
     "Item",
     "Localized",
     "Membership",
+    "Notice",
     "OfficialResponse",
     "Publication",
     "PublicationQuerySet",
+    "Report",
+    "Rule",
+    "Suspension",
+    "SuspensionQuerySet",
     "Theme",
     "Vote",
     "new_open_data_secret",

@@ -113,6 +113,20 @@ class Consultation(Localized, models.Model):
         ),
     )
 
+    # Quarantine, not blind auto-hide: a comment whose reports weigh this much (each
+    # reporter weighted by how often their past reports were upheld) awaits a moderator,
+    # shown as such. Empty: reports only put it in the queue.
+    quarantine_threshold = models.PositiveSmallIntegerField(
+        _("reports before a comment awaits review"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A comment reported by this many people (fewer if their earlier reports were "
+            "often dismissed count for less) is set aside, shown as awaiting review, until a "
+            "moderator decides. Leave empty to keep reported comments visible until then."
+        ),
+    )
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

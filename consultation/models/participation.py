@@ -137,6 +137,26 @@ class Comment(models.Model):
     # replies keep their place, shown as a placeholder.
     deleted_at = models.DateTimeField(null=True, blank=True)
 
+    # Moderation (``consultation.moderation``): a held comment awaits review (its text
+    # withheld from others, the notice shown in its place); a hidden one shows the rule
+    # it broke. Its author always reads their own text. Replies stay readable either way.
+    class Moderation(models.TextChoices):
+        VISIBLE = "visible", _("Visible")
+        HELD = "held", _("Awaiting review")
+        HIDDEN = "hidden", _("Hidden by moderation")
+
+    class Held(models.TextChoices):
+        REPORTS = "reports", _("reported by several participants")
+        REPEATED = "repeated", _("the same text was posted repeatedly")
+
+    moderation = models.CharField(max_length=8, choices=Moderation.choices, default="visible")
+    held_because = models.CharField(max_length=8, choices=Held.choices, blank=True)
+    # The rule a hidden comment broke, as the decision gave it.
+    hidden_rule = models.CharField(max_length=16, blank=True)
+    hidden_rule_number = models.PositiveSmallIntegerField(null=True, blank=True)
+    # A locked thread takes no more replies (set on the comment the lock is on).
+    locked_at = models.DateTimeField(null=True, blank=True)
+
     objects = CommentQuerySet.as_manager()
 
     # Set on the comments ``queries.comment_thread`` returns (the viewer's own "useful"
@@ -152,6 +172,19 @@ class Comment(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.moderation == self.Moderation.HIDDEN
+
+    @property
+    def is_held(self) -> bool:
+        return self.moderation == self.Moderation.HELD
+
+    @property
+    def is_withheld(self) -> bool:
+        """Its text is not shown to others (hidden or awaiting review)."""
+        return self.moderation != self.Moderation.VISIBLE
 
 
 class CommentRevision(models.Model):

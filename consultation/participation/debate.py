@@ -1,12 +1,17 @@
 """The debate: threaded comments with a stance, edits with history, "useful" reactions."""
 
+import re
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from accounts.types import Person
-from consultation import permissions
-from consultation.errors import Conflict, Invalid, NotAllowed
+from consultation import permissions, queries
+from consultation.errors import Conflict, Invalid, NotAllowed, TooMany
 from consultation.live import events
 from consultation.models import Comment, CommentReaction, CommentRevision, Item
 
@@ -41,6 +46,61 @@ def _refuse_deleted_parent(parent: Comment) -> None:
         raise Conflict(
             "deleted_parent", _("This comment was deleted: you can no longer reply to it.")
         )
+    if is_locked(parent):
+        raise Conflict("locked_thread", _("A moderator locked this thread: no more replies."))
+
+
+def is_locked(comment: Comment) -> bool:
+    """A moderator locked this comment's thread (on it or on one of its ancestors)."""
+    seen = 0
+    node: Comment | None = comment
+    while node is not None and seen < 100:
+        if node.locked_at is not None:
+            return True
+        node = node.parent if node.parent_id else None
+        seen += 1
+    return False
+
+
+# --- Spam: new accounts and repeated text (settings.MODERATION_*) -------------------------
+LINK = re.compile(r"(https?://|www\.|\b[\w-]+\.(?:com|net|org|fr|io|info|biz|xyz|ru|cn)\b)", re.I)
+
+
+def _new_account_limits(user: User, body: str) -> None:
+    """An account younger than the configured age posts no links and few comments."""
+    young_since = timezone.now() - timedelta(hours=settings.MODERATION_NEW_ACCOUNT_HOURS)
+    if user.date_joined <= young_since:
+        return
+    if LINK.search(body):
+        raise Invalid(
+            "no_links_yet",
+            _(
+                "New accounts cannot post links yet: remove the address, or post it once "
+                "your account is %(hours)d hours old."
+            )
+            % {"hours": settings.MODERATION_NEW_ACCOUNT_HOURS},
+        )
+    last_hour = Comment.objects.filter(
+        author=user, created_at__gte=timezone.now() - timedelta(hours=1)
+    ).count()
+    if last_hour >= settings.MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR:
+        raise TooMany(
+            "new_account_limit",
+            _("New accounts may post %(count)d comments an hour: try again later.")
+            % {"count": settings.MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR},
+        )
+
+
+def _normalised(body: str) -> str:
+    return " ".join(queries.fold(body).split())
+
+
+def _is_repeated(user: User, body: str) -> bool:
+    """The same text (case, accents and spacing aside) posted by ``user`` recently."""
+    since = timezone.now() - timedelta(hours=settings.MODERATION_REPEAT_HOURS)
+    text = _normalised(body)
+    recent = Comment.objects.filter(author=user, created_at__gte=since, deleted_at__isnull=True)
+    return any(_normalised(other) == text for other in recent.values_list("body", flat=True)[:200])
 
 
 def post_comment(
@@ -59,9 +119,17 @@ def post_comment(
             raise Invalid("foreign_parent", _("You can only reply to a comment on the same item."))
         _refuse_deleted_parent(parent)  # the same item: commenting was just allowed above
     body, stance = _clean(body, stance)
+    _new_account_limits(user, body)
+    held = _is_repeated(user, body)
     with transaction.atomic():
         comment = Comment.objects.create(
-            item=item, author=user, body=body, stance=stance, parent=parent
+            item=item,
+            author=user,
+            body=body,
+            stance=stance,
+            parent=parent,
+            moderation=Comment.Moderation.HELD if held else Comment.Moderation.VISIBLE,
+            held_because=Comment.Held.REPEATED if held else "",
         )
         events.after_commit(events.comment_posted, comment.pk)
     return comment
