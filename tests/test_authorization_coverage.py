@@ -493,7 +493,7 @@ URLS = {
     ),
 }
 
-# --- The API's operations (consultation/api/routes.py) ------------------------------------
+# --- The API's operations (consultation/api/reading.py, participating.py) -----------------
 # Key: "METHOD /api/v1/path" as the OpenAPI schema spells it. Writes take a token or the
 # browser session (with CSRF); drafts are never served, not even to their organisers.
 

@@ -10,6 +10,12 @@ an organiser feature, kept behind the MFA-protected organiser pages, and a token
 must not become a way around that.
 """
 
-from consultation.api.routes import api
+# Importing an operation module registers its operations on ``api``, and the schema lists
+# them in that order: the reads first, then taking part (``isort: split`` keeps the order).
+from consultation.api import reading  # noqa: F401
+
+# isort: split
+from consultation.api import participating  # noqa: F401
+from consultation.api.site import api
 
 __all__ = ["api"]

@@ -75,3 +75,17 @@ def test_interactive_docs_page_is_off_no_cdn(client):
     # ninja's page would load Swagger UI from a CDN.
     assert client.get("/api/v1/docs").status_code == 404
     assert api.docs_url is None
+
+
+def test_operation_ids_stay_put_whichever_module_holds_the_operation(schema):
+    """Generated clients name their methods after the operationIds: moving an operation
+    between modules of consultation/api/ must not rename it (consultation/api/site.py)."""
+    ids = [op["operationId"] for ops in schema["paths"].values() for op in ops.values()]
+    assert len(set(ids)) == len(ids)
+    assert all(i.startswith("consultation_api_routes_") for i in ids), ids
+    assert schema["paths"]["/api/v1/consultations"]["get"]["operationId"] == (
+        "consultation_api_routes_list_consultations"
+    )
+    assert schema["paths"]["/api/v1/items/{item_id}/vote"]["put"]["operationId"] == (
+        "consultation_api_routes_cast_vote"
+    )
