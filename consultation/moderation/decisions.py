@@ -152,7 +152,9 @@ def _resolve_reports(decision: Decision, status: str) -> None:
 
 
 def _locked(comment: Comment) -> Comment:
-    return Comment.objects.select_for_update().select_related("author").get(pk=comment.pk)
+    return (
+        Comment.objects.select_for_update(of=("self",)).select_related("author").get(pk=comment.pk)
+    )
 
 
 def hide(user: Person, comment: Comment, rule: str, note: str = "") -> Decision:

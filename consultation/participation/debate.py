@@ -51,15 +51,19 @@ def _refuse_deleted_parent(parent: Comment) -> None:
 
 
 def is_locked(comment: Comment) -> bool:
-    """A moderator locked this comment's thread (on it or on one of its ancestors)."""
-    seen = 0
-    node: Comment | None = comment
-    while node is not None and seen < 100:
-        if node.locked_at is not None:
+    """A moderator locked this comment's thread (on it or on one of its ancestors), as
+    the database says now: a lock set a moment ago holds."""
+    node_id: int | None = comment.pk
+    for _depth in range(100):
+        if node_id is None:
+            return False
+        row = Comment.objects.filter(pk=node_id).values_list("locked_at", "parent_id").first()
+        if row is None:
+            return False
+        locked_at, node_id = row
+        if locked_at is not None:
             return True
-        node = node.parent if node.parent_id else None
-        seen += 1
-    return False
+    return True  # deeper than any thread we show: treat as locked rather than loop
 
 
 # --- Spam: new accounts and repeated text (settings.MODERATION_*) -------------------------
