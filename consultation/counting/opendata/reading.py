@@ -1,28 +1,19 @@
-"""Open-data files of a consultation: streaming writers, readers, hashes and manifest.
-
-The site's exporter and the ``recount`` CLI share this module, so what the site publishes is
-exactly what the CLI reads. Writers stream: a million ballots are written as they are
-iterated, never built as one list or one string. Output is byte-for-byte deterministic
-(UTF-8, ``\\n`` line endings, fixed key order): re-exporting gives the same SHA-256.
-
-Open text files for the writers with ``open(path, "w", encoding="utf-8", newline="")``.
-"""
+"""The readers of the open-data files: a ballots file (CSV or JSON) back into a profile,
+and the items described beside it. They refuse what a profile would refuse."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from consultation.counting import safe_csv
-from consultation.counting.majority_judgment import labels
+from consultation.counting.opendata.formats import ITEM_FIELDS, KINDS
 from consultation.counting.profiles import (
-    CHOICES,
     MAX_RANKING_SIZE,
     SCALES,
     GradeProfile,
@@ -30,226 +21,6 @@ from consultation.counting.profiles import (
     RankingProfile,
     VoteProfile,
 )
-from consultation.counting.result import JSON_OPTIONS, Result
-
-RANKINGS_FORMAT = "agora-rankings/1"
-GRADES_FORMAT = "agora-grades/1"
-VOTES_FORMAT = "agora-votes/1"
-MANIFEST_FORMAT = "agora-manifest/1"
-RESULTS_FORMAT = "agora-results/1"
-ITEM_FIELDS = ("item", "position", "theme", "title", "title_en")
-KINDS = {RANKINGS_FORMAT: "ranking", GRADES_FORMAT: "grades", VOTES_FORMAT: "votes"}
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-
-
-def _csv_writer(fp: IO[str]) -> safe_csv.Writer:
-    # Every cell goes through the spreadsheet-formula rule of safe_csv (docs/open-data.md).
-    return safe_csv.writer(fp)
-
-
-class _JsonBallots:
-    """Writes ``{header..., "ballots": [`` then one ballot per line, then ``]}``."""
-
-    def __init__(self, fp: IO[str] | None, header: dict[str, Any]) -> None:
-        self.fp, self.first = fp, True
-        if fp is not None:
-            fp.write(_dumps(header)[:-1] + ', "ballots": [\n')
-
-    def write(self, ballot: dict[str, Any]) -> None:
-        if self.fp is not None:
-            self.fp.write(("" if self.first else ",\n") + _dumps(ballot))
-            self.first = False
-
-    def close(self) -> None:
-        if self.fp is not None:
-            self.fp.write(("" if self.first else "\n") + "]}\n")
-
-
-# ------------------------------------------------------------------------------ writers
-
-
-def write_items(
-    csv_fp: IO[str] | None, json_fp: IO[str] | None, items: Iterable[Mapping[str, Any]]
-) -> None:
-    """``items.csv`` / ``items.json``: one row per item, in display order."""
-    rows = [{field: item.get(field, "") for field in ITEM_FIELDS} for item in items]
-    if csv_fp is not None:
-        writer = _csv_writer(csv_fp)
-        writer.writerow(ITEM_FIELDS)
-        writer.writerows([["" if r[f] is None else r[f] for f in ITEM_FIELDS] for r in rows])
-    if json_fp is not None:
-        json_fp.write(json.dumps({"items": rows}, **JSON_OPTIONS) + "\n")
-
-
-def write_rankings(
-    csv_fp: IO[str] | None,
-    json_fp: IO[str] | None,
-    *,
-    consultation: str,
-    ranking_size: int,
-    items: Sequence[int],
-    ballots: Iterable[tuple[str, Sequence[int]]],
-) -> int:
-    """``rankings.csv`` and/or ``rankings.json`` from ``(ballot_id, [item ids best first])``.
-
-    Returns the number of ballots written. Refuses what a profile would refuse.
-    """
-    known = set(items)
-    header = {
-        "format": RANKINGS_FORMAT,
-        "consultation": consultation,
-        "ranking_size": ranking_size,
-        "items": list(items),
-    }
-    out = _JsonBallots(json_fp, header)
-    writer = _csv_writer(csv_fp) if csv_fp is not None else None
-    if writer:
-        writer.writerow(["ballot", *(f"rank_{r}" for r in range(1, ranking_size + 1))])
-    count = 0
-    for ballot_id, ranking in ballots:
-        ranking = [int(i) for i in ranking]
-        _check_ranking(ballot_id, ranking, known, ranking_size)
-        if writer:
-            writer.writerow([ballot_id, *ranking, *[""] * (ranking_size - len(ranking))])
-        out.write({"ballot": ballot_id, "ranking": ranking})
-        count += 1
-    out.close()
-    return count
-
-
-def _check_ranking(ballot_id: str, ranking: list[int], known: set[int], size: int) -> None:
-    if not ranking or len(ranking) > size or len(set(ranking)) != len(ranking):
-        raise ValueError(f"ballot {ballot_id}: invalid ranking {ranking}")
-    if not known.issuperset(ranking):
-        raise ValueError(f"ballot {ballot_id}: unknown item in {ranking}")
-
-
-def write_grades(
-    csv_fp: IO[str] | None,
-    json_fp: IO[str] | None,
-    *,
-    consultation: str,
-    scale: int,
-    items: Sequence[int],
-    ballots: Iterable[tuple[str, Mapping[int, int]]],
-) -> int:
-    """``grades.csv`` (long: ballot,item,grade) and/or ``grades.json`` from
-    ``(ballot_id, {item_id: grade})``; items within a ballot in display order."""
-
-    def grade(ballot_id: str, value: Any) -> int:
-        if not 0 <= int(value) < scale:
-            raise ValueError(f"ballot {ballot_id}: grade {value} outside 0..{scale - 1}")
-        return int(value)
-
-    header = {
-        "format": GRADES_FORMAT,
-        "consultation": consultation,
-        "scale": scale,
-        "labels": labels(scale, "fr"),
-        "items": list(items),
-    }
-    return _write_per_item(csv_fp, json_fp, header, "grade", "grades", ballots, grade)
-
-
-def write_votes(
-    csv_fp: IO[str] | None,
-    json_fp: IO[str] | None,
-    *,
-    consultation: str,
-    items: Sequence[int],
-    ballots: Iterable[tuple[str, Mapping[int, str]]],
-) -> int:
-    """``votes.csv`` (ballot,item,choice) and/or ``votes.json`` from
-    ``(ballot_id, {item_id: "for" | "against" | "abstain"})``."""
-
-    def choice(ballot_id: str, value: Any) -> str:
-        if value not in CHOICES:
-            raise ValueError(f"ballot {ballot_id}: vote {value!r} is not one of {CHOICES}")
-        return str(value)
-
-    header = {"format": VOTES_FORMAT, "consultation": consultation, "items": list(items)}
-    return _write_per_item(csv_fp, json_fp, header, "choice", "votes", ballots, choice)
-
-
-def _write_per_item(
-    csv_fp: IO[str] | None,
-    json_fp: IO[str] | None,
-    header: dict[str, Any],
-    column: str,
-    key: str,
-    ballots: Iterable[tuple[str, Mapping[int, Any]]],
-    check: Callable[[str, Any], Any],
-) -> int:
-    """One CSV row per (ballot, item) and one JSON ballot per citizen, streamed."""
-    position = {item: p for p, item in enumerate(header["items"])}
-    out = _JsonBallots(json_fp, header)
-    writer = _csv_writer(csv_fp) if csv_fp is not None else None
-    if writer:
-        writer.writerow(["ballot", "item", column])
-    count = 0
-    for ballot_id, answers in ballots:
-        pairs = _ordered(ballot_id, answers, position)
-        ordered = [(item, check(ballot_id, value)) for item, value in pairs]
-        if writer:
-            writer.writerows([ballot_id, item, value] for item, value in ordered)
-        out.write({"ballot": ballot_id, key: {str(item): value for item, value in ordered}})
-        count += 1
-    out.close()
-    return count
-
-
-def _ordered(
-    ballot_id: str, values: Mapping[int, Any], position: dict[int, int]
-) -> list[tuple[int, Any]]:
-    try:
-        return sorted(((int(i), v) for i, v in values.items()), key=lambda iv: position[iv[0]])
-    except KeyError as missing:
-        raise ValueError(f"ballot {ballot_id}: unknown item {missing.args[0]}") from None
-
-
-# ------------------------------------------------------------------- hashes, manifest
-
-
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        for block in iter(lambda: fp.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def build_manifest(directory: str | Path, names: Iterable[str]) -> dict[str, Any]:
-    """``{"format": "agora-manifest/1", "files": [{"name", "bytes", "sha256"}]}``."""
-    directory = Path(directory)
-    files = [
-        {
-            "name": name,
-            "bytes": (directory / name).stat().st_size,
-            "sha256": sha256_file(directory / name),
-        }
-        for name in names
-    ]
-    return {"format": MANIFEST_FORMAT, "files": files}
-
-
-def build_results(results: Iterable[Result], computed_from: Mapping[str, str]) -> dict[str, Any]:
-    """The published ``results.json``: every method's ``to_dict()`` and the input hashes."""
-    return {
-        "format": RESULTS_FORMAT,
-        "methods": {r.method: r.to_dict() for r in results},
-        "computed_from": dict(computed_from),
-    }
-
-
-def dump_json(value: Any, fp: IO[str]) -> None:
-    """Deterministic JSON document (manifest, results): UTF-8, indent 2, final newline."""
-    fp.write(json.dumps(value, **JSON_OPTIONS) + "\n")
-
-
-# ------------------------------------------------------------------------------ readers
 
 
 def load_profile(path: str | Path, *, scale: int | None = None) -> Profile:
