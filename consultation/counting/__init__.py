@@ -11,12 +11,8 @@ from consultation.counting.condorcet import condorcet_winner, copeland
 from consultation.counting.irv import instant_runoff
 from consultation.counting.majority_judgment import majority_judgment
 from consultation.counting.methods import METHODS, Method, compute
-from consultation.counting.profiles import (
-    GradeProfile,
-    RankingProfile,
-    VoteProfile,
-    pairwise_update,
-)
+from consultation.counting.pairwise import pairwise_update
+from consultation.counting.profiles import GradeProfile, RankingProfile, VoteProfile
 from consultation.counting.result import JSON_OPTIONS, Result
 from consultation.counting.schulze import schulze, schulze_from_matrix
 from consultation.counting.votes import count_votes

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from consultation.counting.profiles import RankingProfile, position_counts
+from consultation.counting.pairwise import position_counts
+from consultation.counting.profiles import RankingProfile
 from consultation.counting.result import Result, order_and_tiers
 
 

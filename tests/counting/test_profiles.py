@@ -5,7 +5,13 @@ import itertools
 import numpy as np
 import pytest
 
-from consultation.counting import GradeProfile, RankingProfile, VoteProfile, pairwise_update
+from consultation.counting import (
+    GradeProfile,
+    RankingProfile,
+    VoteProfile,
+    pairwise,
+    pairwise_update,
+)
 from consultation.counting import profiles as profiles_module
 
 
@@ -169,11 +175,11 @@ def test_both_pairwise_strategies_count_the_same(m, k):
     if k < m or m == 9:
         ballots[rng.random(3000) < 0.3, k // 2 :] = -1  # truncated ballots
     by_positions = np.zeros((m, m), dtype=np.int64)
-    profiles_module._add_by_positions(by_positions, ballots, m)
+    pairwise._add_by_positions(by_positions, ballots, m)
     by_ranks = np.zeros((m, m), dtype=np.int64)
-    profiles_module._add_by_ranks(by_ranks, ballots, m, full=False)
+    pairwise._add_by_ranks(by_ranks, ballots, m, full=False)
     np.fill_diagonal(by_positions, 0)
     np.fill_diagonal(by_ranks, 0)
     rankings = [[int(i) for i in row if i >= 0] for row in ballots]
     assert (by_positions == by_ranks).all()
-    assert (profiles_module.pairwise_matrix(ballots, m) == brute_pairwise(rankings, m)).all()
+    assert (pairwise.pairwise_matrix(ballots, m) == brute_pairwise(rankings, m)).all()
