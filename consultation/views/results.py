@@ -21,7 +21,7 @@ from consultation.counting import METHODS
 from consultation.errors import Refused
 from consultation.models import Consultation, Publication
 from consultation.organising.forms import OfficialResponseForm, PublishForm
-from consultation.results import display, publishing, reading
+from consultation.results import display, publishing, reading, sections
 from consultation.views.organiser import managed_consultation, organiser_page
 from consultation.views.public import get_consultation
 
@@ -91,11 +91,11 @@ def _recounts(document: dict) -> list[dict]:
     return [
         {
             "method": name,
-            "title": display.method_title(name),
-            "command": display.recount_command(name),
+            "title": sections.method_title(name),
+            "command": sections.recount_command(name),
         }
         for name in document.get("methods", {})
-        if name in METHODS and display.ballot_file(name) in published
+        if name in METHODS and sections.ballot_file(name) in published
     ]
 
 
@@ -123,8 +123,8 @@ def methods(request):
     cards = [
         {
             "name": name,
-            "title": display.method_title(name),
-            "recount": display.recount_command(name),
+            "title": sections.method_title(name),
+            "recount": sections.recount_command(name),
         }
         for name in METHODS
     ]
