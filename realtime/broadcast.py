@@ -42,13 +42,23 @@ def current_seq(topic: str) -> int:
         return 0
 
 
+def tell_user(user_id: int, frame: dict) -> None:
+    """Write ``frame`` (personal, unnumbered) to every open socket of this account, in
+    every server process: what concerns one person on whatever page they have open."""
+    _control({"tell_user": user_id, "frame": frame}, f"tell user {user_id}")
+
+
 def disconnect_user(user_id: int, code: int = 4408) -> None:
     """Close every open socket of this account, in every server process."""
-    message = json.dumps({"disconnect_user": user_id, "code": code})
+    _control({"disconnect_user": user_id, "code": code}, f"disconnect user {user_id}")
+
+
+def _control(order: dict, what: str) -> None:
+    message = json.dumps(order)
     if not link.uses_redis():
         hub.control_local(message)
         return
     try:
         link.redis_client().publish(link.CONTROL_CHANNEL, message)
     except Exception as error:
-        logger.warning("could not disconnect user %s: %s", user_id, error)
+        logger.warning("could not %s: %s", what, error)

@@ -9,7 +9,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from consultation import permissions, queries
 from consultation.live.counters import TOTALS, current_counts, reconcile_pairwise, recount
@@ -275,9 +277,23 @@ def comment_moderated(comment_id: int) -> None:
     broadcast.publish(topic(comment.item.consultation_id), frame)
 
 
-def participant_suspended(user_id: int) -> None:
-    """Nothing to push yet: sockets carry no writes, and every write door reads the
-    suspension on each request. A per-person stream would tell the open pages."""
+def participant_suspended(decision_id: int) -> None:
+    """Tell the suspended person's open pages at once (they disable their forms); every
+    write door refuses them from the next request on anyway."""
+    decision = Decision.objects.select_related("consultation", "subject").get(pk=decision_id)
+    if decision.subject is None:
+        return
+    with translation.override(decision.subject.preferred_language or settings.LANGUAGE_CODE):
+        suspension = permissions.suspension_of(decision.subject, decision.consultation)
+        detail = str(permissions.suspended(suspension).message) if suspension else ""
+    frame = {
+        "type": "participation.suspended",
+        "stream": "personal",
+        "consultation": decision.consultation.slug if decision.consultation else None,
+        "until": decision.suspended_until.isoformat() if decision.suspended_until else None,
+        "detail": detail,
+    }
+    broadcast.tell_user(decision.subject.pk, frame)
 
 
 def comment_posted(comment_id: int) -> None:

@@ -37,8 +37,6 @@ GUARD = {
     "sqlite": [
         f"CREATE TRIGGER {TABLE}_append_only_update BEFORE UPDATE ON {TABLE} "
         f"WHEN {_changed} BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
-        f"CREATE TRIGGER {TABLE}_append_only_delete BEFORE DELETE ON {TABLE} "
-        f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
     ],
     "postgresql": [
         f"""CREATE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -55,7 +53,6 @@ END $$""",
 DROP = {
     "sqlite": [
         f"DROP TRIGGER IF EXISTS {TABLE}_append_only_update",
-        f"DROP TRIGGER IF EXISTS {TABLE}_append_only_delete",
     ],
     "postgresql": [
         f"DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE}",

@@ -8,7 +8,7 @@ rule, never a ballot.
 """
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -98,6 +98,20 @@ class Report(models.Model):
         return f"report {self.pk} on comment {self.comment_id}"
 
 
+class DecisionQuerySet(models.QuerySet):
+    def delete(self):
+        raise IntegrityError("the moderation log is append-only")
+
+    def update(self, **kwargs):
+        """Only the erasure of a person (their columns to NULL): the database refuses the
+        rest too (migration 0006), this says so before asking it."""
+        if set(kwargs) - {"subject", "moderator", "subject_id", "moderator_id"} or any(
+            value is not None for value in kwargs.values()
+        ):
+            raise IntegrityError("the moderation log is append-only")
+        return super().update(**kwargs)
+
+
 class Decision(models.Model):
     """One line of the append-only moderation log."""
 
@@ -159,6 +173,8 @@ class Decision(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = DecisionQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
@@ -167,6 +183,9 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.action} ({self.rule}) #{self.pk}"
+
+    def delete(self, *args, **kwargs):
+        raise IntegrityError("the moderation log is append-only")
 
 
 class Appeal(models.Model):

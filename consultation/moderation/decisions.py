@@ -361,5 +361,5 @@ def suspend(
             ends_at=ends_at,
         )
         _tell_subject(decision)
-        events.after_commit(events.participant_suspended, subject.pk)
+        events.after_commit(events.participant_suspended, decision.pk)
     return decision

@@ -122,8 +122,17 @@
     };
   }
 
+  // A personal frame (sent to one person's sockets, unnumbered) is for this page when it
+  // names no consultation (site-wide) or the one this page's stream follows.
+  function concernsPage(frame, liveUrl) {
+    if (!frame || frame.stream !== "personal") return false;
+    if (!frame.consultation) return true;
+    return String(liveUrl || "").indexOf("/consultations/" + frame.consultation + "/") !== -1;
+  }
+
   var pure = { seqAction: seqAction, backoffDelay: backoffDelay, lookup: lookup, resolve: resolve,
-    brokenDown: brokenDown, format: format, plural: plural, makeAnnouncer: makeAnnouncer, roundHalfEven: roundHalfEven };
+    brokenDown: brokenDown, format: format, plural: plural, makeAnnouncer: makeAnnouncer, roundHalfEven: roundHalfEven,
+    concernsPage: concernsPage };
   if (typeof module === "object" && module.exports) {
     module.exports = pure;
     return;
@@ -252,9 +261,28 @@
       resyncTimer = setTimeout(requestSnapshot, RESYNC_RETRY_MS); // lost on the way: ask again
     }
 
+    // Suspended by a moderator while the page is open: its forms stop at once (the server
+    // refuses them anyway), and the reason is shown and announced.
+    function suspended(frame) {
+      each("main form[method=post]", function (form) {
+        Array.prototype.forEach.call(form.querySelectorAll("button, input, select, textarea"), function (el) {
+          if (el.type !== "hidden") el.disabled = true;
+        });
+      });
+      var note = document.createElement("p");
+      note.className = "message message--error";
+      note.setAttribute("role", "alert");
+      note.textContent = frame.detail || "";
+      root.insertBefore(note, root.firstChild);
+    }
+
     function receive(event) {
       var frame;
       try { frame = JSON.parse(event.data); } catch (error) { return; }
+      if (frame && frame.stream === "personal") {
+        if (frame.type === "participation.suspended" && concernsPage(frame, root.getAttribute("data-live-url"))) suspended(frame);
+        return;
+      }
       if (!frame || typeof frame !== "object" || (frame.stream && frame.stream !== "public")) return;
       var action = seqAction(last, frame);
       if (action === "ignore") return;

@@ -141,3 +141,12 @@ test("a change that comes back to what was said is not repeated", () => {
   clock.advance(5000);
   assert.deepEqual(said, ["A"]);
 });
+
+test("a personal frame is for this page when site-wide or about its consultation", () => {
+  const url = "/ws/consultations/budget-2027/";
+  assert.equal(live.concernsPage({ stream: "personal", consultation: "budget-2027" }, url), true);
+  assert.equal(live.concernsPage({ stream: "personal", consultation: null }, url), true);
+  assert.equal(live.concernsPage({ stream: "personal", consultation: "budget-2028" }, url), false);
+  assert.equal(live.concernsPage({ stream: "personal", consultation: "budget" }, url), false);
+  assert.equal(live.concernsPage({ stream: "public", consultation: null }, url), false);
+});
