@@ -424,6 +424,14 @@ URLS = {
     "organiser:close": rule(ORGANISER, "GET POST", tests=ORGANISER_ACTION),
     "organiser:team": rule(ORGANISER, "GET POST", tests=ORGANISER_ACTION),
     "organiser:team_remove": rule(ORGANISER, "POST", tests=ORGANISER_ACTION),
+    "organiser:charter": rule(
+        ORGANISER,
+        "GET POST",
+        tests=[
+            *ORGANISER_GATE,
+            "tests/consultation/test_organiser_charter.py::test_only_the_organisers_word_the_charter",
+        ],
+    ),
     "organiser:results": rule(ORGANISER, tests=RESULTS_GATE),
     "organiser:results_compute": rule(
         ORGANISER,

@@ -8,13 +8,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.forms import SafeTextForm
-from consultation.models import Consultation, Item, Membership, Theme
+from consultation.models import Consultation, Item, Membership, Rule, Theme
+from consultation.moderation import charter
 from consultation.organising import consultations, importing
 from consultation.results import publishing
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 # Paths of the organiser space that a consultation's address would shadow.
 RESERVED_SLUGS = {"nouvelle"}
+# Reports (weighted) before a comment is set aside for review: beyond this, never reached.
+MAX_QUARANTINE_THRESHOLD = 100
 
 
 class ConsultationForm(SafeTextForm, forms.ModelForm):
@@ -46,6 +49,7 @@ class ConsultationForm(SafeTextForm, forms.ModelForm):
             "grade_scale",
             "eligibility",
             "results_visibility",
+            "quarantine_threshold",
         ]
         help_texts = {
             "slug": _(
@@ -60,6 +64,9 @@ class ConsultationForm(SafeTextForm, forms.ModelForm):
             "summary_en": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 8}),
             "ranking_size": forms.NumberInput(attrs={"min": 1, "max": 20}),
+            "quarantine_threshold": forms.NumberInput(
+                attrs={"min": 1, "max": MAX_QUARANTINE_THRESHOLD}
+            ),
         }
 
     def __init__(self, *args, **kwargs):
@@ -82,6 +89,15 @@ class ConsultationForm(SafeTextForm, forms.ModelForm):
         if not 1 <= size <= 20:
             raise forms.ValidationError(_("Choose a number between 1 and 20."))
         return size
+
+    def clean_quarantine_threshold(self):
+        threshold = self.cleaned_data["quarantine_threshold"]
+        if threshold is not None and not 1 <= threshold <= MAX_QUARANTINE_THRESHOLD:
+            raise forms.ValidationError(
+                _("Choose a number between 1 and %(max)d, or leave it empty.")
+                % {"max": MAX_QUARANTINE_THRESHOLD}
+            )
+        return threshold
 
     def clean_themes(self):
         themes = consultations.parse_theme_lines(self.cleaned_data["themes"])
@@ -259,3 +275,73 @@ class PublishForm(SafeTextForm, forms.Form):
         else:
             note.label = _("Note (optional)")
             note.help_text = _("Shown to everyone with the results.")
+
+
+def _default(wording: object) -> str:
+    return _("Left empty: “%(wording)s”") % {"wording": wording}
+
+
+class CharterForm(SafeTextForm, forms.Form):
+    """The organisers' wording of the moderation charter, written by
+    ``moderation.charter.save_charter``: an introduction, and a title and a text per rule.
+    A field left empty reads as the default wording, shown in its help text."""
+
+    intro = forms.CharField(
+        label=_("Introduction"),
+        required=False,
+        max_length=charter.MAX_INTRO,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def __init__(
+        self, *args: Any, saved_intro: str, saved_rules: dict[str, dict[str, str]], **kwargs: Any
+    ) -> None:
+        initial = {"intro": saved_intro}
+        for code in Rule.values:
+            wording = saved_rules.get(code) or {}
+            initial[f"{code}_title"] = wording.get("title", "")
+            initial[f"{code}_text"] = wording.get("text", "")
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        self.fields["intro"].help_text = _default(charter.DEFAULT_INTRO)
+        self.rules: list[tuple[int, str, str]] = []  # (number, code, default title)
+        for number, code in enumerate(Rule.values, start=1):
+            rule = Rule(code)
+            title = forms.CharField(
+                label=_("Title of rule %(number)d") % {"number": number},
+                required=False,
+                max_length=charter.MAX_TITLE,
+                help_text=_default(rule.label),
+            )
+            text = forms.CharField(
+                label=_("Text of rule %(number)d") % {"number": number},
+                required=False,
+                max_length=charter.MAX_TEXT,
+                widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=_default(charter.DEFAULT_TEXTS[rule]),
+            )
+            self.fields[f"{code}_title"] = title
+            self.fields[f"{code}_text"] = text
+            self.rules.append((number, code, str(rule.label)))
+
+    def rule_fields(self) -> list[dict[str, Any]]:
+        """Per rule, in the charter's order: its number, default title and bound fields."""
+        return [
+            {
+                "number": number,
+                "label": label,
+                "title": self[f"{code}_title"],
+                "text": self[f"{code}_text"],
+            }
+            for number, code, label in self.rules
+        ]
+
+    def wording(self) -> tuple[str, dict[str, dict[str, str]]]:
+        """``(intro, rules)`` as ``save_charter`` takes them (empty fields left out)."""
+        data = self.cleaned_data
+        rules = {
+            code: {"title": data[f"{code}_title"], "text": data[f"{code}_text"]}
+            for code in Rule.values
+            if data[f"{code}_title"] or data[f"{code}_text"]
+        }
+        return data["intro"], rules

@@ -3,7 +3,7 @@ requires MFA from role holders (accounts.middleware.RequireMFAMiddleware)."""
 
 from django.urls import path
 
-from consultation.views import organiser, results
+from consultation.views import organiser, organiser_charter, results
 
 app_name = "organiser"
 urlpatterns = [
@@ -22,6 +22,7 @@ urlpatterns = [
     path("<slug:slug>/brouillon/", organiser.back_to_draft, name="back_to_draft"),
     path("<slug:slug>/cloturer/", organiser.close, name="close"),
     path("<slug:slug>/equipe/", organiser.team, name="team"),
+    path("<slug:slug>/charte/", organiser_charter.charter_page, name="charter"),
     path("<slug:slug>/resultats/", results.review, name="results"),
     path("<slug:slug>/resultats/calculer/", results.compute_now, name="results_compute"),
     path("<slug:slug>/resultats/publier/", results.publish, name="results_publish"),

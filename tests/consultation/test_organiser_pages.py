@@ -79,6 +79,7 @@ def page_names(consultation, item):
         ("organiser:schedule", slug),
         ("organiser:close", slug),
         ("organiser:team", slug),
+        ("organiser:charter", slug),
     ]
 
 
