@@ -19,6 +19,10 @@ Django there, so that anyone can recount); this module feeds them. What it guara
   withheld (only its total is published), and within a published kind, an item with
   fewer responses than that is not broken down (its responses leave the file, its total
   is published).
+
+Each publication also carries the consultation's public moderation log as it stands then
+(``write_moderation_log``: ``consultation.moderation.log``, which names nobody and holds no
+note and no comment text).
 """
 
 from __future__ import annotations
@@ -43,10 +47,12 @@ from django.db.models import Count
 
 from consultation.counting import opendata as formats
 from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, Vote
+from consultation.moderation import log as moderation_log
 
 CHUNK_SIZE = 2000
 ID_DIGITS = 16
 ITEMS_FILES = ("items.csv", "items.json")
+MODERATION_LOG_FILES = ("moderation_log.csv", "moderation_log.json")
 # kind -> (ballot files, counting-method kind, the consultation's switch)
 KINDS = {
     "rankings": (("rankings.csv", "rankings.json"), "ranking", "ranking_enabled"),
@@ -351,6 +357,21 @@ def _total_ballots(consultation: Consultation, kind: str) -> int:
     base = model.objects.filter(item__consultation=consultation)
     people = base.filter(user__isnull=False).values("user").distinct().count()
     return people + base.filter(user__isnull=True).count()
+
+
+def write_moderation_log(consultation: Consultation, directory: Path) -> int:
+    """Write the public moderation log (every decision, and the summary) into
+    ``directory``; return how many decisions it lists."""
+    rows = moderation_log.entries(consultation)
+    with _open_pair(directory, MODERATION_LOG_FILES) as (csv_fp, json_fp):
+        return formats.write_moderation_log(
+            csv_fp,
+            json_fp,
+            consultation=consultation.slug,
+            fields=moderation_log.FIELDS,
+            entries=rows,
+            summary=moderation_log.summary(consultation, rows),
+        )
 
 
 def _item_rows(items: list[Item]) -> list[dict[str, Any]]:

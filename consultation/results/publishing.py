@@ -113,9 +113,10 @@ def publish(consultation: Consultation, user: Person, *, note: str = "") -> Publ
 
     The first publication moves the consultation from ``closed`` to ``published``
     (through ``lifecycle.transition``); each later one is version n + 1 and needs a
-    ``note`` saying why. The files (ballots, items, ``results.json``, ``manifest.json``)
-    go to ``MEDIA_ROOT/opendata/<slug>/v<n>/``; the publication row keeps a frozen copy of
-    ``results.json`` and ``manifest.json`` and is never changed afterwards.
+    ``note`` saying why. The files (ballots, items, the moderation log, ``results.json``,
+    ``manifest.json``) go to ``MEDIA_ROOT/opendata/<slug>/v<n>/``; the publication row
+    keeps a frozen copy of ``results.json`` and ``manifest.json`` and is never changed
+    afterwards.
     """
     user = permissions.require_manager(user, consultation)
     note = (note or "").strip()
@@ -170,6 +171,8 @@ def _write_version(
     target = opendata.version_dir(consultation, version)
     try:
         shutil.copytree(source, scratch)
+        # The moderation log as it stands at publication: each version freezes its own.
+        opendata.write_moderation_log(consultation, scratch)
         results_text = dumps(document)
         (scratch / "results.json").write_text(results_text, encoding="utf-8")
         names = sorted(p.name for p in scratch.iterdir())

@@ -89,7 +89,13 @@ def csv_names(publication):
 
 def test_every_cell_of_every_published_csv_file_starts_as_text(client, published):
     names = csv_names(published)
-    assert set(names) == {"items.csv", "rankings.csv", "grades.csv", "votes.csv"}
+    assert set(names) == {
+        "items.csv",
+        "rankings.csv",
+        "grades.csv",
+        "votes.csv",
+        "moderation_log.csv",
+    }
     for name in names:
         for row in csv.reader(io.StringIO(downloaded(client, published, name), newline="")):
             for cell in row:

@@ -50,6 +50,8 @@ def test_publishing_records_who_when_and_moves_to_published(counted, organiser):
         "grades.json",
         "votes.csv",
         "votes.json",
+        "moderation_log.csv",
+        "moderation_log.json",
         "results.json",
     }
     for name, digest in listed.items():

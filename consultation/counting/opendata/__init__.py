@@ -17,6 +17,7 @@ from consultation.counting.opendata.formats import (
     ITEM_FIELDS,
     KINDS,
     MANIFEST_FORMAT,
+    MODERATION_LOG_FORMAT,
     RANKINGS_FORMAT,
     RESULTS_FORMAT,
     VOTES_FORMAT,
@@ -31,6 +32,7 @@ from consultation.counting.opendata.reading import item_titles, load_profile, re
 from consultation.counting.opendata.writing import (
     write_grades,
     write_items,
+    write_moderation_log,
     write_rankings,
     write_votes,
 )
@@ -40,6 +42,7 @@ __all__ = [
     "ITEM_FIELDS",
     "KINDS",
     "MANIFEST_FORMAT",
+    "MODERATION_LOG_FORMAT",
     "RANKINGS_FORMAT",
     "RESULTS_FORMAT",
     "VOTES_FORMAT",
@@ -52,6 +55,7 @@ __all__ = [
     "sha256_file",
     "write_grades",
     "write_items",
+    "write_moderation_log",
     "write_rankings",
     "write_votes",
 ]

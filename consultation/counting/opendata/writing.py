@@ -1,4 +1,5 @@
-"""The streaming writers of the open-data files: items, rankings, grades, votes.
+"""The streaming writers of the open-data files: items, rankings, grades, votes, and the
+moderation log published beside them.
 
 A million ballots are written as they are iterated, never built as one list or one string.
 Every CSV cell goes through ``safe_csv`` (the spreadsheet-formula rule).
@@ -15,6 +16,7 @@ from consultation.counting.majority_judgment import labels
 from consultation.counting.opendata.formats import (
     GRADES_FORMAT,
     ITEM_FIELDS,
+    MODERATION_LOG_FORMAT,
     RANKINGS_FORMAT,
     VOTES_FORMAT,
 )
@@ -60,6 +62,35 @@ def write_items(
         writer.writerows([["" if r[f] is None else r[f] for f in ITEM_FIELDS] for r in rows])
     if json_fp is not None:
         json_fp.write(json.dumps({"items": rows}, **JSON_OPTIONS) + "\n")
+
+
+def write_moderation_log(
+    csv_fp: IO[str] | None,
+    json_fp: IO[str] | None,
+    *,
+    consultation: str,
+    fields: Sequence[str],
+    entries: Iterable[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+) -> int:
+    """``moderation_log.csv`` (one row per decision, ``fields`` as columns, an empty cell
+    for none) and/or ``moderation_log.json`` (the same rows and the ``summary``), oldest
+    decision first. Returns the number of decisions written."""
+    rows = [{field: entry.get(field) for field in fields} for entry in entries]
+    if csv_fp is not None:
+        writer = _csv_writer(csv_fp)
+        writer.writerow(fields)
+        writer.writerows([["" if row[f] is None else row[f] for f in fields] for row in rows])
+    if json_fp is not None:
+        document = {
+            "format": MODERATION_LOG_FORMAT,
+            "consultation": consultation,
+            "fields": list(fields),
+            "entries": rows,
+            "summary": dict(summary),
+        }
+        json_fp.write(json.dumps(document, **JSON_OPTIONS) + "\n")
+    return len(rows)
 
 
 def write_rankings(
