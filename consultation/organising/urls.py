@@ -3,7 +3,7 @@ requires MFA from role holders (accounts.middleware.RequireMFAMiddleware)."""
 
 from django.urls import path
 
-from consultation.views import organiser, organiser_charter, results
+from consultation.views import organiser, organiser_charter, organiser_items, results
 
 app_name = "organiser"
 urlpatterns = [
@@ -11,12 +11,20 @@ urlpatterns = [
     path("nouvelle/", organiser.create, name="create"),
     path("<slug:slug>/", organiser.manage, name="manage"),
     path("<slug:slug>/modifier/", organiser.edit, name="edit"),
-    path("<slug:slug>/mesures/", organiser.items, name="items"),
-    path("<slug:slug>/mesures/ajouter/", organiser.item_add, name="item_add"),
-    path("<slug:slug>/mesures/importer/", organiser.import_items, name="import"),
-    path("<slug:slug>/mesures/<int:item_id>/modifier/", organiser.item_edit, name="item_edit"),
-    path("<slug:slug>/mesures/<int:item_id>/supprimer/", organiser.item_delete, name="item_delete"),
-    path("<slug:slug>/mesures/<int:item_id>/deplacer/", organiser.item_move, name="item_move"),
+    path("<slug:slug>/mesures/", organiser_items.items, name="items"),
+    path("<slug:slug>/mesures/ajouter/", organiser_items.item_add, name="item_add"),
+    path("<slug:slug>/mesures/importer/", organiser_items.import_items, name="import"),
+    path(
+        "<slug:slug>/mesures/<int:item_id>/modifier/", organiser_items.item_edit, name="item_edit"
+    ),
+    path(
+        "<slug:slug>/mesures/<int:item_id>/supprimer/",
+        organiser_items.item_delete,
+        name="item_delete",
+    ),
+    path(
+        "<slug:slug>/mesures/<int:item_id>/deplacer/", organiser_items.item_move, name="item_move"
+    ),
     path("<slug:slug>/calendrier/", organiser.schedule, name="schedule"),
     path("<slug:slug>/ouvrir/", organiser.open_now, name="open_now"),
     path("<slug:slug>/brouillon/", organiser.back_to_draft, name="back_to_draft"),

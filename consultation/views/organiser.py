@@ -1,6 +1,6 @@
-"""The organiser space (/organisation/): thin views over ``organising``, ``importing``
-and ``lifecycle``. The whole namespace needs MFA (accounts.middleware); each page
-checks ``can_manage`` for the consultation it touches.
+"""The organiser space (/organisation/): thin views over ``organising`` and ``lifecycle``
+(the item pages are in ``organiser_items``). The whole namespace needs MFA
+(accounts.middleware); each page checks ``can_manage`` for the consultation it touches.
 
 Refusals from the domain are shown on the page they came from, next to the field
 they concern when there is one, with their HTTP status (409 for a state conflict).
@@ -14,21 +14,17 @@ from django.db import IntegrityError
 from django.db.models import Count
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import mfa_required
 from consultation import permissions
 from consultation.errors import Refused
 from consultation.models import Comment, Consultation, Membership
-from consultation.organising import consultations, importing, lifecycle
+from consultation.organising import consultations, lifecycle
 from consultation.organising.forms import (
     CloseEarlyForm,
     ConsultationForm,
-    ImportForm,
-    ItemForm,
     MemberForm,
     ScheduleForm,
 )
@@ -91,11 +87,12 @@ def create(request):
             messages.success(request, _("Consultation created as a draft."))
             return redirect("organiser:manage", slug=consultation.slug)
     return render(
-        request, TEMPLATES + "consultation_form.html", {"form": form}, status=_status(form)
+        request, TEMPLATES + "consultation_form.html", {"form": form}, status=form_status(form)
     )
 
 
-def _status(form: forms.BaseForm) -> int:
+def form_status(form: forms.BaseForm) -> int:
+    """422 for a submitted form with errors (the organiser pages' convention), else 200."""
     return 422 if form.is_bound and form.errors else 200
 
 
@@ -132,7 +129,7 @@ def edit(request, slug):
     form = ConsultationForm(request.POST or None, instance=consultation)
     status = 200
     if request.method == "POST":
-        status = _status(form)
+        status = form_status(form)
         if form.is_valid():
             try:
                 consultation = consultations.update_consultation(
@@ -151,140 +148,6 @@ def edit(request, slug):
     return organiser_page(request, "consultation_form.html", consultation, status=status, form=form)
 
 
-# --- Items ---------------------------------------------------------------------------
-
-
-@login_required
-@mfa_required
-def items(request, slug):
-    consultation = managed_consultation(request, slug)
-    return _items_page(request, consultation)
-
-
-def _items_page(request, consultation, error=None, status=200):
-    return organiser_page(
-        request,
-        "items.html",
-        consultation,
-        status=status,
-        error=error,
-        items=consultation.items.select_related("theme"),
-    )
-
-
-@login_required
-@mfa_required
-@require_http_methods(["GET", "POST"])
-def item_add(request, slug):
-    consultation = managed_consultation(request, slug)
-    return _item_form(request, consultation, None)
-
-
-@login_required
-@mfa_required
-@require_http_methods(["GET", "POST"])
-def item_edit(request, slug, item_id):
-    consultation = managed_consultation(request, slug)
-    item = get_object_or_404(consultation.items, pk=item_id)
-    return _item_form(request, consultation, item)
-
-
-def _item_form(request, consultation, item):
-    form = ItemForm(request.POST or None, instance=item, consultation=consultation)
-    status = 200
-    if request.method == "POST":
-        status = _status(form)
-        if form.is_valid():
-            try:
-                if item is None:
-                    consultations.add_item(request.user, consultation, form.cleaned_data)
-                else:
-                    consultations.update_item(request.user, item, form.cleaned_data)
-            except Refused as refusal:
-                form.add_error(None, refusal.message)
-                status = refusal.status
-            else:
-                messages.success(request, _("Item saved."))
-                return redirect("organiser:items", slug=consultation.slug)
-    return organiser_page(
-        request, "item_form.html", consultation, status=status, form=form, item=item
-    )
-
-
-@login_required
-@mfa_required
-@require_http_methods(["GET", "POST"])
-def item_delete(request, slug, item_id):
-    consultation = managed_consultation(request, slug)
-    item = get_object_or_404(consultation.items, pk=item_id)
-    error, status = None, 200
-    if request.method == "POST":
-        try:
-            consultations.delete_item(request.user, item)
-        except Refused as refusal:
-            error, status = refusal.message, refusal.status
-        else:
-            messages.success(request, _("Item deleted."))
-            return redirect("organiser:items", slug=consultation.slug)
-    return organiser_page(
-        request, "item_delete.html", consultation, status=status, item=item, error=error
-    )
-
-
-@login_required
-@mfa_required
-@require_POST
-def item_move(request, slug, item_id):
-    consultation = managed_consultation(request, slug)
-    item = get_object_or_404(consultation.items, pk=item_id)
-    try:
-        consultations.move_item(request.user, item, request.POST.get("direction", ""))
-    except Refused as refusal:
-        return _items_page(request, consultation, error=refusal.message, status=refusal.status)
-    return redirect(reverse("organiser:items", kwargs={"slug": slug}) + f"#item-{item.pk}")
-
-
-@login_required
-@mfa_required
-@require_http_methods(["GET", "POST"])
-def import_items(request, slug):
-    consultation = managed_consultation(request, slug)
-    form = ImportForm(request.POST or None, request.FILES or None)
-    report, error, status = None, None, 200
-    if request.method == "POST":
-        status = _status(form)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                report = importing.import_items(
-                    request.user, consultation, upload.name, upload.read()
-                )
-            except Refused as refusal:
-                error, status = refusal.message, refusal.status
-            else:
-                if report.ok:
-                    messages.success(
-                        request,
-                        ngettext(
-                            "%(count)s item imported.",
-                            "%(count)s items imported.",
-                            report.imported,
-                        )
-                        % {"count": report.imported},
-                    )
-                    if report.themes_created:
-                        messages.info(
-                            request,
-                            _("Themes created: %(names)s.")
-                            % {"names": ", ".join(report.themes_created)},
-                        )
-                    return redirect("organiser:items", slug=consultation.slug)
-                status = 422
-    return organiser_page(
-        request, "import.html", consultation, status=status, form=form, report=report, error=error
-    )
-
-
 # --- Lifecycle -------------------------------------------------------------------------
 
 
@@ -299,7 +162,7 @@ def schedule(request, slug):
     )
     status = 200
     if request.method == "POST":
-        status = _status(form)
+        status = form_status(form)
         if form.is_valid():
             try:
                 consultations.reschedule(request.user, consultation, **form.cleaned_data)
@@ -355,7 +218,7 @@ def close(request, slug):
     form = CloseEarlyForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = _status(form)
+        status = form_status(form)
         if form.is_valid():
             try:
                 lifecycle.close_early(
@@ -381,7 +244,7 @@ def team(request, slug):
     form = MemberForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = _status(form)
+        status = form_status(form)
         if form.is_valid():
             try:
                 consultations.add_member(
