@@ -9,7 +9,9 @@ class ConsultationConfig(AppConfig):
     def ready(self):
         from accounts import privacy
         from consultation.live import providers
+        from consultation.moderation import personal_data as moderation_data
         from consultation.participation import personal_data
 
         privacy.register("participation", export=personal_data.export, erase=personal_data.erase)
+        privacy.register("moderation", export=moderation_data.export, erase=moderation_data.erase)
         providers.register_providers()

@@ -101,10 +101,14 @@ def test_the_privacy_policy_says_what_participation_stores_and_what_deletion_doe
         "SHA-256 fingerprint",
         "The roles you hold",
         "the results you publish and the official responses you write",
+        "The comments you report",
+        "your appeals against moderation decisions",
+        "your notices",
     ):
         assert stored in content, stored
     assert "What deleting your account does" in content
     assert "as if you had never cast them" in content  # not yet closed: removed
     assert "kept as anonymous ballots" in content  # closed: anonymised
     assert "“deleted account” placeholder" in content
+    assert "The public moderation log keeps every decision, with no link to you" in content
     assert "Later, your contributions" not in content

@@ -1,11 +1,31 @@
 """Participation in "my data", and what deleting an account does to it."""
 
+import json
+from types import SimpleNamespace
+
 import pytest
 
 from accounts import lifecycle, privacy
-from consultation.models import Ballot, Comment, Consultation, Grade, Vote
+from accounts.models import User
+from consultation.models import (
+    Appeal,
+    Ballot,
+    Comment,
+    Consultation,
+    Decision,
+    Grade,
+    Membership,
+    Notice,
+    Report,
+    Rule,
+    Suspension,
+    Vote,
+)
+from consultation.moderation import appeals, decisions, reports
+from consultation.moderation import log as moderation_log
 from consultation.participation import debate, voting
-from tests.factories import make_consultation
+from tests.factories import add_member, make_consultation
+from tests.support.accounts import enable_totp
 
 pytestmark = pytest.mark.django_db
 
@@ -89,3 +109,117 @@ def test_the_export_lists_roles_held_and_consultations_created(citizen, organise
     ] == [("ma-consultation", "Ma consultation", "draft")]
     assert privacy.export_all(citizen)["participation"]["roles"] == []
     assert created.created_by == organiser
+
+
+# --- Moderation: reports, appeals, notices, decisions -------------------------------------
+
+
+@pytest.fixture
+def story(make_user, moderator):
+    """Mia moderates one consultation and takes part in another: where she moderates, she
+    hides Alex's comment; where she takes part, she reports a comment of his, her own
+    comment is hidden, she is suspended, and she appeals both (one answered, one not)."""
+    hers = make_consultation()
+    elsewhere = make_consultation()
+    mia = make_user("mia@example.org", display_name="Mia")
+    nora = make_user("nora@example.org", display_name="Nora")
+    alex = make_user("alex@example.org", display_name="Alex")
+    for person, consultation in ((mia, hers), (moderator, elsewhere), (nora, elsewhere)):
+        enable_totp(person)
+        add_member(consultation, person, Membership.Role.MODERATOR)
+    rude = debate.post_comment(alex, hers.items.first(), "Propos injurieux.", "against")
+    taken = decisions.hide(mia, rude, Rule.INSULT, "Attaque personnelle.")
+    spam = debate.post_comment(alex, elsewhere.items.first(), "Achetez ici.", "for")
+    report = reports.report_comment(mia, spam, Rule.SPAM, "Publicité pour un site.")
+    own = debate.post_comment(mia, elsewhere.items.first(), "Mon avis tranché.", "against")
+    hidden = decisions.hide(moderator, own, Rule.OFF_TOPIC, "Hors sujet, désolé.")
+    suspended = decisions.suspend(
+        moderator, mia, elsewhere, Rule.OFF_TOPIC, "Trois hors-sujet.", days=7
+    )
+    answered = appeals.appeal(mia, hidden, "C’était dans le sujet.")
+    appeals.decide(nora, answered, grant=False, reason="La décision est maintenue.")
+    pending = appeals.appeal(mia, suspended, "Une semaine, c’est trop.")
+    return SimpleNamespace(
+        mia=mia,
+        hers=hers,
+        elsewhere=elsewhere,
+        taken=taken,
+        report=report,
+        hidden=hidden,
+        suspended=suspended,
+        answered=answered,
+        pending=pending,
+    )
+
+
+def test_the_export_holds_reports_appeals_notices_and_decisions(story):
+    data = privacy.export_all(story.mia)["moderation"]
+    assert [
+        (r["consultation"], r["comment"], r["rule"], r["text"], r["status"])
+        for r in data["reports"]
+    ] == [
+        (story.elsewhere.slug, story.report.comment_id, "spam", "Publicité pour un site.", "open")
+    ]
+    assert data["reports"][0]["created_at"] == story.report.created_at.isoformat()
+    assert [(a["decision"], a["text"], a["status"]) for a in data["appeals"]] == [
+        (story.hidden.pk, "C’était dans le sujet.", "rejected"),
+        (story.suspended.pk, "Une semaine, c’est trop.", "pending"),
+    ]
+    kinds = [n["kind"] for n in data["notices"]]
+    assert kinds == ["report", "moderation", "moderation", "appeal"]
+    assert data["notices"][1]["data"]["note"] == "Hors sujet, désolé."
+    assert [(d["action"], d["note"]) for d in data["decisions_about_you"]] == [
+        ("hide", "Hors sujet, désolé."),
+        ("suspend", "Trois hors-sujet."),
+        ("appeal_rejected", "La décision est maintenue."),
+    ]
+    assert [(d["consultation"], d["action"], d["role"]) for d in data["decisions_taken"]] == [
+        (story.hers.slug, "hide", "moderator")
+    ]
+    # Nobody else is named: not who decided about her, not whom she decided about.
+    text = json.dumps(data, ensure_ascii=False)
+    for name in ("Malik", "Nora", "Alex", "malik@", "nora@", "alex@"):
+        assert name not in text, name
+
+
+def log_of(*consultations):
+    return [row for consultation in consultations for row in moderation_log.entries(consultation)]
+
+
+def frozen_columns(decision_ids):
+    return list(
+        Decision.objects.filter(pk__in=decision_ids)
+        .order_by("pk")
+        .values_list("action", "rule", "note", "comment_id", "role", "answers_id", "created_at")
+    )
+
+
+def test_deleting_an_account_keeps_the_decision_log_and_removes_notices(story):
+    mia_pk = story.mia.pk
+    log_before = log_of(story.hers, story.elsewhere)
+    ids = list(Decision.objects.values_list("pk", flat=True))
+    columns_before = frozen_columns(ids)
+    assert Notice.objects.filter(user=story.mia).exists()
+
+    lifecycle.delete_account(story.mia)
+
+    assert not User.objects.filter(pk=mia_pk).exists()
+    # The log: every line still there, unchanged but for the names it no longer holds.
+    assert frozen_columns(ids) == columns_before
+    assert log_of(story.hers, story.elsewhere) != log_before  # the pending appeal is gone
+    assert [
+        {**row, "appeal": None if row["decision"] == story.suspended.pk else row["appeal"]}
+        for row in log_before
+    ] == log_of(story.hers, story.elsewhere)
+    taken = Decision.objects.get(pk=story.taken.pk)
+    about = Decision.objects.get(pk=story.hidden.pk)
+    assert taken.moderator_id is None and about.subject_id is None
+    assert Decision.objects.get(pk=story.suspended.pk).subject_id is None
+    # Her notices and suspension go; her words as reporter and appellant go too.
+    assert not Notice.objects.filter(user_id=mia_pk).exists()
+    assert not Suspension.objects.filter(user_id=mia_pk).exists()
+    report = Report.objects.get(pk=story.report.pk)
+    assert (report.reporter_id, report.text, report.rule) == (None, "", "spam")
+    answered = Appeal.objects.get(pk=story.answered.pk)
+    assert (answered.appellant_id, answered.text, answered.status) == (None, "", "rejected")
+    assert not Appeal.objects.filter(pk=story.pending.pk).exists()
