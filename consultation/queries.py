@@ -4,6 +4,7 @@ Aggregates only: nothing here tells anyone how a given person voted, except
 ``my_participation``, which answers that person alone.
 """
 
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from typing import Any
@@ -154,16 +155,31 @@ def stance_counts(item: Item) -> dict[str, int]:
     return {stance: counts.get(stance, 0) for stance in ("for", "neutral", "against")}
 
 
-# Letters that NFKD leaves whole but a French reader expects to match their spelling out.
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 MAX_SEARCH_WORDS = 8
+# The combining marks of Latin scripts (accents, cedillas...): almost every mark NFKD
+# separates from a French, English or other European letter is in this block.
+_COMMON_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]+")  # not U+034F, a joiner
 
 
 def fold(text: str) -> str:
     """Lower case without accents, ligatures spelled out: "NUMÉRIQUE", "Numérique" and
-    "numerique" all fold to "numerique", "Œuvre" to "oeuvre"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_LIGATURES))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    "numerique" all fold to "numerique", "Œuvre" to "oeuvre".
+
+    Every combining mark goes (``unicodedata.combining``). It runs over every comment of
+    an item when a debate is searched, so it stays in C: ASCII text is only case-folded,
+    the common marks go with one regular expression, and the rare other marks (Greek,
+    Hebrew, Devanagari...) are looked for among the distinct characters left."""
+    folded = text.casefold()
+    if folded.isascii():
+        return folded
+    # Letters that NFKD leaves whole but a French reader expects to match their spelling out.
+    folded = folded.replace("œ", "oe").replace("æ", "ae")
+    folded = _COMMON_MARKS.sub("", unicodedata.normalize("NFKD", folded))
+    if not folded.isascii():
+        marks = {char for char in set(folded) if unicodedata.combining(char)}
+        if marks:
+            folded = "".join(char for char in folded if char not in marks)
+    return folded
 
 
 def search_items(consultation: Consultation, *, query: str = "", theme: str = "") -> list[Item]:

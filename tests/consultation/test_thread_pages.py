@@ -1,0 +1,290 @@
+"""Debates that scale: an item's thread in pages of threads (a root comment with its first
+replies), sorted, searched, followed by opaque cursors, in a fixed number of queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from consultation import thread_pages
+from consultation.errors import Invalid
+from consultation.models import Comment, CommentReaction
+from consultation.participation import debate
+from tests.factories import make_consultation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def item():
+    return make_consultation().items.first()
+
+
+def seed(item, authors, *, roots, replies=0, start=None, body="Racine {n}"):
+    """``roots`` root comments, one a minute apart (oldest first), each with ``replies``
+    replies in a chain of two levels (a reply, a reply to it, another reply...)."""
+    start = start or timezone.now() - timedelta(days=10)
+    made = Comment.objects.bulk_create(
+        Comment(
+            item=item,
+            author=authors[n % len(authors)],
+            body=body.format(n=n),
+            created_at=start + timedelta(minutes=n),
+        )
+        for n in range(roots)
+    )
+    rows = []
+    for root in made:
+        parent = root
+        for r in range(replies):
+            reply = Comment.objects.create(
+                item=item,
+                author=authors[r % len(authors)],
+                parent=parent if r % 2 else root,
+                body=f"Réponse {r} à {root.body}",
+                created_at=root.created_at + timedelta(seconds=r + 1),
+            )
+            rows.append(reply)
+            parent = reply
+    return made
+
+
+def every_page(item, **options):
+    """Follow the next cursors from the first page: the roots of each page."""
+    pages, cursor = [], None
+    for _page in range(100):
+        page = thread_pages.page(item, cursor=cursor, **options)
+        pages.append([thread.root.pk for thread in page.threads])
+        cursor = page.next
+        if cursor is None:
+            return pages
+    raise AssertionError("more than 100 pages")
+
+
+def test_pages_of_threads_show_every_root_once_newest_first(item, make_user):
+    roots = seed(item, [make_user()], roots=45)
+    pages = every_page(item, limit=20)
+    assert [len(page) for page in pages] == [20, 20, 5]
+    assert [pk for page in pages for pk in page] == [root.pk for root in reversed(roots)]
+
+
+def test_previous_cursors_lead_back_to_the_same_pages(item, make_user):
+    seed(item, [make_user()], roots=45)
+    first = thread_pages.page(item, limit=20)
+    assert first.previous is None
+    second = thread_pages.page(item, cursor=first.next, limit=20)
+    third = thread_pages.page(item, cursor=second.next, limit=20)
+    assert third.next is None
+    back = thread_pages.page(item, cursor=third.previous, limit=20)
+    assert [t.root.pk for t in back.threads] == [t.root.pk for t in second.threads]
+    assert back.next is not None and back.previous is not None
+    start = thread_pages.page(item, cursor=back.previous, limit=20)
+    assert [t.root.pk for t in start.threads] == [t.root.pk for t in first.threads]
+    assert start.previous is None
+
+
+def test_comments_posted_meanwhile_shift_no_page(item, citizen, make_user):
+    roots = seed(item, [make_user()], roots=30)
+    first = thread_pages.page(item, limit=10)
+    for n in range(5):
+        debate.post_comment(citizen, item, f"Tout nouveau {n}", "for")
+    second = thread_pages.page(item, cursor=first.next, limit=10)
+    newest_first = [root.pk for root in reversed(roots)]
+    assert [t.root.pk for t in second.threads] == newest_first[10:20]
+
+
+@pytest.mark.parametrize("sort", ["oldest", "useful", "replies"])
+def test_every_sort_pages_through_ties_without_repeating_or_skipping(item, make_user, sort):
+    readers = [make_user() for _ in range(3)]
+    roots = seed(item, [make_user()], roots=23)
+    # Few distinct counts, so most roots tie on them and the date and id decide.
+    for n, root in enumerate(roots):
+        for reader in readers[: n % 3]:
+            CommentReaction.objects.create(comment=root, user=reader)
+        for r in range(n % 4):
+            Comment.objects.create(item=item, parent=root, body=f"r{r}", author=readers[0])
+    pages = every_page(item, sort=sort, limit=4)
+    shown = [pk for page in pages for pk in page]
+    assert sorted(shown) == sorted(root.pk for root in roots)
+    assert len(shown) == len(set(shown))
+    by_pk = {root.pk: n for n, root in enumerate(roots)}
+    if sort == "oldest":
+        assert shown == [root.pk for root in roots]
+    elif sort == "useful":
+        keys = [(by_pk[pk] % 3, by_pk[pk]) for pk in shown]
+        assert keys == sorted(keys, reverse=True)
+    else:
+        keys = [(by_pk[pk] % 4, by_pk[pk]) for pk in shown]
+        assert keys == sorted(keys, reverse=True)
+
+
+def test_most_replied_counts_replies_at_every_depth(item, citizen, make_user):
+    other = make_user()
+    wide = debate.post_comment(citizen, item, "Large", "for")
+    deep = debate.post_comment(citizen, item, "Profond", "for")
+    for n in range(2):
+        debate.post_comment(other, item, f"Direct {n}", "neutral", wide)
+    parent = deep
+    for n in range(3):
+        parent = debate.post_comment(other, item, f"Chaîne {n}", "neutral", parent)
+    page = thread_pages.page(item, sort="replies")
+    assert [(t.root.body, t.reply_count) for t in page.threads] == [("Profond", 3), ("Large", 2)]
+
+
+def test_a_thread_shows_its_first_replies_then_more_by_cursor(item, make_user):
+    seed(item, [make_user(), make_user()], roots=1, replies=12)
+    page = thread_pages.page(item, preview=5)
+    [thread] = page.threads
+    everything = [c.pk for c, _ in thread_pages.page(item, preview=100).threads[0].comments]
+    assert [c.pk for c, _ in thread.comments] == everything[:6]  # the root and 5 replies
+    assert thread.reply_count == 12 and thread.more_count == 7 and thread.earlier is None
+    more = thread_pages.page(item, replies=thread.more, preview=5).threads[0]
+    shown = [c.pk for c, _ in more.comments]
+    # The root, the replies the next ones answer (shown already), then the 7 others.
+    assert shown[-7:] == everything[6:]
+    assert set(shown[:-7]) <= set(everything[:6])
+    assert more.more is None and more.earlier is not None
+    on_page = set(shown)
+    assert all(c.parent_id in on_page for c, _ in more.comments if c.parent_id)
+
+
+def test_display_order_and_depth_are_those_of_the_whole_thread(citizen, make_user, item):
+    other = make_user()
+    parent = debate.post_comment(citizen, item, "Racine", "for")
+    for depth in range(6):
+        parent = debate.post_comment(
+            other if depth % 2 else citizen, item, f"R{depth}", "neutral", parent
+        )
+    [thread] = thread_pages.page(item, preview=10).threads
+    assert [c.body for c, _ in thread.comments] == ["Racine", "R0", "R1", "R2", "R3", "R4", "R5"]
+    assert [depth for _, depth in thread.comments] == [0, 1, 2, 3, 4, 4, 4]
+
+
+def test_a_comments_page_starts_with_its_thread_and_shows_it(item, make_user):
+    roots = seed(item, [make_user(), make_user()], roots=30, replies=9)
+    target_root = roots[3]  # newest first: on the third page of 10
+    target = Comment.objects.filter(parent__isnull=False, body__startswith="Réponse 8 ").get(
+        body__endswith=f"à {target_root.body}"
+    )
+    first = thread_pages.page(item, limit=10, preview=5)
+    assert target.pk not in {c.pk for c, _ in first.pairs()}
+    page = thread_pages.page(item, limit=10, preview=5, focus=target.pk)
+    assert page.threads[0].root == target_root
+    assert target.pk in {c.pk for c, _ in page.threads[0].comments}
+    assert page.previous is not None
+    on_page = {c.pk for c, _ in page.pairs()}
+    assert all(c.parent_id in on_page for c, _ in page.pairs() if c.parent_id)
+    with pytest.raises(Invalid) as refusal:
+        thread_pages.page(item, focus=make_consultation().items.first().pk + 10**6)
+    assert refusal.value.code == "unknown_comment"
+
+
+def test_search_ignores_case_and_accents_and_skips_removed_text(item, citizen, make_user):
+    other = make_user()
+    root = debate.post_comment(citizen, item, "Le VÉLO électrique à l'école", "for")
+    reply = debate.post_comment(other, item, "Un vélo, oui ; une œuvre, non.", "against", root)
+    debate.post_comment(other, item, "La voiture", "neutral")
+    gone = debate.post_comment(other, item, "Velo effacé", "neutral")
+    debate.delete_comment(other, gone)
+    hidden = debate.post_comment(other, item, "Vélo caché", "neutral")
+    Comment.objects.filter(pk=hidden.pk).update(moderation=Comment.Moderation.HIDDEN)
+
+    def found(query, **options):
+        page = thread_pages.page(item, query=query, **options)
+        assert page.search
+        return [c.pk for c, _ in page.pairs()]
+
+    assert found("velo") == [reply.pk, root.pk]
+    assert found("Vélo ÉLECTRIQUE") == [root.pk]
+    assert found("OEUVRE") == [reply.pk]
+    assert found("velo", sort="oldest") == [root.pk, reply.pk]
+    assert found("velo", stance="against") == [reply.pk]
+    assert found("trottinette") == []
+    assert found("velo", limit=1) == [reply.pk]
+    first = thread_pages.page(item, query="velo", limit=1)
+    assert [c.pk for c, _ in thread_pages.page(item, query="velo", cursor=first.next).pairs()] == [
+        root.pk
+    ]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["", "x", "eyJ2IjoxfQ", "a" * 2000, "Zm9v:bar", "\x00", "é:é"],
+)
+def test_a_cursor_that_is_not_ours_is_refused_as_bad_cursor(item, cursor):
+    with pytest.raises(Invalid) as refusal:
+        thread_pages.page(item, cursor=cursor or "?")
+    assert refusal.value.code == "bad_cursor"
+    with pytest.raises(Invalid):
+        thread_pages.page(item, replies=cursor or "?")
+
+
+def test_a_cursor_is_signed_and_bound_to_its_sort(item, make_user):
+    seed(item, [make_user()], roots=5)
+    cursor = thread_pages.page(item, limit=2).next
+    with pytest.raises(Invalid) as refusal:
+        thread_pages.page(item, cursor=cursor, sort="oldest")
+    assert refusal.value.code == "bad_cursor"
+    payload, signature = cursor.rsplit(":", 1)
+    with pytest.raises(Invalid):
+        thread_pages.page(item, cursor=payload + ":" + signature[::-1])
+    with pytest.raises(Invalid):  # a replies cursor where a page cursor goes, and back
+        thread_pages.page(item, replies=cursor)
+
+
+def test_the_api_reads_one_threads_replies_by_cursor(item, make_user):
+    [root] = seed(item, [make_user()], roots=1, replies=12)
+    thread = thread_pages.page(item, preview=5).threads[0]
+    window = thread_pages.replies_page(item, thread.more, limit=4)
+    everything = [c.pk for c, _ in thread_pages.page(item, preview=100).threads[0].comments]
+    assert window.root == root
+    assert [c.pk for c, _ in window.comments] == everything[6:10]
+    last = thread_pages.replies_page(item, window.next, limit=50)
+    assert [c.pk for c, _ in last.comments] == everything[10:]
+    assert last.next is None and last.previous is not None
+
+
+def queries_for(callable_):
+    with CaptureQueriesContext(connection) as captured:
+        callable_()
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("sort", ["newest", "useful", "replies"])
+def test_a_page_costs_the_same_queries_for_5_or_60_threads(make_user, citizen, sort):
+    small, large = make_consultation(items=2).items.all()
+    authors = [make_user(), make_user()]
+    seed(small, authors, roots=5, replies=3)
+    roots = seed(large, authors, roots=60, replies=3)
+    for root in roots[:10]:
+        CommentReaction.objects.create(comment=root, user=citizen)
+
+    def read(item):
+        page = thread_pages.page(item, sort=sort, viewer=citizen)
+        return thread_pages.page(item, sort=sort, cursor=page.next, viewer=citizen)
+
+    assert queries_for(lambda: read(small)) == queries_for(lambda: read(large)) > 0
+    search = queries_for(lambda: thread_pages.page(small, query="racine", viewer=citizen))
+    assert queries_for(lambda: thread_pages.page(large, query="racine", viewer=citizen)) == search
+
+
+def test_fold_drops_every_combining_mark_as_its_definition_says():
+    """queries.fold is written for speed (a debate search folds every comment of an item):
+    it must give what casefold, spelled-out ligatures, NFKD and dropping every combining
+    mark give, character by character over the basic plane and on mixed text."""
+    import unicodedata
+
+    from consultation.queries import fold
+
+    def reference(text):
+        text = text.casefold().replace("œ", "oe").replace("æ", "ae")
+        decomposed = unicodedata.normalize("NFKD", text)
+        return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+    for code in range(0x10000):
+        if not 0xD800 <= code <= 0xDFFF:
+            assert fold(chr(code)) == reference(chr(code)), hex(code)
+    for text in ("NUMÉRIQUE", "Œuvre", "Straße", "ﬁn", "e\u0301\u034f\u05b0x", "« vélo » ’"):
+        assert fold(text) == reference(text)
