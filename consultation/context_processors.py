@@ -1,13 +1,16 @@
-"""What every page's menu needs to know about the visitor's roles."""
+"""What every page's menu needs to know about the visitor: their roles' spaces and their
+unread notices."""
 
 from django.utils.functional import SimpleLazyObject
 
 from consultation import permissions
+from consultation.notices import sending
 
 
 def spaces(request):
     """``spaces.organise`` / ``spaces.moderate``: whether the menu links to the organiser
-    and moderation spaces. Lazy: pages that do not render the menu pay nothing."""
+    and moderation spaces; ``inbox.unread``: how many of the visitor's notices are unread.
+    Lazy: pages that do not render the menu pay nothing."""
     user = getattr(request, "user", None)
 
     def compute():
@@ -18,4 +21,9 @@ def spaces(request):
             "moderate": permissions.has_moderation_space(user),
         }
 
-    return {"spaces": SimpleLazyObject(compute)}
+    def inbox():
+        if user is None or not user.is_authenticated:
+            return {"unread": 0}
+        return {"unread": sending.unread_count(user)}
+
+    return {"spaces": SimpleLazyObject(compute), "inbox": SimpleLazyObject(inbox)}

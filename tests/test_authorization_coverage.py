@@ -29,7 +29,7 @@ from django.urls.resolvers import RegexPattern
 
 from accounts.tokens import create_token
 from consultation.api import api
-from consultation.models import Comment, Consultation, Membership
+from consultation.models import Comment, Consultation, Decision, Membership, Notice, Rule
 from consultation.organising import lifecycle
 from consultation.participation import debate, voting
 from consultation.results import computing, publishing
@@ -64,6 +64,8 @@ ORGANISER = "ORGANISER"
 MODERATOR = "MODERATOR"
 STAFF = "STAFF"
 NOWHERE = "NOWHERE"
+REPORTER = "REPORTER"
+CONCERNED = "CONCERNED"
 
 POLICIES = {
     PUBLIC: "anyone, anonymous visitors included",
@@ -80,6 +82,12 @@ POLICIES = {
     MODERATOR: "the consultation's moderators, global moderators or staff, past the second factor",
     STAFF: "a staff account past the second factor (the admin)",
     NOWHERE: "serves nothing, to anyone: the same 404 for all",
+    REPORTER: "a signed-in account with a verified address, not suspended there, once the "
+    "consultation has opened (after closing too), never on their own comment "
+    "(consultation.permissions.can_report)",
+    CONCERNED: "the person it concerns: a notice's recipient; for a moderation decision, its "
+    "subject, the reporters of its comment and its consultation's moderators (staff for a "
+    "site-wide one); anyone else is answered 404, a visitor is sent to log in",
 }
 ROLES = {ORGANISER, MODERATOR, STAFF}
 
@@ -97,6 +105,8 @@ T_SIGNUP = "tests/accounts/test_signup.py"
 T_MFA = "tests/accounts/test_mfa.py"
 T_DOORS = "tests/accounts/test_mfa_doors.py"
 T_PRIVACY = "tests/accounts/test_privacy.py"
+T_CITIZEN_MODERATION = "tests/moderation/test_citizen_pages.py"
+T_NOTICES = "tests/moderation/test_notices.py"
 
 SIGNED_IN_ONLY = f"{T_PAGES}::test_signed_in_pages_send_visitors_to_log_in"
 MID_LOGIN_STEP = (
@@ -460,6 +470,62 @@ URLS = {
             f"{T_DOORS}::test_a_password_only_session_reaches_no_role_page",
         ],
     ),
+    # consultation/moderation/public_urls.py: moderation as citizens meet it
+    "moderation_public:charter": rule(
+        PUBLIC_CONSULTATION,
+        tests=[
+            f"{T_CITIZEN_MODERATION}::test_the_charter_in_force_and_its_earlier_versions",
+            f"{T_CITIZEN_MODERATION}::test_drafts_have_no_charter_or_log_pages",
+        ],
+    ),
+    "moderation_public:log": rule(
+        PUBLIC_CONSULTATION,
+        tests=[
+            f"{T_CITIZEN_MODERATION}::test_the_public_log_shows_role_and_rule_but_names_nobody",
+            f"{T_CITIZEN_MODERATION}::test_drafts_have_no_charter_or_log_pages",
+        ],
+    ),
+    "moderation_public:report": rule(
+        REPORTER,
+        "POST",
+        tests=[
+            f"{T_CITIZEN_MODERATION}::test_reporting_ones_own_comment_is_refused_next_to_it",
+            f"{T_CITIZEN_MODERATION}::test_a_suspended_person_may_not_report",
+            f"{T_CITIZEN_MODERATION}::test_visitors_and_unverified_accounts_get_no_report_control",
+            f"{T_CITIZEN_MODERATION}::test_reporting_needs_the_csrf_token",
+        ],
+    ),
+    "moderation_public:decision": rule(
+        CONCERNED,
+        "GET POST",
+        tests=[
+            f"{T_CITIZEN_MODERATION}::test_the_decision_page_is_for_its_subject_reporters_and_moderators",
+            f"{T_CITIZEN_MODERATION}::test_nobody_else_appeals",
+        ],
+    ),
+    # consultation/notices/urls.py: a person's notices
+    "notices:list": rule(
+        LOGIN,
+        tests=[
+            f"{T_NOTICES}::test_visitors_are_sent_to_log_in",
+            f"{T_NOTICES}::test_following_a_notices_link_reads_it",
+        ],
+    ),
+    "notices:open": rule(
+        CONCERNED,
+        tests=[
+            f"{T_NOTICES}::test_nobody_opens_or_marks_someone_elses_notice",
+            f"{T_NOTICES}::test_following_a_notices_link_reads_it",
+        ],
+    ),
+    "notices:mark_read": rule(
+        LOGIN,
+        "POST",
+        tests=[
+            f"{T_NOTICES}::test_visitors_are_sent_to_log_in",
+            f"{T_NOTICES}::test_nobody_opens_or_marks_someone_elses_notice",
+        ],
+    ),
     # /api/v1/: the API's operations are in API below; these are the API's other patterns
     "api:openapi-json": rule(
         PUBLIC, tests=["tests/api/test_schema.py::test_schema_is_valid_openapi_3"]
@@ -755,6 +821,17 @@ class World:
             "uidb36": "zz",
         }
         membership = self.open.memberships.get()
+        # A moderation decision about the author, and a notice for them: not the citizen's.
+        decision = Decision.objects.create(
+            consultation=self.open,
+            comment=self.comment,
+            subject=self.author,
+            role=Decision.Role.MODERATOR,
+            action=Decision.Action.WARN,
+            rule=Rule.INSULT,
+            rule_number=Rule.number(Rule.INSULT),
+        )
+        notice = Notice.objects.create(user=self.author, kind=Notice.Kind.MODERATION, data={})
         self.samples = {
             "open": {
                 **fixed,
@@ -762,6 +839,8 @@ class World:
                 "item_id": item.pk,
                 "comment_id": self.comment.pk,
                 "membership_id": membership.pk,
+                "decision_id": decision.pk,
+                "notice_id": notice.pk,
             },
             "published": {
                 **fixed,
@@ -874,6 +953,8 @@ EXPECTED_PAGE = {
         MODERATOR: lambda r: sent_to(r, "account_login"),
         STAFF: kept_from_the_admin,
         NOWHERE: lambda r: r.status_code == 404,
+        REPORTER: refused,
+        CONCERNED: lambda r: sent_to(r, "account_login"),
     },
     "citizen": {
         PUBLIC: served,
@@ -886,6 +967,8 @@ EXPECTED_PAGE = {
         MODERATOR: lambda r: r.status_code in (403, 404),
         STAFF: kept_from_the_admin,
         NOWHERE: lambda r: r.status_code == 404,
+        REPORTER: lambda r: r.status_code < 500 and not refused(r),
+        CONCERNED: lambda r: r.status_code == 404,
     },
 }
 

@@ -5,5 +5,6 @@ from consultation.views import notices
 app_name = "notices"
 urlpatterns = [
     path("", notices.notice_list, name="list"),
+    path("<int:notice_id>/", notices.open_notice, name="open"),
     path("lues/", notices.mark_read, name="mark_read"),
 ]

@@ -13,6 +13,7 @@ from accounts.types import Person
 from consultation import grades, permissions, queries
 from consultation.errors import NotAllowed
 from consultation.models import Consultation, Grade, Item, Vote
+from consultation.moderation import threads
 from consultation.participation.forms import (
     CommentForm,
     GradeForm,
@@ -185,6 +186,8 @@ def _thread(
     user = request.user
     pairs = queries.comment_thread(item, viewer=user, **options)
     prefetch_related_objects([comment for comment, _depth in pairs], "revisions")
+    # Reports, withheld texts and locked threads, for this reader (a fixed number of queries).
+    moderation = threads.reader_state(request, item, [comment for comment, _depth in pairs], bound)
     entries = []
     for comment, depth in pairs:
         comment.item = item  # spares a query per comment in can_change_comment
@@ -196,13 +199,16 @@ def _thread(
                 "comment": comment,
                 "depth": depth,
                 "own": own,
-                "can_react": can_comment and not own and not comment.is_deleted,
+                "can_react": can_comment
+                and not own
+                and not comment.is_deleted
+                and not comment.is_withheld,
                 "can_change": can_change,
                 "reply_form": (
                     bound.get(reply_key)
                     or CommentForm(auto_id=f"reply{comment.pk}_%s", body_label=_("Your reply"))
                 )
-                if can_comment and not comment.is_deleted
+                if can_comment and not comment.is_deleted and not moderation.closed(comment)
                 else None,
                 "reply_open": reply_key in bound,
                 "edit_form": (
@@ -215,6 +221,7 @@ def _thread(
                 if can_change
                 else None,
                 "edit_open": edit_key in bound,
+                **moderation.entry(comment, own=own),
             }
         )
     return entries
