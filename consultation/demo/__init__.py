@@ -1,8 +1,11 @@
-"""Demo data for `make run`: the two programmes' consultations and a closed, real-sized one.
+"""Demo data for `make run`: the two programmes' consultations and a closed, real-sized one,
+and some moderation so that the demo moderator finds a queue (reported comments, one held
+for review, one hidden with its author's appeal waiting for an answer).
 
 Idempotent: consultations are keyed by slug, themes by (consultation, slug) and
-items by (consultation, position), and generated participation is only created
-when the consultation is first created. Running it twice changes nothing.
+items by (consultation, position), generated participation is only created
+when the consultation is first created, and the moderation story only where the
+consultation has no report and no decision yet. Running it twice changes nothing.
 """
 
 import json
@@ -12,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,12 +28,18 @@ from consultation.models import (
     Comment,
     ComputedResult,
     Consultation,
+    Decision,
     Grade,
     Item,
     Membership,
+    Notice,
+    Report,
+    Rule,
     Theme,
     Vote,
 )
+from consultation.moderation import appeals, decisions, reports
+from consultation.notices import sending
 from consultation.results import computing
 
 HERE = Path(__file__).resolve().parent
@@ -36,6 +47,11 @@ S = Consultation.Status
 
 GENERATED_DOMAIN = "participants.demo.agora.test"
 CLOSED_SLUG = "mediatheque-horaires-et-services"
+# Generated accounts numbered from here take part in the moderation story (the ones
+# before it vote in the open and closed consultations).
+MODERATION_ACCOUNTS_START = 90_000
+# Reports (weighted) that set a comment aside for review in the open consultation.
+DEMO_QUARANTINE_THRESHOLD = 3
 
 # The closed consultation: a town library asking which services to develop first.
 CLOSED_ITEMS = [
@@ -60,6 +76,12 @@ CLOSED_COMMENTS = [
     ("neutral", "À tester d’abord sur quelques mois, puis à évaluer."),
     ("against", "Cela risque de réduire les autres services."),
 ]
+
+
+def account_age() -> timedelta:
+    """How long ago demo accounts joined: well past the new-account limits on comments
+    (``MODERATION_NEW_ACCOUNT_HOURS``), as people who took part for a while."""
+    return timedelta(hours=settings.MODERATION_NEW_ACCOUNT_HOURS) + timedelta(days=60)
 
 
 def _load(name: str) -> dict:
@@ -110,8 +132,14 @@ def _participants(count: int, *, start: int = 0) -> list[User]:
     """Verified demo accounts (no usable password: they exist to have voted)."""
     emails = [f"p{n:05d}@{GENERATED_DOMAIN}" for n in range(start, start + count)]
     existing = set(User.objects.filter(email__in=emails).values_list("email", flat=True))
+    joined = timezone.now() - account_age()
     new = [
-        User(email=e, display_name=f"Participant {e[1:6]}", password=make_password(None))
+        User(
+            email=e,
+            display_name=f"Participant {e[1:6]}",
+            password=make_password(None),
+            date_joined=joined,
+        )
         for e in emails
         if e not in existing
     ]
@@ -188,6 +216,130 @@ def _generate_participation(
     BallotEntry.objects.bulk_create(entries, batch_size=5000)
 
 
+# --- Moderation -----------------------------------------------------------------------------
+
+# (key, item position, author's comment, [(reporter, rule, report text)]): a reporter is a
+# generated account's number, or "citizen" for the demo citizen (who then finds notices).
+DEMO_REPORTED: list[tuple[str, int, str, list[tuple[int | str, str, str]]]] = [
+    (
+        "spam",
+        0,
+        "Gagnez 500 € par semaine depuis chez vous, sans diplôme : tout est expliqué sur "
+        "mon site, écrivez-moi en message privé !",
+        [(1, Rule.SPAM, ""), (2, Rule.SPAM, "Publicité."), (3, Rule.SPAM, "")],
+    ),
+    (
+        "off_topic",
+        1,
+        "Quelqu’un sait à quelle heure ferme la piscine municipale ce week-end ?",
+        [("citizen", Rule.OFF_TOPIC, ""), (2, Rule.OFF_TOPIC, "")],
+    ),
+    (
+        "personal_data",
+        2,
+        "Le responsable de ce projet habite au 12 rue des Lilas : allez donc lui dire en face.",
+        [(3, Rule.PERSONAL_DATA, "Une adresse personnelle est publiée.")],
+    ),
+    (
+        "insult",
+        3,
+        "Ceux qui défendent cette mesure sont des abrutis qui n’ont rien compris.",
+        [("citizen", Rule.INSULT, "Insulte les autres participants."), (1, Rule.INSULT, "")],
+    ),
+]
+DEMO_HIDE_NOTE = (
+    "Vous pouvez critiquer la mesure, pas traiter ceux qui la défendent d’abrutis. "
+    "Reformulez sans l’insulte et votre avis aura sa place."
+)
+DEMO_APPEAL = (
+    "Je critiquais la mesure, pas les personnes ; le mot était trop fort et je peux le "
+    "retirer, mais le reste de mon avis mérite d’être lu."
+)
+
+
+def _seed_moderation(
+    consultation: Consultation, *, citizen: User | None, decider: User | None
+) -> str | None:
+    """Reports on four comments of ``consultation`` (one held for review: the threshold is
+    set), the last one hidden by ``decider`` with its decision, and its author's appeal
+    pending: what a moderator of the consultation finds on their first visit. Only on a
+    consultation without any report or decision (so, once)."""
+    if (
+        Report.objects.filter(comment__item__consultation=consultation).exists()
+        or Decision.objects.filter(consultation=consultation).exists()
+    ):
+        return None
+    if consultation.quarantine_threshold is None:
+        consultation.quarantine_threshold = DEMO_QUARANTINE_THRESHOLD
+        consultation.save(update_fields=["quarantine_threshold"])
+    people = _participants(8, start=MODERATION_ACCOUNTS_START)
+    authors, reporters = people[:4], dict(enumerate(people[4:], start=1))
+    items = list(consultation.items.order_by("position"))
+    posted_at = timezone.now() - timedelta(hours=20)
+    comments = {}
+    for (key, position, body, reported), author in zip(DEMO_REPORTED, authors, strict=True):
+        item = items[position % len(items)]
+        comment = Comment.objects.create(
+            item=item, author=author, stance="against", body=body, created_at=posted_at
+        )
+        comments[key] = comment
+        for who, rule, text in reported:
+            reporter = citizen if who == "citizen" else reporters[int(who)]
+            if reporter is not None:
+                reports.report_comment(reporter, comment, rule, text)
+    if decider is not None:
+        _hide(comments["insult"], decider)
+    return (
+        f"{consultation.slug}: {len(comments)} reported comments for the moderators"
+        f" (quarantine after {consultation.quarantine_threshold} reports)"
+    )
+
+
+def _hide(comment: Comment, decider: User) -> None:
+    """What ``decisions.hide`` writes, without its check of the decider's second factor
+    (no demo account has set one up yet), and its author's appeal."""
+    consultation = comment.item.consultation
+    comment.moderation = Comment.Moderation.HIDDEN
+    comment.held_because = ""
+    comment.hidden_rule, comment.hidden_rule_number = Rule.INSULT, Rule.number(Rule.INSULT)
+    comment.save(update_fields=decisions.MODERATION_FIELDS)
+    decision = decisions.record(
+        decider,
+        consultation,
+        Decision.Action.HIDE,
+        Rule.INSULT,
+        DEMO_HIDE_NOTE,
+        comment=comment,
+        subject=comment.author,
+    )
+    now = timezone.now()
+    upheld = Report.objects.filter(comment=comment, status=Report.Status.OPEN)
+    for report in upheld.select_related("reporter"):
+        sending.notify(
+            report.reporter,
+            Notice.Kind.REPORT,
+            consultation=consultation,
+            data={
+                "status": Report.Status.UPHELD,
+                "comment": comment.pk,
+                "rule": decision.rule,
+                "rule_number": decision.rule_number,
+                "decision": decision.pk,
+            },
+            url=reverse("moderation_public:decision", args=[decision.pk]),
+        )
+    upheld.update(status=Report.Status.UPHELD, resolved_at=now)
+    sending.notify(
+        comment.author,
+        Notice.Kind.MODERATION,
+        consultation=consultation,
+        data=decisions.notice_data(decision),
+        url=reverse("moderation_public:decision", args=[decision.pk]),
+    )
+    assert comment.author is not None
+    appeals.appeal(comment.author, decision, DEMO_APPEAL)
+
+
 @transaction.atomic
 def seed(
     *,
@@ -195,6 +347,8 @@ def seed(
     open_participants: int = 150,
     organiser: User | None = None,
     moderator: User | None = None,
+    citizen: User | None = None,
+    staff: User | None = None,
 ) -> list[str]:
     """Create what is missing; return a line per consultation for the terminal."""
     now = timezone.now()
@@ -278,6 +432,11 @@ def seed(
             continue
         for consultation in (numerique, question, closed):
             Membership.objects.get_or_create(consultation=consultation, user=user, role=role)
+    # The demo moderator's first queue. Site staff took the decision under appeal, so that
+    # the moderator may answer the appeal (never the one who decided).
+    moderation = _seed_moderation(numerique, citizen=citizen, decider=staff)
+    if moderation:
+        report.append(moderation)
     # What closing would have queued: the organiser finds the results ready to review,
     # answer and publish (publishing is theirs to do, with MFA, like any organiser).
     if not ComputedResult.objects.filter(consultation=closed, kind="final").exists():

@@ -4,24 +4,37 @@ import io
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
+from consultation import permissions
 from consultation.models import (
+    Appeal,
     Ballot,
+    Charter,
     Comment,
     ComputedResult,
     Consultation,
+    Decision,
     Grade,
     Item,
     Membership,
+    Notice,
+    Report,
+    Suspension,
     Theme,
     Vote,
 )
+from consultation.moderation import appeals, reports
+from consultation.moderation import log as moderation_log
+from consultation.participation import debate
+from tests.support.accounts import enable_totp
 
 pytestmark = pytest.mark.django_db
 MANAGE = Path(__file__).resolve().parents[2] / "manage.py"
@@ -35,6 +48,12 @@ MODELS = [
     Comment,
     Membership,
     ComputedResult,
+    Report,
+    Decision,
+    Appeal,
+    Suspension,
+    Notice,
+    Charter,
     get_user_model(),
 ]
 
@@ -147,3 +166,63 @@ def test_force_is_documented_in_the_help(capsys):
     with pytest.raises(SystemExit):
         ManagementUtility(["manage.py", "seed_demo", "--help"]).execute()
     assert "--force" in capsys.readouterr().out
+
+
+def demo(email):
+    return get_user_model().objects.get(email=email)
+
+
+def test_the_demo_moderator_finds_a_queue_a_held_comment_and_an_appeal_to_answer():
+    output = seed()
+    numerique = Consultation.objects.get(slug="numerique-en-commun")
+    assert numerique.quarantine_threshold == 3
+    assert "reported comments for the moderators" in output
+    moderator = demo("moderateur@demo.agora.test")
+    enable_totp(moderator)  # as the demo asks of them on their first visit
+
+    queue = reports.queue(permissions.moderated_consultations(moderator))
+    assert len(queue) == 3
+    assert all(entry["comment"].item.consultation == numerique for entry in queue)
+    held = queue[0]["comment"]  # set aside, its author waiting: the most urgent
+    assert held.is_held and held.held_because == Comment.Held.REPORTS
+    assert queue[0]["reporters"] == 3 and queue[0]["rules"] == [("spam", 3)]
+    assert sorted(entry["reporters"] for entry in queue) == [1, 2, 3]
+
+    [hidden] = Comment.objects.filter(moderation=Comment.Moderation.HIDDEN)
+    [decision] = Decision.objects.filter(comment=hidden)
+    assert (decision.action, decision.rule, decision.role) == ("hide", "insult", "staff")
+    assert decision.subject == hidden.author and decision.note
+    assert set(hidden.reports.values_list("status", flat=True)) == {Report.Status.UPHELD}
+    [appeal] = Appeal.objects.filter(status=Appeal.Status.PENDING)
+    assert appeal.decision == decision and appeal.appellant == hidden.author
+    assert Notice.objects.filter(user=hidden.author, kind=Notice.Kind.MODERATION).exists()
+    # The demo moderator did not decide it: they may answer the appeal.
+    assert permissions.can_decide_appeal(moderator, appeal)
+    appeals.decide(moderator, appeal, grant=False, reason="L’insulte vise des personnes.")
+    assert [row["action"] for row in moderation_log.entries(numerique)] == [
+        "hide",
+        "appeal_rejected",
+    ]
+
+
+def test_the_demo_citizen_reported_and_finds_notices():
+    seed()
+    citizen = demo("citoyenne@demo.agora.test")
+    assert Report.objects.filter(reporter=citizen).count() == 2
+    statuses = sorted(
+        notice.data["status"] for notice in Notice.objects.filter(user=citizen, kind="report")
+    )
+    assert statuses == ["open", "open", "upheld"]
+
+
+def test_the_demo_accounts_are_past_the_new_account_limits(settings):
+    seed()
+    young = timezone.now() - timedelta(hours=settings.MODERATION_NEW_ACCOUNT_HOURS)
+    accounts = get_user_model().objects.filter(email__endswith="demo.agora.test")
+    assert accounts.count() > 4
+    assert not accounts.filter(date_joined__gt=young).exists()
+    # The demo citizen can post a link straight away.
+    citizen = demo("citoyenne@demo.agora.test")
+    item = Consultation.objects.get(slug="numerique-en-commun").items.first()
+    comment = debate.post_comment(citizen, item, "Voir https://example.org/rapport.", "for")
+    assert comment.moderation == Comment.Moderation.VISIBLE

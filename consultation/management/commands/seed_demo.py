@@ -44,6 +44,8 @@ class Command(BaseCommand):
             closed_participants=participants,
             organiser=User.objects.get(email="organisatrice@demo.agora.test"),
             moderator=User.objects.get(email="moderateur@demo.agora.test"),
+            citizen=User.objects.get(email="citoyenne@demo.agora.test"),
+            staff=User.objects.get(email="admin@demo.agora.test"),
         )
         self.stdout.write("Demo consultations:")
         for line in lines:
