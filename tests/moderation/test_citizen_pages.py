@@ -455,3 +455,26 @@ def test_drafts_have_no_charter_or_log_pages(organiser):
     for name in ("charter", "log"):
         url = reverse(f"moderation_public:{name}", kwargs={"slug": draft.slug})
         assert browser().get(url).status_code == 404
+
+
+def test_a_suspension_is_explained_and_appealable_on_its_page(place, moderator, staff):
+    consultation, _item, author, _comment = place
+    here = decisions.suspend(moderator, author, consultation, Rule.SPAM, "Trop de pub.", days=3)
+    everywhere = decisions.suspend(staff, author, None, Rule.SPAM, "Partout.", days=None)
+    client = browser(author)
+    page = client.get(decision_url(here))
+    content = page.content.decode()
+    assert page.status_code == 200 and problems(page.content) == []
+    assert "Participant suspended" in content and "Trop de pub." in content
+    assert "Rule 3: Spam or advertising" in content and 'name="text"' in content
+    page = client.get(decision_url(everywhere))
+    content = page.content.decode()
+    assert page.status_code == 200 and problems(page.content) == []
+    assert "Every consultation of the site" in content and "Site staff" in content
+    assert "Until an appeal or a moderator lifts it." in content
+    # Suspended everywhere, they may still appeal.
+    response = client.post(decision_url(everywhere), {"text": "Je conteste."})
+    assert response.status_code == 302
+    # A site-wide decision is for staff to read, not for the consultation's moderators.
+    assert browser(staff).get(decision_url(everywhere)).status_code == 200
+    assert browser(moderator).get(decision_url(everywhere)).status_code == 404
