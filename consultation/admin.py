@@ -1,10 +1,12 @@
 """The admin shows consultations, their themes, items, team and comments, and (read-only)
-their computed results, publications and official responses.
+their computed results, publications and official responses, and the moderation log.
 
 Never votes, grades or ranking ballots: nothing here may tell who voted how.
 Status and dates are read-only: they change only through ``consultation.organising.lifecycle``
 (the organiser pages), so that the admin cannot skip its checks. Once a consultation
 has opened, its settings and items are read-only here too, as in ``organising``.
+Moderation happens in the moderators' space (``/moderation/``, for moderators and staff):
+here comments, decisions and appeals are read-only, each with a link to its page there.
 """
 
 from typing import Any
@@ -12,13 +14,19 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from config.forms import SafeTextForm
 from consultation.errors import Refused
 from consultation.models import (
+    Appeal,
     Comment,
     ComputedResult,
     Consultation,
+    Decision,
     Item,
     Membership,
     OfficialResponse,
@@ -171,12 +179,25 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "consultation"]
 
 
+def _moderation_link(comment: Comment | None) -> str:
+    """A link to the comment's page in the moderators' space."""
+    if comment is None:
+        return "—"
+    url = reverse(
+        "moderation:comment",
+        kwargs={"slug": comment.item.consultation.slug, "comment_id": comment.pk},
+    )
+    return format_html('<a href="{}">{}</a>', url, _("Moderate"))
+
+
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
-    """Read-only: comments are public anyway; moderation has its own pages."""
+    """Read-only: comments are public anyway, and moderation decides in the moderators'
+    space (each comment links to its page there), where every decision is logged."""
 
-    list_display = ["pk", "item", "created_at", "deleted_at"]
-    list_select_related = ["item"]
+    list_display = ["pk", "item", "created_at", "moderation", "deleted_at", "moderate"]
+    list_filter = ["moderation"]
+    list_select_related = ["item__consultation"]
     search_fields = ["body"]
     fields = readonly_fields = (
         "item",
@@ -186,6 +207,11 @@ class CommentAdmin(admin.ModelAdmin):
         "created_at",
         "edited_at",
         "deleted_at",
+        "moderation",
+        "held_because",
+        "hidden_rule_number",
+        "locked_at",
+        "moderate",
     )
 
     def has_add_permission(self, request):
@@ -193,6 +219,13 @@ class CommentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("Moderation"))
+    def moderate(self, obj: Comment) -> str:
+        return _moderation_link(obj)
+
+    def view_on_site(self, obj: Comment) -> str:
+        return f"{obj.item.get_absolute_url()}#comment-{obj.pk}"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -246,3 +279,55 @@ class OfficialResponseAdmin(ReadOnlyAdmin):
     list_display = ["item", "updated_at"]
     list_select_related = ["item"]
     fields = readonly_fields = ("item", "text", "text_en", "author", "updated_at")
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    """The append-only moderation log (a database trigger refuses changes as well)."""
+
+    list_display = ["pk", "created_at", "action", "rule_number", "role", "consultation", "page"]
+    list_filter = ["action", "role"]
+    list_select_related = ["consultation"]
+    fields = readonly_fields = (
+        "consultation",
+        "comment",
+        "subject",
+        "moderator",
+        "role",
+        "action",
+        "rule",
+        "rule_number",
+        "charter_version",
+        "note",
+        "suspended_until",
+        "answers",
+        "created_at",
+        "page",
+    )
+
+    @admin.display(description=pgettext_lazy("moderators", "Page"))
+    def page(self, obj: Decision) -> str:
+        url = reverse("moderation_public:decision", kwargs={"decision_id": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, _("The decision"))
+
+
+@admin.register(Appeal)
+class AppealAdmin(ReadOnlyAdmin):
+    """Appeals are answered in the moderators' space, by someone who did not decide."""
+
+    list_display = ["pk", "created_at", "status", "decision", "answer"]
+    list_filter = ["status"]
+    fields = readonly_fields = (
+        "decision",
+        "appellant",
+        "text",
+        "status",
+        "created_at",
+        "decided_at",
+        "answer",
+    )
+
+    @admin.display(description=pgettext_lazy("moderators", "Answer"))
+    def answer(self, obj: Appeal) -> str:
+        url = reverse("moderation:appeal", kwargs={"appeal_id": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, _("Its page in the moderators' space"))

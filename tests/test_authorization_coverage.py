@@ -29,7 +29,15 @@ from django.urls.resolvers import RegexPattern
 
 from accounts.tokens import create_token
 from consultation.api import api
-from consultation.models import Comment, Consultation, Decision, Membership, Notice, Rule
+from consultation.models import (
+    Appeal,
+    Comment,
+    Consultation,
+    Decision,
+    Membership,
+    Notice,
+    Rule,
+)
 from consultation.organising import lifecycle
 from consultation.participation import debate, voting
 from consultation.results import computing, publishing
@@ -107,6 +115,7 @@ T_DOORS = "tests/accounts/test_mfa_doors.py"
 T_PRIVACY = "tests/accounts/test_privacy.py"
 T_CITIZEN_MODERATION = "tests/moderation/test_citizen_pages.py"
 T_NOTICES = "tests/moderation/test_notices.py"
+T_QUEUE = "tests/moderation/test_queue_pages.py"
 
 SIGNED_IN_ONLY = f"{T_PAGES}::test_signed_in_pages_send_visitors_to_log_in"
 MID_LOGIN_STEP = (
@@ -118,6 +127,12 @@ ORGANISER_GATE = (
     f"{T_DOORS}::test_a_password_only_session_reaches_no_role_page",
 )
 ORGANISER_ACTION = (*ORGANISER_GATE, f"{T_PERMISSIONS}::test_matrix_of_organiser_actions")
+MODERATION_GATE = (
+    f"{T_QUEUE}::test_a_moderator_of_another_consultation_and_a_citizen_are_refused",
+    f"{T_QUEUE}::test_a_moderator_without_the_second_factor_is_sent_to_pass_it",
+    f"{T_QUEUE}::test_visitors_are_sent_to_log_in",
+    f"{T_QUEUE}::test_a_draft_is_answered_like_an_unknown_consultation",
+)
 RESULTS_GATE = (
     f"{T_RESULTS_PAGES}::test_only_the_organisers_reach_the_review_page",
     f"{T_RESULTS_PAGES}::test_an_organiser_without_mfa_is_sent_to_set_it_up",
@@ -468,6 +483,23 @@ URLS = {
             f"{T_MFA}::test_citizen_is_refused_privileged_pages",
             f"{T_MFA}::test_a_per_consultation_moderator_needs_mfa_too",
             f"{T_DOORS}::test_a_password_only_session_reaches_no_role_page",
+            f"{T_QUEUE}::test_a_moderator_of_another_consultation_and_a_citizen_are_refused",
+        ],
+    ),
+    "moderation:consultation": rule(MODERATOR, tests=MODERATION_GATE),
+    "moderation:comment": rule(
+        MODERATOR,
+        "GET POST",
+        tests=[*MODERATION_GATE, f"{T_QUEUE}::test_a_moderator_cannot_decide_about_themselves"],
+    ),
+    # An appeal: its consultation's moderators, and whoever may answer it (an organiser
+    # too: consultation.permissions.can_decide_appeal), never the one who decided.
+    "moderation:appeal": rule(
+        MODERATOR,
+        "GET POST",
+        tests=[
+            *MODERATION_GATE,
+            f"{T_QUEUE}::test_appeals_wait_for_a_colleague_never_for_the_one_who_decided",
         ],
     ),
     # consultation/moderation/public_urls.py: moderation as citizens meet it
@@ -832,6 +864,7 @@ class World:
             rule_number=Rule.number(Rule.INSULT),
         )
         notice = Notice.objects.create(user=self.author, kind=Notice.Kind.MODERATION, data={})
+        appeal = Appeal.objects.create(decision=decision, appellant=self.author, text="Non.")
         self.samples = {
             "open": {
                 **fixed,
@@ -841,6 +874,7 @@ class World:
                 "membership_id": membership.pk,
                 "decision_id": decision.pk,
                 "notice_id": notice.pk,
+                "appeal_id": appeal.pk,
             },
             "published": {
                 **fixed,
