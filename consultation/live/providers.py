@@ -5,6 +5,7 @@ Redis outage.
 
 import logging
 import threading
+from typing import Any
 
 from django.utils import timezone
 
@@ -19,7 +20,8 @@ from consultation.live.events import (
     snapshot_frame,
     topic,
 )
-from consultation.models import Comment, Consultation
+from consultation.models import Comment, Consultation, Rule
+from consultation.moderation import reports, space
 from realtime import broadcast
 from realtime.topics import NOT_ALLOWED, NOT_FOUND, Access, Provider, register
 
@@ -56,19 +58,34 @@ def _resolve_moderation(user: Person, slug: str) -> Access:
 
 
 def _moderation_snapshot(name: str) -> dict:
+    """The consultation's queue as its moderators' pages show it: the most urgent
+    entries (``moderation.space.QUEUE_PAGE`` of them), each with the comment as
+    moderators see it (its text even when withheld), its open reports and urgency."""
     consultation = _consultation_from_topic(name)
-    seq = broadcast.current_seq(name)
-    latest = (
-        Comment.objects.filter(item__consultation=consultation, deleted_at__isnull=True)
-        .select_related("author", "item__consultation")
-        .order_by("-created_at")[:20]
-    )
+    seq = broadcast.current_seq(name)  # first: a frame after it applies on top
+    rows = reports.queue(Consultation.objects.filter(pk=consultation.pk), limit=space.QUEUE_PAGE)
     return {
         "type": "moderation.snapshot",
         "stream": "moderation",
         "seq": seq,
-        "queue": [moderation_frame(c, "posted")["comment"] for c in latest],
+        "queue": [_queued(row) for row in rows],
+        "limit": space.QUEUE_PAGE,
         "at": timezone.now().isoformat(),
+    }
+
+
+def _queued(row: dict[str, Any]) -> dict[str, Any]:
+    comment: Comment = row["comment"]
+    return {
+        "comment": moderation_frame(comment, "queued")["comment"],
+        "reporters": row["reporters"],
+        "weight": row["weight"],
+        "urgency": row["urgency"],
+        "rules": [
+            {"rule": code, "rule_number": Rule.number(code), "count": count}
+            for code, count in row["rules"]
+        ],
+        "waiting_since": row["waiting_since"].isoformat(),
     }
 
 
