@@ -599,12 +599,13 @@ URLS = {
     ),
 }
 
-# --- The API's operations (consultation/api/reading.py, participating.py) -----------------
+# --- The API's operations (consultation/api/reading.py, participating.py, moderating.py) ---
 # Key: "METHOD /api/v1/path" as the OpenAPI schema spells it. Writes take a token or the
 # browser session (with CSRF); drafts are never served, not even to their organisers.
 
 T_READS = "tests/api/test_reads.py"
 T_WRITES = "tests/api/test_writes.py"
+T_API_MODERATING = "tests/api/test_moderating.py"
 API_DRAFTS = f"{T_READS}::test_draft_is_not_found_even_for_its_organiser"
 API_WRITE = (
     f"{T_WRITES}::test_anonymous_write_is_told_to_log_in",
@@ -690,6 +691,43 @@ API = {
         "DELETE",
         tests=[
             f"{T_WRITES}::test_someone_elses_comment_cannot_be_edited_or_deleted",
+            "tests/api/test_csrf.py::test_session_write_without_csrf_token_is_refused",
+        ],
+    ),
+    # consultation/api/moderating.py
+    "POST /api/v1/comments/{comment_id}/reports": rule(
+        REPORTER,
+        "POST",
+        tests=[
+            f"{T_API_MODERATING}::test_a_report_is_refused_with_the_domains_code",
+            f"{T_API_MODERATING}::test_a_suspended_person_is_refused_on_every_write_and_still_reads",
+            "tests/api/test_csrf.py::test_session_write_without_csrf_token_is_refused",
+        ],
+    ),
+    "GET /api/v1/consultations/{slug}/moderation-log": rule(
+        PUBLIC_CONSULTATION,
+        tests=[
+            f"{T_API_MODERATING}::test_a_drafts_log_is_not_found",
+            f"{T_API_MODERATING}::test_the_public_log_gives_role_and_rule_and_names_nobody",
+        ],
+    ),
+    "GET /api/v1/me/notices": rule(
+        LOGIN,
+        tests=[f"{T_API_MODERATING}::test_my_notices_come_a_page_at_a_time_with_the_unread_count"],
+    ),
+    "POST /api/v1/me/notices/read": rule(
+        LOGIN,
+        "POST",
+        tests=[
+            f"{T_API_MODERATING}::test_marking_notices_read_touches_only_the_callers",
+            "tests/api/test_csrf.py::test_session_write_without_csrf_token_is_refused",
+        ],
+    ),
+    "POST /api/v1/moderation-decisions/{decision_id}/appeal": rule(
+        CONCERNED,
+        "POST",
+        tests=[
+            f"{T_API_MODERATING}::test_the_person_a_decision_is_about_appeals_it_once",
             "tests/api/test_csrf.py::test_session_write_without_csrf_token_is_refused",
         ],
     ),
@@ -1122,6 +1160,8 @@ def test_every_api_operation_answers_as_its_policy_says(world, citizen):
                 ok = status == 401 and code == "login_required"
             elif policy == OWNER:
                 ok = status == 403
+            elif policy == CONCERNED:  # someone else's decision: as if it did not exist
+                ok = status == 404
             else:  # PARTICIPANT, as a verified citizen
                 ok = status < 500 and status not in (401, 403)
             if not ok:

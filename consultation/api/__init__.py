@@ -11,11 +11,15 @@ must not become a way around that.
 """
 
 # Importing an operation module registers its operations on ``api``, and the schema lists
-# them in that order: the reads first, then taking part (``isort: split`` keeps the order).
+# them in that order: the reads first, then taking part, then moderation as citizens meet
+# it (``isort: split`` keeps the order).
 from consultation.api import reading  # noqa: F401
 
 # isort: split
 from consultation.api import participating  # noqa: F401
+
+# isort: split
+from consultation.api import moderating  # noqa: F401
 from consultation.api.site import api
 
 __all__ = ["api"]

@@ -250,5 +250,109 @@ class UsefulOut(Schema):
     useful_count: int
 
 
+# --- Moderation (consultation/api/moderating.py) ---------------------------------------------
+
+# The charter's rules (consultation.models.Rule), in the charter's order: rule n is the n-th.
+RuleCode = Literal["insult", "hate", "spam", "off_topic", "personal_data", "illegal", "other"]
+
+
+class ReportIn(Input):
+    rule: RuleCode = Field(description="The charter rule the comment breaks.")
+    text: Text = Field("", description="A few words; required for rule `other`.")
+
+
+class ReportOut(Schema):
+    id: int
+    comment: int
+    rule: str
+    rule_number: int
+    text: str
+    status: str = Field(description="open, then upheld or dismissed.")
+    created_at: datetime
+
+
+class ModerationLogEntryOut(Schema):
+    decision: int
+    date: datetime
+    action: str = Field(
+        description="hide, restore, dismiss, lock, unlock, warn, suspend, appeal_granted, "
+        "appeal_rejected."
+    )
+    rule: str
+    rule_number: int
+    charter_version: int = Field(description="The charter version cited (0: the default).")
+    role: str = Field(description="Who decided, by role: moderator, organiser or staff.")
+    item: int | None
+    comment: int | None
+    appeal: str | None = Field(description="The outcome of an appeal against it, if any.")
+    answers_decision: int | None = Field(description="For an appeal's outcome: the decision.")
+
+
+class ModerationSummaryOut(Schema):
+    decisions: int
+    per_rule: dict[str, int]
+    per_action: dict[str, int]
+    median_hours_to_decision: float | None = Field(
+        description="From a comment's first report to the decision on it."
+    )
+    decided_reports: int = Field(description="Reported comments the median is taken over.")
+
+
+class ModerationLogOut(Schema):
+    consultation: str
+    entries: list[ModerationLogEntryOut]
+    summary: ModerationSummaryOut
+
+
+class AppealIn(Input):
+    # Required (422 ``text_required``), but checked after whether the decision concerns the
+    # caller: a decision about someone else is not found, whatever the body.
+    text: Text = Field("", description="Why the decision is wrong (required).")
+
+
+class AppealOut(Schema):
+    id: int
+    decision: int
+    text: str
+    status: str = Field(description="pending, then granted or rejected.")
+    created_at: datetime
+
+
+class NoticeOut(Schema):
+    id: int
+    kind: str = Field(description="moderation, appeal or report.")
+    consultation: str | None
+    title: str = Field(description="Worded in the request's language.")
+    lines: list[str]
+    data: dict = Field(description="The facts the notice is worded from.")
+    url: str
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NoticesOut(Schema):
+    count: int
+    unread: int
+    page: int
+    pages: int
+    page_size: int
+    notices: list[NoticeOut] = Field(description="Newest first.")
+
+
+PageQuery = Annotated[int, Query(1, ge=1, le=2**31 - 1, description="Page number, from 1")]
+PageSizeQuery = Annotated[int, Query(30, ge=1, le=100, description="Notices per page")]
+
+
+class NoticesReadIn(Input):
+    ids: list[ItemId] | None = Field(
+        None, max_length=1000, description="The notices to mark read; all of them if absent."
+    )
+
+
+class NoticesReadOut(Schema):
+    marked: int
+    unread: int
+
+
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS = {**ERRORS, 403: ErrorOut, 409: ErrorOut}

@@ -1,5 +1,5 @@
-"""The one ``api`` object: the operation modules (``reading``, ``participating``) register
-on it, ``errors.install`` makes every failure JSON."""
+"""The one ``api`` object: the operation modules (``reading``, ``participating``,
+``moderating``) register on it, ``errors.install`` makes every failure JSON."""
 
 from ninja.operation import Operation
 

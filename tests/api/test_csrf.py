@@ -4,13 +4,13 @@ import json
 
 import pytest
 
-from consultation.models import Comment, Vote
+from consultation.models import Appeal, Comment, Decision, Notice, Report, Rule, Vote
 from consultation.participation import debate
 from tests.support.api import API, items_of
 
 pytestmark = pytest.mark.django_db
 
-# (method, path, body): {item}, {slug}, {comment} are filled in per test.
+# (method, path, body): {item}, {slug}, {comment}, {decision} are filled in per test.
 WRITES = [
     ("PUT", "/items/{item}/vote", {"choice": "for"}),
     ("DELETE", "/items/{item}/vote", None),
@@ -22,6 +22,9 @@ WRITES = [
     ("PATCH", "/comments/{comment}", {"body": "Modifié."}),
     ("DELETE", "/comments/{comment}", None),
     ("POST", "/comments/{comment}/useful", None),
+    ("POST", "/comments/{comment}/reports", {"rule": "spam"}),
+    ("POST", "/me/notices/read", {}),
+    ("POST", "/moderation-decisions/{decision}/appeal", {"text": "Je conteste."}),
 ]
 
 
@@ -30,10 +33,23 @@ def stage(consultation, citizen, make_user):
     item = items_of(consultation)[0]
     own = debate.post_comment(citizen, item, "Le mien.")
     theirs = debate.post_comment(make_user(), item, "Le leur.")
+    # A warning to the citizen, which they may appeal.
+    decision = Decision.objects.create(
+        consultation=consultation,
+        comment=own,
+        subject=citizen,
+        role=Decision.Role.MODERATOR,
+        action=Decision.Action.WARN,
+        rule=Rule.INSULT,
+        rule_number=Rule.number(Rule.INSULT),
+    )
+    Notice.objects.create(user=citizen, kind=Notice.Kind.MODERATION, data={})
 
     def fill(method, path, body):
-        comment = theirs if path.endswith("/useful") else own
-        path = path.format(item=item.pk, slug=consultation.slug, comment=comment.pk)
+        comment = theirs if path.endswith(("/useful", "/reports")) else own
+        path = path.format(
+            item=item.pk, slug=consultation.slug, comment=comment.pk, decision=decision.pk
+        )
         if body and body.get("items"):
             body = {"items": [item.pk]}
         return method, API + path, body
@@ -62,7 +78,12 @@ def test_write_endpoint_list_is_complete():
         if method != "get"
     }
     listed = {
-        (method, path.replace("{item}", "{item_id}").replace("{comment}", "{comment_id}"))
+        (
+            method,
+            path.replace("{item}", "{item_id}")
+            .replace("{comment}", "{comment_id}")
+            .replace("{decision}", "{decision_id}"),
+        )
         for method, path, _body in WRITES
     }
     assert listed == writes
@@ -73,13 +94,21 @@ def test_session_write_without_csrf_token_is_refused(
     method, path, body, stage, browser_for, citizen
 ):
     method, url, body = stage(method, path, body)
-    before = (Vote.objects.count(), list(Comment.objects.values_list("body", "deleted_at")))
+    before = _state()
     response = _send(browser_for(citizen), method, url, body)
     assert response.status_code == 403
     assert response["Content-Type"].startswith("application/json")
     assert response.json()["code"] == "csrf_failed"
-    assert (Vote.objects.count(), list(Comment.objects.values_list("body", "deleted_at"))) == (
-        before
+    assert _state() == before
+
+
+def _state():
+    return (
+        Vote.objects.count(),
+        list(Comment.objects.values_list("body", "deleted_at")),
+        Report.objects.count(),
+        Appeal.objects.count(),
+        Notice.objects.filter(read_at__isnull=True).count(),
     )
 
 

@@ -29,6 +29,11 @@ OPERATIONS = {
     ("patch", "/comments/{comment_id}"),
     ("delete", "/comments/{comment_id}"),
     ("post", "/comments/{comment_id}/useful"),
+    ("post", "/comments/{comment_id}/reports"),
+    ("get", "/consultations/{slug}/moderation-log"),
+    ("get", "/me/notices"),
+    ("post", "/me/notices/read"),
+    ("post", "/moderation-decisions/{decision_id}/appeal"),
 }
 
 
