@@ -504,3 +504,50 @@ def test_the_admin_leads_to_the_moderation_pages_and_stays_for_staff(
     assert client_for(moderator).get(
         reverse("admin:consultation_comment_changelist")
     ).status_code in (302, 403)
+
+
+def test_the_queue_costs_the_same_queries_whatever_its_length(
+    client_for, moderator, place, make_user
+):
+    """Context for every entry (parent, place in the thread, the author's record, the
+    charter's wording) is read for all entries at once: no query per entry."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    consultation, item, _author, parent = place
+    reporter = make_user(display_name="Rapporteuse")
+    client = client_for(moderator)
+
+    def add(n):
+        for _ in range(n):
+            author = make_user()
+            reply = debate.post_comment(author, item, "Une réponse.", parent=parent)
+            reports.report_comment(reporter, reply, Rule.SPAM, "Publicité.")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            sound(client.get(page_url(consultation)))
+        return len(captured)
+
+    add(2)
+    few = queries()
+    add(10)
+    many = queries()
+    assert many == few, (few, many)
+
+
+def test_hostile_values_get_a_sound_answer(client_for, moderator, place, reporters):
+    _consultation, _item, _author, comment = place
+    reports.report_comment(reporters(1)[0], comment, Rule.INSULT)
+    client = client_for(moderator)
+    for value in ("a\x00b", "x" * 100_000, "\x1b[31m", "\u202eevil", "-1", "9" * 40):
+        for action in ("hide", "suspend"):
+            response = post_action(client, comment, action, note=value, days=value)
+            assert response.status_code in (302, 422), (value, action)
+            if response.status_code == 422:
+                sound(response, 422)
+            comment.refresh_from_db()
+            if comment.is_hidden:  # an acceptable note: put it back for the next value
+                decisions.restore(moderator, comment, Rule.INSULT)
+    notes = [decision.note for decision in Decision.objects.all()]
+    assert notes and not any("\x00" in note or "\u202e" in note for note in notes), notes
