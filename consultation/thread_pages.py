@@ -90,6 +90,7 @@ class Thread:
     earlier: str | None = None  # replies cursor for the replies before the window
     more: str | None = None  # replies cursor for those after it
     more_count: int = 0  # how many come after it
+    next_reply_id: int | None = None  # the first of them
 
 
 @dataclass
@@ -451,12 +452,17 @@ def page(
 
     ``cursor`` (a page cursor of this sort) and ``replies`` (a replies cursor for one of
     the page's roots) come from an earlier page; ``focus`` (a comment id) gives the page
-    of that comment, whatever the search and stance. A cursor that is not valid, or a
-    comment not of this item, is ``Invalid``: ``bad_cursor``, ``unknown_comment``."""
+    of that comment, whatever the search and stance (its thread's replies from that
+    comment on, unless ``replies`` names another window of that thread). A cursor that is
+    not valid, or a comment not of this item, is ``Invalid``: ``bad_cursor``,
+    ``unknown_comment``."""
     sort = sort if sort in _ORDERS else "newest"
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     position = page_cursor(cursor, sort) if cursor else None
-    reply_position = replies_cursor(replies) if replies else None
+    windows_asked: dict[int, ReplyPosition] = {}
+    if replies:
+        asked = replies_cursor(replies)
+        windows_asked[asked.root_id] = asked
     focus_ids = _focus(item, focus) if focus is not None else None
     words = search_words(query) if focus_ids is None else []
 
@@ -484,7 +490,7 @@ def page(
             )[: limit + 1]
         )
         has_previous = rows.filter(_beyond(sort, key, forward=False)).exists()
-        reply_position = ReplyPosition(focus_ids[0], at=focus_ids[1])
+        windows_asked.setdefault(focus_ids[0], ReplyPosition(focus_ids[0], at=focus_ids[1]))
     elif position is not None and not position.forward:
         roots = list(
             rows.filter(_beyond(sort, position.key, forward=False)).order_by(
@@ -514,8 +520,7 @@ def page(
     under = _replies_under([root.pk for root in roots])
     windows = {}
     for root in roots:
-        chosen = reply_position if reply_position and reply_position.root_id == root.pk else None
-        windows[root.pk] = _window(under[root.pk], chosen, preview, REPLY_PAGE)
+        windows[root.pk] = _window(under[root.pk], windows_asked.get(root.pk), preview, REPLY_PAGE)
     loaded = _load([light.id for shown, _s, _e in windows.values() for light in shown])
     for root in roots:
         shown, start, end = windows[root.pk]
@@ -531,6 +536,7 @@ def page(
             thread.earlier = _replies_token(root.pk, b=replies_of_root[start].id)
         if end < len(replies_of_root):
             thread.more = _replies_token(root.pk, a=replies_of_root[end - 1].id)
+            thread.next_reply_id = replies_of_root[end].id
         result.threads.append(thread)
     _mark([comment for comment, _depth in result.pairs()], viewer)
     return result

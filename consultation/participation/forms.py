@@ -102,12 +102,14 @@ class CommentForm(SafeTextForm, forms.Form):
             self.fields["body"].label = body_label
 
 
-class ThreadOptionsForm(forms.Form):
-    """How to sort and filter the debate (GET)."""
+class ThreadOptionsForm(SafeTextForm, forms.Form):
+    """How to sort, filter and search the debate (GET). A field that does not parse is
+    left at its default; the others still apply."""
 
     SORTS = [
         ("newest", _("Newest first")),
         ("useful", _("Most useful first")),
+        ("replies", _("Most replied first")),
         ("oldest", _("Oldest first")),
     ]
     sort = forms.ChoiceField(label=_("Sort"), choices=SORTS, required=False)
@@ -116,18 +118,24 @@ class ThreadOptionsForm(forms.Form):
         choices=[("", _("All positions")), *Comment.Stance.choices],
         required=False,
     )
+    q = forms.CharField(
+        label=_("Search the comments"), required=False, max_length=200, widget=forms.SearchInput
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "thread_%s")
         super().__init__(*args, **kwargs)
 
+    def _cleaned(self) -> dict:
+        self.is_valid()
+        return getattr(self, "cleaned_data", {})
+
     def options(self) -> dict:
-        if not self.is_valid():
-            return {"sort": "newest", "stance": None}
-        return {
-            "sort": self.cleaned_data["sort"] or "newest",
-            "stance": self.cleaned_data["stance"] or None,
-        }
+        cleaned = self._cleaned()
+        return {"sort": cleaned.get("sort") or "newest", "stance": cleaned.get("stance") or None}
+
+    def search_query(self) -> str:
+        return self._cleaned().get("q", "").strip()
 
 
 class RankingForm(forms.Form):

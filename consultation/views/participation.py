@@ -33,6 +33,12 @@ def _back(item: Item, anchor: str) -> HttpResponseRedirect:
     return redirect(f"{item.get_absolute_url()}#{anchor}")
 
 
+def _back_to_comment(item: Item, comment: Comment) -> HttpResponseRedirect:
+    """Back to the page of the debate that shows ``comment``: with many comments it may
+    not be on the first one (``?comment=`` asks for the page holding it)."""
+    return redirect(f"{item.get_absolute_url()}?comment={comment.pk}#comment-{comment.pk}")
+
+
 def _invalid(request, consultation, item, *, key, form):
     """The form did not parse (a NUL character, a wrong value): its errors go next to
     its fields, with a 422, as the domain's own refusals do."""
@@ -116,7 +122,7 @@ def comment_post(request, slug, item_id):
     except Refused as refusal:
         return _refused(request, consultation, item, refusal, key="comment", form=form)
     messages.success(request, _("Your comment has been published."))
-    return _back(item, f"comment-{comment.pk}")
+    return _back_to_comment(item, comment)
 
 
 def _comment(item: Item, comment_id: int) -> Comment:
@@ -144,7 +150,7 @@ def comment_reply(request, slug, item_id, comment_id):
         shown = None if parent.is_deleted else form
         return _refused(request, consultation, item, refusal, key=("reply", parent.pk), form=shown)
     messages.success(request, _("Your reply has been published."))
-    return _back(item, f"comment-{comment.pk}")
+    return _back_to_comment(item, comment)
 
 
 @require_POST
@@ -162,7 +168,7 @@ def comment_edit(request, slug, item_id, comment_id):
     except Refused as refusal:
         return _refused(request, consultation, item, refusal, key=("edit", comment.pk), form=form)
     messages.success(request, _("Your comment has been updated."))
-    return _back(item, f"comment-{comment.pk}")
+    return _back_to_comment(item, comment)
 
 
 @require_POST
@@ -174,7 +180,7 @@ def comment_delete(request, slug, item_id, comment_id):
     except Refused as refusal:
         return _refused(request, consultation, item, refusal)
     messages.success(request, _("Your comment has been deleted."))
-    return _back(item, f"comment-{comment.pk}")
+    return _back_to_comment(item, comment)
 
 
 @require_POST
@@ -189,7 +195,7 @@ def comment_useful(request, slug, item_id, comment_id):
         request,
         _("You marked this comment as useful.") if marked else _("Your “useful” mark is removed."),
     )
-    return _back(item, f"comment-{comment.pk}")
+    return _back_to_comment(item, comment)
 
 
 def ranking(request, slug):

@@ -7,11 +7,12 @@ the refused form (and a 4xx status) when the domain turns a write down.
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.types import Person
-from consultation import grades, permissions, queries
-from consultation.errors import NotAllowed
+from consultation import grades, permissions, queries, thread_pages
+from consultation.errors import Invalid, NotAllowed
 from consultation.models import Consultation, Grade, Item, Vote
 from consultation.moderation import threads
 from consultation.participation.forms import (
@@ -131,7 +132,8 @@ def item_detail(request, slug, item_id):
 
 def render_item(request, consultation, item, *, bound=None, status=200):
     """The item page. ``bound`` replaces a blank form by the one just refused, keyed
-    "vote", "grade", "comment", ("reply", comment id) or ("edit", comment id)."""
+    "vote", "grade", "comment", ("reply", comment id) or ("edit", comment id): the debate
+    then shows the page of that comment, so that the refused form is on it."""
     bound = bound or {}
     user = request.user
     context = consultation_context(request, consultation)
@@ -141,6 +143,7 @@ def render_item(request, consultation, item, *, bound=None, status=200):
         grade = Grade.objects.filter(item=item, user=user).first()
     thread_options = ThreadOptionsForm(request.GET or None)
     can_comment = permissions.can_comment(user, consultation)
+    debate = _debate_page(request, item, thread_options, bound)
     tally = context["tallies"].get(item.pk)
     context.update(
         {
@@ -161,7 +164,8 @@ def render_item(request, consultation, item, *, bound=None, status=200):
             ),
             "comment_form": bound.get("comment") or CommentForm(),
             "thread_options": thread_options,
-            "thread": _thread(request, item, thread_options.options(), bound, can_comment),
+            "debate": debate,
+            "thread": _thread(request, item, debate, bound, can_comment),
             "stance_counts": queries.stance_counts(item),
         }
     )
@@ -180,19 +184,113 @@ def _grade_rows(consultation: Consultation, tally: dict | None) -> list[dict]:
     ]
 
 
+def _comment_id(value: str | None) -> int | None:
+    """A comment id from the address (``?comment=``), or None if it is not one."""
+    if value and value.isascii() and value.isdigit() and 0 < int(value) < 2**63:
+        return int(value)
+    return None
+
+
+def _debate_page(
+    request: HttpRequest, item: Item, options_form: ThreadOptionsForm, bound: dict
+) -> dict:
+    """The page of the debate the address asks for (``sort``, ``stance``, ``q``, ``cursor``,
+    ``replies``, ``comment``), with the links to the others. A refused form shows the page
+    of its comment. A cursor or comment that is not (or no longer) valid is ignored, with
+    a notice, and the first page is shown: never an error page."""
+    params = request.GET
+    options = options_form.options()
+    query = options_form.search_query()
+    focus = _comment_id(params.get("comment"))
+    refused_on = [key[1] for key in bound if isinstance(key, tuple) and isinstance(key[1], int)]
+    if refused_on:
+        focus = refused_on[0]
+    notice: str | None = None
+    if params.get("comment") and focus is None:
+        notice = str(_("This link to a comment is not valid: here is the start of the debate."))
+    cursor = None if focus else params.get("cursor") or None
+    replies = params.get("replies") or None
+    sort, stance = options["sort"], options["stance"]
+    try:
+        page = thread_pages.page(
+            item,
+            sort=sort,
+            stance=stance,
+            query=query,
+            cursor=cursor,
+            replies=replies,
+            focus=focus,
+            viewer=request.user,
+        )
+    except Invalid as refusal:
+        notice = str(refusal.message)
+        cursor = replies = None
+        focus = None
+        page = thread_pages.page(item, sort=sort, stance=stance, query=query, viewer=request.user)
+
+    chosen = {
+        "sort": params.get("sort") and options["sort"],
+        "stance": options["stance"],
+        "q": query,
+    }
+
+    def url(fragment: str = "comments-heading", **more: str | int | None) -> str:
+        wanted = {**chosen, **more}
+        encoded = urlencode({name: value for name, value in wanted.items() if value})
+        return f"{item.get_absolute_url()}{'?' if encoded else ''}{encoded}#{fragment}"
+
+    here = {"cursor": cursor, "comment": focus}
+    return {
+        "page": page,
+        "notice": notice,
+        "query": query,
+        "next_url": url(cursor=page.next) if page.next else None,
+        "previous_url": url(cursor=page.previous) if page.previous else None,
+        "first_url": url() if page.previous else None,
+        "clear_url": url(q=None) if query else None,
+        "more_urls": {
+            thread.root.pk: url(f"comment-{thread.next_reply_id}", **here, replies=thread.more)
+            for thread in page.threads
+            if thread.more
+        },
+        "earlier_urls": {
+            thread.root.pk: url(f"comment-{thread.root.pk}", **here, replies=thread.earlier)
+            for thread in page.threads
+            if thread.earlier
+        },
+        "in_thread_urls": {
+            thread.root.pk: url(
+                f"comment-{thread.root.pk}", q=None, stance=None, comment=thread.root.pk
+            )
+            for thread in page.threads
+            if page.search
+        },
+    }
+
+
 def _thread(
-    request: HttpRequest, item: Item, options: dict, bound: dict, can_comment: bool
+    request: HttpRequest, item: Item, debate: dict, bound: dict, can_comment: bool
 ) -> list[dict]:
     user = request.user
-    pairs = queries.comment_thread(item, viewer=user, **options)
+    page: thread_pages.Page = debate["page"]
+    pairs = page.pairs()
     prefetch_related_objects([comment for comment, _depth in pairs], "revisions")
     # Reports, withheld texts and locked threads, for this reader (a fixed number of queries).
     moderation = threads.reader_state(request, item, [comment for comment, _depth in pairs], bound)
     entries = []
+    # can_change_comment is the consultation's gate (a suspension looked up in the
+    # database) plus conditions on the comment itself: asked once of the reader's first
+    # comment that meets the latter, it answers for each of their comments that does.
+    may_change: bool | None = None
     for comment, depth in pairs:
         comment.item = item  # spares a query per comment in can_change_comment
         own = user.is_authenticated and comment.author_id == user.pk
-        can_change = permissions.can_change_comment(user, comment)
+        if own and not comment.is_deleted and not comment.is_hidden:
+            if may_change is None:
+                may_change = permissions.can_change_comment(user, comment)
+            can_change = may_change
+        else:
+            can_change = permissions.can_change_comment(user, comment)  # False, no query
         reply_key, edit_key = ("reply", comment.pk), ("edit", comment.pk)
         entries.append(
             {
@@ -208,7 +306,10 @@ def _thread(
                     bound.get(reply_key)
                     or CommentForm(auto_id=f"reply{comment.pk}_%s", body_label=_("Your reply"))
                 )
-                if can_comment and not comment.is_deleted and not moderation.closed(comment)
+                if can_comment
+                and not page.search  # a match is answered in its thread (in_thread_url)
+                and not comment.is_deleted
+                and not moderation.closed(comment)
                 else None,
                 "reply_open": reply_key in bound,
                 "edit_form": (
@@ -224,4 +325,15 @@ def _thread(
                 **moderation.entry(comment, own=own),
             }
         )
+    # The links to a thread's other replies, and to a match's thread, go after the entry
+    # they follow: earlier replies after the root, more replies after the last one shown.
+    start = 0
+    for thread in page.threads:
+        first, last = entries[start], entries[start + len(thread.comments) - 1]
+        first["earlier_url"] = debate["earlier_urls"].get(thread.root.pk)
+        first["in_thread_url"] = debate["in_thread_urls"].get(thread.root.pk)
+        last["more_url"] = debate["more_urls"].get(thread.root.pk)
+        last["more_count"] = thread.more_count
+        last["thread_root"] = thread.root
+        start += len(thread.comments)
     return entries

@@ -232,7 +232,9 @@ def test_ranking_a_closed_consultation_is_refused_with_403(camille):
 def test_citizen_comments_and_replies(camille, citizen, make_user, item):
     response = camille.post(url("comment", item), {"body": "Je suis pour.", "stance": "for"})
     comment = Comment.objects.get(author=citizen)
-    assert response["Location"] == f"{item.get_absolute_url()}#comment-{comment.pk}"
+    assert response["Location"] == (
+        f"{item.get_absolute_url()}?comment={comment.pk}#comment-{comment.pk}"
+    )
     assert comment.stance == "for"
 
     other = debate.post_comment(make_user(), item, "Pas d'accord.", "against")

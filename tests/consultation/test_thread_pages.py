@@ -1,11 +1,14 @@
 """Debates that scale: an item's thread in pages of threads (a root comment with its first
 replies), sorted, searched, followed by opaque cursors, in a fixed number of queries."""
 
+import html
+import re
 from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from consultation import thread_pages
@@ -13,6 +16,7 @@ from consultation.errors import Invalid
 from consultation.models import Comment, CommentReaction
 from consultation.participation import debate
 from tests.factories import make_consultation
+from tests.support.html import problems
 
 pytestmark = pytest.mark.django_db
 
@@ -288,3 +292,174 @@ def test_fold_drops_every_combining_mark_as_its_definition_says():
             assert fold(chr(code)) == reference(chr(code)), hex(code)
     for text in ("NUMÉRIQUE", "Œuvre", "Straße", "ﬁn", "e\u0301\u034f\u05b0x", "« vélo » ’"):
         assert fold(text) == reference(text)
+
+
+# --- The item page -------------------------------------------------------------------------
+
+
+def get_page(client, url, status=200):
+    response = client.get(url)
+    assert response.status_code == status
+    assert problems(response.content) == []
+    return response.content.decode()
+
+
+def article_ids(content):
+    return [int(pk) for pk in re.findall(r'<article id="comment-(\d+)"', content)]
+
+
+def link(content, rel):
+    [href] = re.findall(rf'<a href="([^"]+)" rel="{rel}"', content)
+    return html.unescape(href)
+
+
+@pytest.fixture
+def english(client):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def test_the_page_shows_threads_a_page_at_a_time_with_labelled_controls(english, item, make_user):
+    roots = seed(item, [make_user(), make_user()], roots=45, replies=2)
+    content = get_page(english, item.get_absolute_url())
+    newest = [root.pk for root in reversed(roots)]
+    shown = article_ids(content)
+    assert [pk for pk in shown if pk in newest] == newest[:20]
+    assert len(shown) == 60  # 20 threads, each with its 2 replies
+    for name in ("q", "sort", "stance"):
+        assert f'<label for="thread_{name}">' in content
+    assert '<option value="replies">Most replied first</option>' in content
+    assert "Previous page" not in content
+
+    second = get_page(english, link(content, "next"))
+    assert [pk for pk in article_ids(second) if pk in newest] == newest[20:40]
+    third = get_page(english, link(second, "next"))
+    assert [pk for pk in article_ids(third) if pk in newest] == newest[40:]
+    assert 'rel="next"' not in third
+    back = get_page(english, link(third, "prev"))
+    assert article_ids(back) == article_ids(second)
+
+
+def test_the_sort_and_position_filters_carry_over_to_the_next_page(english, item, make_user):
+    seed(item, [make_user()], roots=50)
+    oldest = list(Comment.objects.filter(item=item).order_by("created_at"))
+    Comment.objects.filter(pk__in=[c.pk for c in oldest[::2]]).update(stance="for")
+    content = get_page(english, item.get_absolute_url() + "?sort=oldest&stance=for")
+    assert article_ids(content) == [c.pk for c in oldest[::2]][:20]
+    assert "sort=oldest" in link(content, "next") and "stance=for" in link(content, "next")
+    rest = get_page(english, link(content, "next"))
+    assert article_ids(rest) == [c.pk for c in oldest[::2]][20:]
+
+
+def test_more_replies_come_by_a_link_under_their_thread(english, item, make_user):
+    [root] = seed(item, [make_user(), make_user()], roots=1, replies=12)
+    content = get_page(english, item.get_absolute_url())
+    assert len(article_ids(content)) == 1 + thread_pages.REPLY_PREVIEW
+    [more] = re.findall(r'<a href="([^"]+)">7 more replies', content)
+    replies = get_page(english, html.unescape(more))
+    everything = [c.pk for c, _ in thread_pages.page(item, preview=100).threads[0].comments]
+    shown = article_ids(replies)
+    assert shown[0] == root.pk and shown[-7:] == everything[6:]
+    assert "Earlier replies" in replies and "more repl" not in replies
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["cursor=nonsense", "cursor=eyJ2IjoxfQ%3Aabc", "replies=%00", "comment=abc", "comment=999999"],
+)
+def test_a_link_that_is_no_longer_valid_shows_the_first_page_and_says_so(
+    english, item, make_user, query
+):
+    seed(item, [make_user()], roots=25)
+    content = get_page(english, f"{item.get_absolute_url()}?{query}")
+    assert 'class="notice" role="status"' in content
+    said = ("start from the first page", "start of the debate", "not in this debate")
+    assert any(words in content for words in said)
+    assert len(article_ids(content)) == 20 and 'rel="next"' in content
+
+
+def test_a_comment_far_down_the_debate_has_a_page_of_its_own(english, item, make_user):
+    roots = seed(item, [make_user(), make_user()], roots=50, replies=9)
+    old_root = roots[2]  # newest first: the third page
+    late_reply = Comment.objects.filter(parent__isnull=False, body=f"Réponse 8 à {old_root.body}")
+    [target] = late_reply
+    assert target.pk not in article_ids(get_page(english, item.get_absolute_url()))
+    content = get_page(english, f"{item.get_absolute_url()}?comment={target.pk}")
+    shown = article_ids(content)
+    assert shown[0] == old_root.pk and target.pk in shown
+    assert 'rel="prev"' in content
+    # What it answers is on the page too: "in reply to" links lead somewhere.
+    assert target.parent_id in shown
+
+
+def test_after_replying_far_down_the_debate_the_reply_is_on_the_page(
+    client_for, citizen, item, make_user
+):
+    roots = seed(item, [make_user(), make_user()], roots=50, replies=9)
+    client = client_for(citizen)
+    answered = Comment.objects.get(body=f"Réponse 7 à {roots[0].body}")
+    response = client.post(
+        reverse(
+            "consultation:comment_reply",
+            kwargs={"slug": item.consultation.slug, "item_id": item.pk, "comment_id": answered.pk},
+        ),
+        {"body": "Ma réponse tardive", "stance": "for"},
+    )
+    assert response.status_code == 302
+    mine = Comment.objects.get(body="Ma réponse tardive")
+    assert response["Location"].endswith(f"#comment-{mine.pk}")
+    content = get_page(client, response["Location"])
+    assert mine.pk in article_ids(content)
+
+
+def test_a_refused_reply_far_down_the_debate_comes_back_with_its_form(
+    client_for, citizen, item, make_user
+):
+    roots = seed(item, [make_user(), make_user()], roots=50, replies=9)
+    client = client_for(citizen)
+    client.cookies["django_language"] = "en"
+    answered = Comment.objects.get(body=f"Réponse 7 à {roots[0].body}")
+    response = client.post(
+        reverse(
+            "consultation:comment_reply",
+            kwargs={"slug": item.consultation.slug, "item_id": item.pk, "comment_id": answered.pk},
+        ),
+        {"body": "   ", "stance": "for"},
+    )
+    assert response.status_code == 422
+    content = response.content.decode()
+    assert answered.pk in article_ids(content)
+    assert f'id="reply{answered.pk}_body"' in content
+
+
+def test_searching_the_debate_lists_the_matches_with_a_link_to_their_thread(
+    english, item, citizen, make_user
+):
+    roots = seed(item, [make_user()], roots=30)
+    reply = debate.post_comment(citizen, item, "Et le VÉLO cargo ?", "for", roots[0])
+    content = get_page(english, f"{item.get_absolute_url()}?q=velo")
+    assert article_ids(content) == [reply.pk]
+    assert "Read it in its thread" in content
+    [thread_link] = re.findall(r'<li class="thread-link"><a href="([^"]+)"', content)
+    assert f"comment={reply.pk}" in html.unescape(thread_link)
+    nothing = get_page(english, f"{item.get_absolute_url()}?q=trottinette")
+    assert article_ids(nothing) == [] and "No comment contains these words." in nothing
+
+
+def test_a_page_of_the_debate_costs_the_same_queries_for_5_or_60_threads(
+    client_for, citizen, make_user
+):
+    small, large = make_consultation(items=2).items.all()
+    authors = [citizen, make_user()]  # half of every page is the reader's own: editable
+    seed(small, authors, roots=5, replies=3)
+    roots = seed(large, authors, roots=60, replies=3)
+    for root in roots[-10:]:
+        CommentReaction.objects.create(comment=root, user=citizen)
+    client = client_for(citizen)
+
+    def cost(item, query=""):
+        client.get(item.get_absolute_url() + query)  # sessions, caches warmed alike
+        return queries_for(lambda: client.get(item.get_absolute_url() + query))
+
+    for query in ("", "?sort=useful", "?sort=replies", "?q=racine"):
+        assert cost(small, query) == cost(large, query), query
