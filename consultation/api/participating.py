@@ -3,11 +3,12 @@ ranking ballots, comments and "useful" marks (and the comment threads they answe
 
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Status
 
-from consultation import queries
+from consultation import queries, thread_pages
 from consultation.api.auth import AUTH, AuthedRequest, caller
 from consultation.api.errors import ApiError
 from consultation.api.schemas import (
@@ -18,11 +19,15 @@ from consultation.api.schemas import (
     CommentChangeIn,
     CommentIn,
     CommentOut,
+    CommentPageOut,
     GradeIn,
     GradeOut,
     MyParticipationOut,
     PathId,
+    SearchWords,
     Slug,
+    ThreadCursor,
+    ThreadLimit,
     UsefulOut,
     VoteIn,
     VoteOut,
@@ -138,17 +143,66 @@ def withdraw_ballot(request: AuthedRequest, slug: Path[Slug]) -> dict[str, Any]:
 # --- Comments -------------------------------------------------------------------------------
 
 
-@api.get("/items/{item_id}/comments", response={200: list[CommentOut], **ERRORS}, tags=["debate"])
+@api.get(
+    "/items/{item_id}/comments",
+    response={200: CommentPageOut | list[CommentOut], **ERRORS},
+    tags=["debate"],
+)
 def list_comments(
     request: HttpRequest,
+    response: HttpResponse,
     item_id: Path[PathId],
-    sort: Query[Literal["newest", "oldest", "useful"]] = "newest",
+    sort: Query[Literal["newest", "oldest", "useful", "replies"]] = "newest",
     stance: Query[Literal["for", "neutral", "against"] | None] = None,
-) -> list[dict[str, Any]]:
-    """The thread in display order; replies follow their parent with ``depth`` > 0."""
+    q: SearchWords = "",
+    cursor: ThreadCursor = None,
+    limit: ThreadLimit = None,
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """A page of the debate: ``{"comments": [...], "next": cursor, "previous": cursor}``.
+    Threads (a root and its first replies, each after its parent with ``depth`` > 0), or
+    with ``q`` the comments holding every word, each on its own. A root's
+    ``more_replies`` cursor reads the rest of its thread.
+
+    Without ``limit``, ``cursor`` or ``q`` the answer keeps its first shape, a bare list:
+    the first 50 threads with up to 50 replies each, and a ``Link: <…>; rel="next"``
+    header when there are more."""
     viewer = caller(request)
-    thread = queries.comment_thread(item_or_404(item_id), sort=sort, stance=stance, viewer=viewer)
-    return [comment_out(comment, depth, viewer) for comment, depth in thread]
+    item = item_or_404(item_id)
+    if cursor is not None and thread_pages.is_replies_cursor(cursor):
+        replies = thread_pages.replies_page(
+            item, cursor, limit=limit or thread_pages.REPLY_PAGE, viewer=viewer
+        )
+        return {
+            "comments": [comment_out(c, depth, viewer) for c, depth in replies.comments],
+            "next": replies.next,
+            "previous": replies.previous,
+        }
+    first_shape = cursor is None and limit is None and not q
+    page = thread_pages.page(
+        item,
+        sort=sort,
+        stance=stance,
+        query=q,
+        cursor=cursor,
+        limit=limit or (thread_pages.MAX_PAGE_SIZE if first_shape else thread_pages.PAGE_SIZE),
+        preview=thread_pages.REPLY_PAGE if first_shape else thread_pages.REPLY_PREVIEW,
+        viewer=viewer,
+    )
+    if first_shape:
+        if page.next:
+            wanted: dict[str, str | int | None] = {"sort": sort, "stance": stance}
+            wanted |= {"limit": thread_pages.MAX_PAGE_SIZE, "cursor": page.next}
+            query = urlencode({name: value for name, value in wanted.items() if value})
+            response["Link"] = f'<{request.path}?{query}>; rel="next"'
+        return [comment_out(comment, depth, viewer) for comment, depth in page.pairs()]
+    comments = []
+    for thread in page.threads:
+        for comment, depth in thread.comments:
+            shown = comment_out(comment, depth, viewer)
+            if comment is thread.root and not page.search:
+                shown |= {"reply_count": thread.reply_count, "more_replies": thread.more}
+            comments.append(shown)
+    return {"comments": comments, "next": page.next, "previous": page.previous}
 
 
 @api.post(

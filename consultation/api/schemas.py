@@ -244,6 +244,39 @@ class CommentOut(Schema):
     mine: bool
 
 
+class ThreadCommentOut(CommentOut):
+    reply_count: int | None = Field(
+        None, description="A thread's root: its replies at every depth (null on the others)."
+    )
+    more_replies: str | None = Field(
+        None,
+        description="A thread's root: the cursor of its replies after those in this page, "
+        "if any (pass it as `cursor`).",
+    )
+
+
+class CommentPageOut(Schema):
+    comments: list[ThreadCommentOut]
+    next: str | None = Field(description="The cursor of the next page, null on the last.")
+    previous: str | None = Field(description="The cursor of the page before, null on the first.")
+
+
+# A page of the debate as ``GET /items/{id}/comments`` reads it (consultation.thread_pages).
+ThreadCursor = Annotated[
+    str | None,
+    Query(None, max_length=500, description="`next`, `previous` or `more_replies` of a page"),
+]
+ThreadLimit = Annotated[
+    int | None,
+    Query(
+        None,
+        ge=1,
+        le=50,
+        description="Threads per page (20 if not given), or replies with a `more_replies` cursor",
+    ),
+]
+
+
 class UsefulOut(Schema):
     comment: int
     marked_useful: bool
