@@ -21,7 +21,15 @@ from accounts import roles
 from accounts.models import User
 from accounts.types import Person
 from consultation.errors import NotAllowed
-from consultation.models import Appeal, Comment, Consultation, Decision, Membership, Suspension
+from consultation.models import (
+    Appeal,
+    Comment,
+    Consultation,
+    Decision,
+    Membership,
+    Report,
+    Suspension,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -264,6 +272,29 @@ def can_decide_appeal(user: Person, appeal: Appeal) -> bool:
     if decision.consultation is None:
         return is_staff(user)
     return can_moderate(user, decision.consultation) or can_manage(user, decision.consultation)
+
+
+def decision_readers(user: Person, decision: Decision) -> dict[str, bool]:
+    """Why ``user`` may read a decision's page: they are its subject, reported its
+    comment, or moderate where it was taken (staff for a site-wide one)."""
+    if not user.is_authenticated:
+        return {"is_subject": False, "is_reporter": False, "moderates": False}
+    return {
+        "is_subject": decision.subject_id == user.pk,
+        "is_reporter": decision.comment_id is not None
+        and Report.objects.filter(comment_id=decision.comment_id, reporter=user).exists(),
+        "moderates": (
+            can_moderate(user, decision.consultation)
+            if decision.consultation is not None
+            else is_staff(user)
+        ),
+    }
+
+
+def can_see_decision(user: Person, decision: Decision) -> bool:
+    """A decision is for those ``decision_readers`` names; to anyone else it does not
+    exist (404), as a draft does."""
+    return any(decision_readers(user, decision).values())
 
 
 def can_edit_charter(user: Person, consultation: Consultation) -> bool:

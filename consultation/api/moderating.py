@@ -174,17 +174,6 @@ def _decision_or_404(user: User, decision_id: int) -> Decision:
     consultation they moderate (staff: a site-wide one); as its page says
     (``views.moderation_public``), anyone else is told it does not exist."""
     decision = get_object_or_404(Decision.objects.select_related("consultation"), pk=decision_id)
-    if decision.subject_id == user.pk:
-        return decision
-    if decision.comment_id is not None and (
-        Report.objects.filter(comment_id=decision.comment_id, reporter=user).exists()
-    ):
-        return decision
-    moderates = (
-        permissions.can_moderate(user, decision.consultation)
-        if decision.consultation is not None
-        else permissions.is_staff(user)
-    )
-    if not moderates:
+    if not permissions.can_see_decision(user, decision):
         raise Http404
     return decision

@@ -139,8 +139,17 @@ def post_comment(
     return comment
 
 
+def _refuse_suspended_author(user: Person, comment: Comment) -> None:
+    """A suspended author is told so, not that the comment is not theirs."""
+    if user.is_authenticated and comment.author_id == user.pk:
+        suspension = permissions.suspension_of(user, comment.item.consultation)
+        if suspension is not None:
+            raise permissions.suspended(suspension)
+
+
 def refuse_edit_unless_allowed(user: Person, comment: Comment) -> None:
     if not permissions.can_change_comment(user, comment):
+        _refuse_suspended_author(user, comment)
         raise NotAllowed(
             "not_yours", _("You can only edit your own comments while the vote is open.")
         )
@@ -166,6 +175,7 @@ def edit_comment(
 
 def delete_comment(user: Person, comment: Comment) -> Comment:
     if not permissions.can_change_comment(user, comment):
+        _refuse_suspended_author(user, comment)
         raise NotAllowed(
             "not_yours", _("You can only delete your own comments while the vote is open.")
         )

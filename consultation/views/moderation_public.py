@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from consultation import permissions
 from consultation.errors import Invalid, Refused
-from consultation.models import Appeal, Comment, Consultation, Decision, Item, Notice, Report, Rule
+from consultation.models import Appeal, Comment, Consultation, Decision, Item, Notice, Rule
 from consultation.moderation import appeals, charter, reports, threads
 from consultation.moderation import log as moderation_log
 from consultation.moderation.charter import RuleText
@@ -162,21 +162,10 @@ def _visible_decision(request: HttpRequest, decision_id: int) -> tuple[Decision,
         Decision.objects.select_related("consultation", "comment__item", "subject", "answers"),
         pk=decision_id,
     )
-    user = request.user
-    if not user.is_authenticated:
+    who = permissions.decision_readers(request.user, decision)
+    if not any(who.values()):
         raise Http404
-    concerned = decision.subject_id == user.pk
-    reporter = decision.comment_id is not None and (
-        Report.objects.filter(comment_id=decision.comment_id, reporter=user).exists()
-    )
-    moderates = (
-        permissions.can_moderate(user, decision.consultation)
-        if decision.consultation is not None
-        else permissions.is_staff(user)
-    )
-    if not (concerned or reporter or moderates):
-        raise Http404
-    return decision, {"is_subject": concerned, "is_reporter": reporter, "moderates": moderates}
+    return decision, who
 
 
 def _cited_rule(decision: Decision) -> RuleText:

@@ -391,3 +391,15 @@ def test_moderators_never_see_votes_and_the_log_holds_none(place, moderator, old
     [entry] = reports.queue(permissions.moderated_consultations(moderator)) or [None]
     assert entry is None  # decided: nothing left in the queue
     assert decision.subject == author
+
+
+def test_a_suspended_author_is_told_so_when_editing_or_deleting(place, moderator):
+    consultation, _item, author, comment = place
+    decisions.suspend(moderator, author, consultation, Rule.INSULT, days=2)
+    for change in (
+        lambda: debate.edit_comment(author, comment, "Autre texte."),
+        lambda: debate.delete_comment(author, comment),
+    ):
+        with pytest.raises(NotAllowed) as refusal:
+            change()
+        assert refusal.value.code == "suspended"
