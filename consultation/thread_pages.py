@@ -24,8 +24,9 @@ pages of a bounded size, sorted, searchable, in a fixed number of queries per pa
 
 Queries per page, whatever the number of comments: the roots (with their "useful" counts),
 the replies under them (one recursive query, ids only), those shown, and the reader's
-own marks. A comment's page adds three (its thread's root, its key, whether a page
-comes before).
+own marks. The ``replies`` sort first counts the replies of every root in one recursive
+query (its pages are then cut in Python); a comment's page adds at most three (its
+thread's root, that root's key, whether a page comes before).
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from django.core import signing
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, TextField
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import gettext_lazy as _
@@ -236,8 +236,35 @@ _POSTGRES_FOLD = (
 )
 
 
+# SQLite calls ``fold`` (Python) on every comment a search reads: the folded texts are
+# kept, up to this many characters of text (about 30 MB at most), then forgotten all at
+# once, so that paging through a search, or searching the same debate again, folds no
+# text twice. Keyed by the text itself: an edited comment is simply another text.
+FOLD_CACHE_CHARS = 8_000_000
+_folded: dict[str, str] = {}
+_folded_chars = 0
+
+
 def _sqlite_fold(text: str | None) -> str | None:
-    return None if text is None else fold(text)
+    global _folded_chars
+    if text is None:
+        return None
+    folded = _folded.get(text)
+    if folded is None:
+        folded = fold(text)
+        if _folded_chars + len(text) > FOLD_CACHE_CHARS:
+            _folded.clear()
+            _folded_chars = 0
+        _folded[text] = folded
+        _folded_chars += len(text)
+    return folded
+
+
+def forget_folded_texts() -> None:
+    """Empty the SQLite search's cache of folded texts (for benchmarks and tests)."""
+    global _folded_chars
+    _folded.clear()
+    _folded_chars = 0
 
 
 class Folded(Func):
@@ -289,19 +316,47 @@ def _table() -> str:
     return connections[Comment.objects.db].ops.quote_name(Comment._meta.db_table)
 
 
-def _reply_count() -> RawSQL:
-    """Every reply under the comment, at any depth (a correlated recursive query)."""
+def _reply_keys(base: QuerySet[Comment]) -> list[tuple[int, datetime, int]]:
+    """(replies at every depth, created_at, id) of each comment ``base`` selects, in one
+    recursive query over their threads (a correlated count per comment would run it once
+    per comment)."""
+    anchors, params = base.order_by().values("pk").query.sql_with_params()
     t = _table()
-    # No outside text goes into it: the table's name and a number passed as a parameter.
-    return RawSQL(  # noqa: S611
-        f"(WITH RECURSIVE below(id, depth) AS ("  # noqa: S608
-        f"SELECT r.id, 1 FROM {t} r WHERE r.parent_id = {t}.id "
-        f"UNION ALL SELECT r.id, below.depth + 1 FROM {t} r "
+    rows = Comment.objects.raw(
+        f"WITH RECURSIVE below(top, id, depth) AS ("  # noqa: S608 (the ORM's own SQL)
+        f"SELECT c.id, c.id, 0 FROM {t} c WHERE c.id IN ({anchors}) "
+        f"UNION ALL SELECT below.top, r.id, below.depth + 1 FROM {t} r "
         f"JOIN below ON r.parent_id = below.id WHERE below.depth < %s"
-        f") SELECT COUNT(*) FROM below)",
-        (MAX_DEPTH,),
-        output_field=IntegerField(),
+        f"), counts(top, n) AS (SELECT top, COUNT(*) - 1 FROM below GROUP BY top) "
+        f"SELECT c.id, c.created_at, counts.n AS reply_total FROM counts "
+        f"JOIN {t} c ON c.id = counts.top",
+        [*params, MAX_DEPTH],
     )
+    return [(row.__dict__["reply_total"], row.created_at, row.pk) for row in rows]
+
+
+def _choose_by_replies(
+    keys: list[tuple[int, datetime, int]],
+    position: Position | None,
+    focus_root: int | None,
+    limit: int,
+) -> tuple[list[tuple[int, datetime, int]], bool, bool]:
+    """The page's keys in the "replies" order, and whether pages come before and after:
+    the keyset rule of the other sorts, applied in Python to the counted keys."""
+    keys = sorted(keys, reverse=True)  # most replies first, then newest, then last id
+    if focus_root is not None:
+        start = next((i for i, key in enumerate(keys) if key[2] == focus_root), 0)
+        chosen = keys[start : start + limit + 1]
+        return chosen[:limit], start > 0, len(chosen) > limit
+    if position is not None and not position.forward:
+        mark = tuple(position.key)
+        chosen = [key for key in keys if key > mark][-(limit + 1) :]
+        return chosen[-limit:], len(chosen) > limit, True
+    if position is not None:
+        mark = tuple(position.key)
+        keys = [key for key in keys if key < mark]
+    chosen = keys[: limit + 1]
+    return chosen[:limit], position is not None, len(chosen) > limit
 
 
 def _shown(queryset: QuerySet[Comment]) -> QuerySet[Comment]:
@@ -466,22 +521,31 @@ def page(
     focus_ids = _focus(item, focus) if focus is not None else None
     words = search_words(query) if focus_ids is None else []
 
-    rows: QuerySet[Comment] = Comment.objects.filter(item=item)
-    if sort == "replies":
-        rows = rows.annotate(reply_count=_reply_count())
+    base: QuerySet[Comment] = Comment.objects.filter(item=item)
     if words:
-        rows = rows.filter(deleted_at__isnull=True, moderation=Comment.Moderation.VISIBLE)
-        rows = rows.alias(folded=Folded("body"))
+        base = base.filter(deleted_at__isnull=True, moderation=Comment.Moderation.VISIBLE)
+        base = base.alias(folded=Folded("body"))
         for word in words:
-            rows = rows.filter(folded__contains=word)
+            base = base.filter(folded__contains=word)
     else:
-        rows = rows.filter(parent__isnull=True)
+        base = base.filter(parent__isnull=True)
     if stance in Comment.Stance.values and focus_ids is None:
-        rows = rows.filter(stance=stance)
-    rows = _shown(rows)
+        base = base.filter(stance=stance)
+    rows = _shown(base)
+    if focus_ids is not None:
+        windows_asked.setdefault(focus_ids[0], ReplyPosition(focus_ids[0], at=focus_ids[1]))
 
     has_previous = has_next = False
-    if focus_ids is not None:
+    if sort == "replies":
+        keys, has_previous, has_next = _choose_by_replies(
+            _reply_keys(base), position, focus_ids[0] if focus_ids else None, limit
+        )
+        loaded_roots = {comment.pk: comment for comment in rows.filter(pk__in=[k[2] for k in keys])}
+        roots = []
+        for count, _created_at, pk in keys:
+            loaded_roots[pk].reply_count = count  # type: ignore[attr-defined]  # its sort key
+            roots.append(loaded_roots[pk])
+    elif focus_ids is not None:
         root = rows.get(pk=focus_ids[0])
         key = _key(root, sort)
         roots = list(
@@ -490,7 +554,7 @@ def page(
             )[: limit + 1]
         )
         has_previous = rows.filter(_beyond(sort, key, forward=False)).exists()
-        windows_asked.setdefault(focus_ids[0], ReplyPosition(focus_ids[0], at=focus_ids[1]))
+        has_next, roots = len(roots) > limit, roots[:limit]
     elif position is not None and not position.forward:
         roots = list(
             rows.filter(_beyond(sort, position.key, forward=False)).order_by(
@@ -504,9 +568,7 @@ def page(
             rows = rows.filter(_beyond(sort, position.key, forward=True))
             has_previous = True
         roots = list(rows.order_by(*_ordering(sort, forward=True))[: limit + 1])
-    if focus_ids is not None or position is None or position.forward:
-        has_next = len(roots) > limit
-        roots = roots[:limit]
+        has_next, roots = len(roots) > limit, roots[:limit]
 
     result = Page(sort=sort, search=bool(words))
     if roots:

@@ -228,10 +228,12 @@ def _debate_page(
         focus = None
         page = thread_pages.page(item, sort=sort, stance=stance, query=query, viewer=request.user)
 
+    # What the links to the other pages keep: a comment's page is shown whatever the
+    # search and position filter, so its links drop them.
     chosen = {
         "sort": params.get("sort") and options["sort"],
-        "stance": options["stance"],
-        "q": query,
+        "stance": None if focus else options["stance"],
+        "q": None if focus else query,
     }
 
     def url(fragment: str = "comments-heading", **more: str | int | None) -> str:
@@ -243,7 +245,7 @@ def _debate_page(
     return {
         "page": page,
         "notice": notice,
-        "query": query,
+        "query": query if page.search else "",
         "next_url": url(cursor=page.next) if page.next else None,
         "previous_url": url(cursor=page.previous) if page.previous else None,
         "first_url": url() if page.previous else None,

@@ -390,6 +390,10 @@ def test_a_comment_far_down_the_debate_has_a_page_of_its_own(english, item, make
     assert 'rel="prev"' in content
     # What it answers is on the page too: "in reply to" links lead somewhere.
     assert target.parent_id in shown
+    # A comment's page is shown whatever the search and filter, and its links drop them.
+    content = get_page(english, f"{item.get_absolute_url()}?comment={target.pk}&q=zzz&stance=for")
+    assert target.pk in article_ids(content)
+    assert "q=zzz" not in link(content, "prev") and "stance" not in link(content, "prev")
 
 
 def test_after_replying_far_down_the_debate_the_reply_is_on_the_page(
@@ -463,3 +467,19 @@ def test_a_page_of_the_debate_costs_the_same_queries_for_5_or_60_threads(
 
     for query in ("", "?sort=useful", "?sort=replies", "?q=racine"):
         assert cost(small, query) == cost(large, query), query
+
+
+def test_a_search_reads_comments_as_they_are_now(item, citizen, monkeypatch):
+    """On SQLite the folded texts are kept between searches: an edit is found at once,
+    and a full cache starts over rather than growing."""
+    comment = debate.post_comment(citizen, item, "Le vélo d'abord", "for")
+    debate.post_comment(citizen, item, "Autre chose " + "x" * 50, "for")
+    assert [c.pk for c, _ in thread_pages.page(item, query="velo").pairs()] == [comment.pk]
+    debate.edit_comment(citizen, comment, "La marche d'abord")
+    assert thread_pages.page(item, query="velo").pairs() == []
+    assert [c.pk for c, _ in thread_pages.page(item, query="MARCHE").pairs()] == [comment.pk]
+    monkeypatch.setattr(thread_pages, "FOLD_CACHE_CHARS", 40)
+    thread_pages.forget_folded_texts()
+    for _round in range(2):
+        assert [c.pk for c, _ in thread_pages.page(item, query="marche").pairs()] == [comment.pk]
+    assert thread_pages._folded_chars <= 40 + 62  # the budget, and at most one text more
