@@ -224,16 +224,18 @@ class Hub:
             return
         if not isinstance(order, dict):
             return
-        if "tell_user" in order:
-            message = {"type": "websocket.send", "text": json.dumps(order.get("frame"))}
+        if isinstance(order.get("tell_user"), int):
+            send = {"type": "websocket.send", "text": json.dumps(order.get("frame"))}
             for socket in list(self.by_user.get(order["tell_user"], ())):
                 if socket.ready:
                     try:
-                        await socket.base_send(message)
+                        await socket.base_send(send)
                     except Exception:  # closing under us: its disconnect() cleans up
                         socket.ready = False
             return
         user_id = order.get("disconnect_user")
+        if not isinstance(user_id, int):
+            return
         for socket in list(self.by_user.get(user_id, ())):
             await socket.close(code=order.get("code", 4408))
 
