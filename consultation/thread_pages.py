@@ -65,7 +65,7 @@ _ORDERS: dict[str, tuple[tuple[str, bool], ...]] = {
     "newest": (("created_at", True), ("id", True)),
     "oldest": (("created_at", False), ("id", False)),
     "useful": (("useful_count", True), ("created_at", True), ("id", True)),
-    "replies": (("reply_count", True), ("created_at", True), ("id", True)),
+    "replies": (("reply_count", True), ("id", True)),  # see _reply_keys
 }
 
 
@@ -316,36 +316,33 @@ def _table() -> str:
     return connections[Comment.objects.db].ops.quote_name(Comment._meta.db_table)
 
 
-def _reply_keys(base: QuerySet[Comment]) -> list[tuple[int, datetime, int]]:
-    """(replies at every depth, created_at, id) of each comment ``base`` selects, in one
-    recursive query over their threads (a correlated count per comment would run it once
-    per comment)."""
+def _reply_keys(base: QuerySet[Comment]) -> list[tuple[int, int]]:
+    """(replies at every depth, id) of each comment ``base`` selects, in one recursive
+    query over their threads (a correlated count per comment would run it once per
+    comment). Ids, not dates, break the ties: they grow with time as dates do, and this
+    reads no column but ids."""
     anchors, params = base.order_by().values("pk").query.sql_with_params()
     t = _table()
-    rows = Comment.objects.raw(
-        f"WITH RECURSIVE below(top, id, depth) AS ("  # noqa: S608 (the ORM's own SQL)
-        f"SELECT c.id, c.id, 0 FROM {t} c WHERE c.id IN ({anchors}) "
-        f"UNION ALL SELECT below.top, r.id, below.depth + 1 FROM {t} r "
-        f"JOIN below ON r.parent_id = below.id WHERE below.depth < %s"
-        f"), counts(top, n) AS (SELECT top, COUNT(*) - 1 FROM below GROUP BY top) "
-        f"SELECT c.id, c.created_at, counts.n AS reply_total FROM counts "
-        f"JOIN {t} c ON c.id = counts.top",
-        [*params, MAX_DEPTH],
-    )
-    return [(row.__dict__["reply_total"], row.created_at, row.pk) for row in rows]
+    with connections[Comment.objects.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE below(top, id, depth) AS ("  # noqa: S608 (the ORM's own SQL)
+            f"SELECT c.id, c.id, 0 FROM {t} c WHERE c.id IN ({anchors}) "
+            f"UNION ALL SELECT below.top, r.id, below.depth + 1 FROM {t} r "
+            f"JOIN below ON r.parent_id = below.id WHERE below.depth < %s"
+            f") SELECT COUNT(*) - 1, top FROM below GROUP BY top",
+            [*params, MAX_DEPTH],
+        )
+        return [(count, top) for count, top in cursor.fetchall()]
 
 
 def _choose_by_replies(
-    keys: list[tuple[int, datetime, int]],
-    position: Position | None,
-    focus_root: int | None,
-    limit: int,
-) -> tuple[list[tuple[int, datetime, int]], bool, bool]:
+    keys: list[tuple[int, int]], position: Position | None, focus_root: int | None, limit: int
+) -> tuple[list[tuple[int, int]], bool, bool]:
     """The page's keys in the "replies" order, and whether pages come before and after:
     the keyset rule of the other sorts, applied in Python to the counted keys."""
-    keys = sorted(keys, reverse=True)  # most replies first, then newest, then last id
+    keys = sorted(keys, reverse=True)  # most replies first, then the newest
     if focus_root is not None:
-        start = next((i for i, key in enumerate(keys) if key[2] == focus_root), 0)
+        start = next((i for i, key in enumerate(keys) if key[1] == focus_root), 0)
         chosen = keys[start : start + limit + 1]
         return chosen[:limit], start > 0, len(chosen) > limit
     if position is not None and not position.forward:
@@ -540,9 +537,9 @@ def page(
         keys, has_previous, has_next = _choose_by_replies(
             _reply_keys(base), position, focus_ids[0] if focus_ids else None, limit
         )
-        loaded_roots = {comment.pk: comment for comment in rows.filter(pk__in=[k[2] for k in keys])}
+        loaded_roots = {comment.pk: comment for comment in rows.filter(pk__in=[k[1] for k in keys])}
         roots = []
-        for count, _created_at, pk in keys:
+        for count, pk in keys:
             loaded_roots[pk].reply_count = count  # type: ignore[attr-defined]  # its sort key
             roots.append(loaded_roots[pk])
     elif focus_ids is not None:
