@@ -490,7 +490,11 @@ URLS = {
     "moderation:comment": rule(
         MODERATOR,
         "GET POST",
-        tests=[*MODERATION_GATE, f"{T_QUEUE}::test_a_moderator_cannot_decide_about_themselves"],
+        tests=[
+            *MODERATION_GATE,
+            f"{T_QUEUE}::test_a_moderator_cannot_decide_about_themselves",
+            f"{T_QUEUE}::test_a_site_wide_suspension_is_lifted_from_the_page_by_staff_only",
+        ],
     ),
     # An appeal: its consultation's moderators, and whoever may answer it (an organiser
     # too: consultation.permissions.can_decide_appeal), never the one who decided.

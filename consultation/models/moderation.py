@@ -123,6 +123,7 @@ class Decision(models.Model):
         UNLOCK = "unlock", _("Thread unlocked")
         WARN = "warn", _("Participant warned")
         SUSPEND = "suspend", _("Participant suspended")
+        LIFT = "lift", _("Suspension lifted")
         APPEAL_GRANTED = "appeal_granted", _("Appeal granted")
         APPEAL_REJECTED = "appeal_rejected", _("Appeal rejected")
 

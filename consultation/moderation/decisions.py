@@ -1,5 +1,6 @@
 """Moderators' decisions, each cited under a charter rule with an optional note, each one
-line of the append-only log (``Decision``), each told to the person it concerns.
+line of the append-only log (``Decision``), each told to the person it concerns: hide,
+restore, dismiss, lock, unlock, warn, suspend, and lift a suspension.
 
 Every function takes the acting moderator and checks their predicate; two moderators
 acting on the same comment at once are serialised by a row lock, and the second is told a
@@ -362,4 +363,51 @@ def suspend(
         )
         _tell_subject(decision)
         events.after_commit(events.participant_suspended, decision.pk)
+    return decision
+
+
+def lift(user: Person, suspension: Suspension, rule: str, note: str = "") -> Decision:
+    """End ``suspension`` before its time (or one "until lifted"): the person writes again
+    from the next request on. By the moderators of its consultation, staff for a site-wide
+    one; ``rule``: the rule it was decided under, as a rule is cited on every line of the
+    log. Lifting a measure is not contested: no appeal (``permissions.APPEALABLE``)."""
+    consultation = suspension.consultation
+    if consultation is None:
+        permissions.require(
+            permissions.can_suspend_site_wide(user) and user.is_authenticated,
+            "not_staff",
+            _("Only site staff may lift a suspension from every consultation."),
+        )
+        assert user.is_authenticated
+        moderator = user
+    else:
+        moderator = _moderator(user, consultation)
+    note = _clean(rule, note)
+    if suspension.user_id == moderator.pk:
+        raise Invalid("own_account", _("You cannot take a decision about yourself."))
+    with transaction.atomic():
+        suspension = (
+            Suspension.objects.select_for_update(of=("self",))
+            .select_related("user", "decision__comment")
+            .get(pk=suspension.pk)
+        )
+        now = timezone.now()
+        if suspension.lifted_at is not None:
+            raise Conflict("already_decided", _("This suspension was already lifted."))
+        if suspension.ends_at is not None and suspension.ends_at <= now:
+            raise Conflict("already_ended", _("This suspension has already ended."))
+        suspension.lifted_at = now
+        suspension.save(update_fields=["lifted_at"])
+        # The line names the comment the suspension was decided about, if any: the
+        # comment's history, and the moderators' pages following it, show both.
+        decision = record(
+            moderator,
+            consultation,
+            Action.LIFT,
+            rule,
+            note,
+            comment=suspension.decision.comment,
+            subject=suspension.user,
+        )
+        _tell_subject(decision)
     return decision

@@ -1,5 +1,6 @@
 """The forms of the moderators' space: a decision on a comment (a charter rule and a note),
-a suspension (the same, a duration and, for staff, a scope), the answer to an appeal.
+a suspension (the same, a duration and, for staff, a scope), lifting one, the answer to an
+appeal.
 
 They parse and render; the rules (which rule, when a note is required, how long a note
 or a suspension may be, who may decide) are ``decisions``' and ``appeals``', whose
@@ -93,6 +94,13 @@ class SuspendForm(DecisionForm):
 
     def everywhere(self) -> bool:
         return self.cleaned_data.get("scope") == SCOPE_EVERYWHERE
+
+
+class LiftForm(DecisionForm):
+    """Lift the author's current suspension (the one the page showed: a colleague who
+    lifted it first makes this a conflict, never another suspension lifted instead)."""
+
+    suspension = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
 
 
 class AppealAnswerForm(SafeTextForm, forms.Form):

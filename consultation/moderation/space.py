@@ -226,6 +226,7 @@ def _author_records(entries: list[Entry]) -> None:
         Suspension.objects.active()
         .filter(user_id__in=authors)
         .filter(Q(consultation__isnull=True) | Q(consultation_id__in=places))
+        .select_related("decision")  # the rule a lift starts on
         .order_by("ends_at")
     )
     for suspension in active:

@@ -29,6 +29,7 @@ def title(notice: Notice) -> str:
             Decision.Action.UNLOCK: _("A thread you started was unlocked"),
             Decision.Action.WARN: _("You received a moderation warning"),
             Decision.Action.SUSPEND: _("Your participation was suspended"),
+            Decision.Action.LIFT: _("Your suspension was lifted"),
         }.get(data.get("action"), _("A moderation decision concerns you"))
     if notice.kind == Notice.Kind.APPEAL:
         granted = data.get("action") == Decision.Action.APPEAL_GRANTED

@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -30,11 +30,12 @@ from accounts.decorators import mfa_required
 from accounts.models import User
 from consultation import permissions
 from consultation.errors import Invalid, Refused
-from consultation.models import Appeal, Comment, Consultation, Decision, Rule
+from consultation.models import Appeal, Comment, Consultation, Decision, Rule, Suspension
 from consultation.moderation import appeals, charter, decisions, space
 from consultation.moderation.moderator_forms import (
     AppealAnswerForm,
     DecisionForm,
+    LiftForm,
     SuspendForm,
     attach,
 )
@@ -166,7 +167,9 @@ def _act(
     action = request.POST.get("action", "")
     wording = charter.current(consultation)
     form: DecisionForm
-    if action == Action.SUSPEND:
+    if action == Action.LIFT:
+        form = LiftForm(request.POST, charter=wording, prefix=f"l{comment.pk}")
+    elif action == Action.SUSPEND:
         form = SuspendForm(
             request.POST,
             charter=wording,
@@ -176,13 +179,15 @@ def _act(
     else:
         form = DecisionForm(request.POST, charter=wording, prefix=f"c{comment.pk}")
     try:
-        if action not in (*COMMENT_ACTIONS, Action.WARN, Action.SUSPEND):
+        if action not in (*COMMENT_ACTIONS, Action.WARN, Action.SUSPEND, Action.LIFT):
             raise Invalid("unknown_action", _("Choose one of the actions."))
         if not form.is_valid():
             raise Invalid("invalid_form", _("Correct what the form says below."))
         rule, note = form.cleaned_data["rule"], form.cleaned_data["note"]
         if action in COMMENT_ACTIONS:
             decision = COMMENT_ACTIONS[action](user, comment, rule, note)
+        elif isinstance(form, LiftForm):
+            decision = decisions.lift(user, _suspension(form, comment), rule, note)
         else:
             author = comment.author
             if author is None:
@@ -242,6 +247,23 @@ def _answer(request: HttpRequest, user: User, appeal: Appeal) -> HttpResponse:
     return redirect("moderation:consultation", slug=consultation.slug)
 
 
+def _suspension(form: LiftForm, comment: Comment) -> Suspension:
+    """The suspension the lift form names: one of the comment's author's, here or
+    everywhere (``decisions.lift`` says whether it still holds, and who may lift it)."""
+    author = comment.author_id
+    suspension = (
+        Suspension.objects.filter(pk=form.cleaned_data["suspension"], user_id=author)
+        .filter(Q(consultation__isnull=True) | Q(consultation_id=comment.item.consultation_id))
+        .select_related("consultation")
+        .first()
+        if author is not None
+        else None
+    )
+    if suspension is None:
+        raise Invalid("unknown_suspension", _("This is not a suspension of the comment's author."))
+    return suspension
+
+
 def _done(decision: Decision, comment: Comment) -> str:
     """What the moderator is told once their decision is written."""
     values = {
@@ -261,6 +283,8 @@ def _done(decision: Decision, comment: Comment) -> str:
         return _("Thread unlocked.")
     if decision.action == Action.WARN:
         return _("%(name)s is warned under rule %(number)s (%(rule)s).") % values
+    if decision.action == Action.LIFT:
+        return _("The suspension of %(name)s is lifted; they are told.") % values
     if decision.suspended_until is not None:
         values["date"] = formats.date_format(
             timezone.localtime(decision.suspended_until), "DATETIME_FORMAT"
@@ -307,10 +331,13 @@ def _cards(
         comment = entry.comment
         form: DecisionForm | None = None
         suspend_form: SuspendForm | None = None
+        lift_form: LiftForm | None = None
         if failure is not None and refused is not None and refused.pk == comment.pk:
             posted = failure["form"]
             if isinstance(posted, SuspendForm):
                 suspend_form = posted
+            elif isinstance(posted, LiftForm):
+                lift_form = posted
             else:
                 form = posted
         if form is None:
@@ -327,6 +354,20 @@ def _cards(
                 initial={"rule": entry.suggested_rule},
             )
         author = comment.author
+        suspension = entry.author_suspension
+        # The moderators of a consultation lift its suspensions; staff, site-wide ones too
+        # (the entry's consultation is one ``user`` moderates). Never their own.
+        may_lift = (
+            suspension is not None
+            and (suspension.consultation_id is not None or site_wide)
+            and suspension.user_id != user.pk
+        )
+        if suspension is not None and may_lift and lift_form is None:
+            lift_form = LiftForm(
+                charter=entry.charter,
+                prefix=f"l{comment.pk}",
+                initial={"rule": suspension.decision.rule, "suspension": suspension.pk},
+            )
         cards.append(
             {
                 "entry": entry,
@@ -334,6 +375,8 @@ def _cards(
                 "form": form,
                 "suspend_form": suspend_form,
                 "suspend_open": suspend_form.is_bound,
+                "lift_form": lift_form if may_lift else None,
+                "lift_open": may_lift and lift_form is not None and lift_form.is_bound,
                 "url": reverse(
                     "moderation:comment",
                     kwargs={"slug": entry.consultation.slug, "comment_id": comment.pk},

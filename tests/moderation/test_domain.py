@@ -403,3 +403,82 @@ def test_a_suspended_author_is_told_so_when_editing_or_deleting(place, moderator
         with pytest.raises(NotAllowed) as refusal:
             change()
         assert refusal.value.code == "suspended"
+
+
+def test_a_moderator_lifts_a_suspension_until_lifted_and_the_person_writes_again(
+    place,
+    moderator,
+    colleague,
+    staff,
+    make_user,
+    django_capture_on_commit_callbacks,
+    mailbox,
+    celery_worker,
+):
+    consultation, _item, author, comment = place
+    decision = decisions.suspend(
+        moderator, author, consultation, Rule.INSULT, days=None, comment=comment
+    )
+    suspension = Suspension.objects.get(decision=decision)
+    for write in _write_everything(author, consultation):
+        with pytest.raises(NotAllowed):
+            write()
+    # Only the moderators of its consultation lift it (not those of another one, nor the
+    # person suspended), under a charter rule, "other" with a note.
+    elsewhere = make_user("eve@example.org", is_moderator=True)
+    enable_totp(elsewhere)
+    add_member(make_consultation(), elsewhere, Membership.Role.MODERATOR)
+    for person in (elsewhere, author):
+        with pytest.raises(NotAllowed):
+            decisions.lift(person, suspension, Rule.INSULT)
+    with pytest.raises(Invalid) as refusal:
+        decisions.lift(colleague, suspension, Rule.OTHER, " ")
+    assert refusal.value.code == "note_required"
+    with django_capture_on_commit_callbacks(execute=True):
+        lifted = decisions.lift(colleague, suspension, Rule.INSULT, "Excuses présentées.")
+    suspension.refresh_from_db()
+    assert suspension.lifted_at is not None
+    assert not Suspension.objects.active().filter(user=author).exists()
+    assert (lifted.action, lifted.subject, lifted.moderator, lifted.note) == (
+        A.LIFT,
+        author,
+        colleague,
+        "Excuses présentées.",
+    )
+    assert (lifted.consultation, lifted.comment, lifted.rule_number) == (consultation, comment, 1)
+    # They write again at once.
+    for write in _write_everything(author, consultation):
+        write()
+    # Told on the site and by e-mail like any decision; lifting a measure is not appealed.
+    notice = Notice.objects.filter(user=author, kind=Notice.Kind.MODERATION).latest("pk")
+    assert notice.data["action"] == "lift" and notice.data["appealable"] is False
+    assert notice.data["decision"] == lifted.pk and notice.data["note"] == "Excuses présentées."
+    [mail] = mailbox.wait_for("alex@example.org")  # the suspension's went uncommitted
+    assert "suspension" in mail["subject"].lower() and "Excuses présentées." in mail["body"]
+    assert not permissions.can_appeal(author, lifted)
+    with pytest.raises(NotAllowed):
+        appeals.appeal(author, lifted, "Je conteste.")
+    # Lifted once: a second lift is a conflict, and writes nothing.
+    with pytest.raises(Conflict) as refusal:
+        decisions.lift(moderator, suspension, Rule.INSULT)
+    assert refusal.value.code == "already_decided"
+    # A suspension that ran out is not lifted either.
+    ran_out = decisions.suspend(moderator, author, consultation, Rule.SPAM, days=1)
+    Suspension.objects.filter(decision=ran_out).update(ends_at=timezone.now())
+    with pytest.raises(Conflict) as refusal:
+        decisions.lift(moderator, Suspension.objects.get(decision=ran_out), Rule.SPAM)
+    assert refusal.value.code == "already_ended"
+    assert Decision.objects.filter(action=A.LIFT).count() == 1
+    # The public log shows it like any decision, naming nobody.
+    rows = moderation_log.entries(consultation)
+    assert [r["action"] for r in rows] == ["suspend", "lift", "suspend"]
+    assert "Excuses" not in repr(rows) and "Alex" not in repr(rows)
+    # A site-wide suspension is lifted by staff only.
+    everywhere = decisions.suspend(staff, author, None, Rule.SPAM, days=None)
+    suspension = Suspension.objects.get(decision=everywhere)
+    with pytest.raises(NotAllowed) as refusal:
+        decisions.lift(moderator, suspension, Rule.SPAM)
+    assert refusal.value.code == "not_staff"
+    lifted = decisions.lift(staff, suspension, Rule.SPAM)
+    assert (lifted.consultation, lifted.role, lifted.comment) == (None, "staff", None)
+    debate.post_comment(author, consultation.items.first(), "De retour.")

@@ -55,7 +55,7 @@ def test_matrix_of_reporting(people, phase, make_user):  # noqa: F811
 
 
 @pytest.mark.parametrize("phase", PHASES)
-@pytest.mark.parametrize("action", ["hide", "lock", "warn", "suspend"])
+@pytest.mark.parametrize("action", ["hide", "lock", "warn", "suspend", "lift"])
 def test_matrix_of_moderation_actions(people, phase, action, make_user):  # noqa: F811
     consultation = build(people, phase)
     author = make_user("author@example.org")
@@ -65,7 +65,14 @@ def test_matrix_of_moderation_actions(people, phase, action, make_user):  # noqa
         "lock": lambda user, c: decisions.lock(user, c, Rule.SPAM),
         "warn": lambda user, c: decisions.warn(user, author, consultation, Rule.SPAM),
         "suspend": lambda user, c: decisions.suspend(user, author, consultation, Rule.SPAM, days=1),
+        # A suspension staff decided here, lifted by the persona.
+        "lift": lambda user, c: decisions.lift(user, suspended_by_staff(), Rule.SPAM),
     }[action]
+
+    def suspended_by_staff():
+        decision = decisions.suspend(people["staff"], author, consultation, Rule.SPAM, days=None)
+        return decision.suspension
+
     for name, user in people.items():
         comment = _comment(consultation, author)
         if name in CAN_MODERATE[phase]:

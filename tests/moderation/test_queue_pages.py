@@ -551,3 +551,94 @@ def test_hostile_values_get_a_sound_answer(client_for, moderator, place, reporte
                 decisions.restore(moderator, comment, Rule.INSULT)
     notes = [decision.note for decision in Decision.objects.all()]
     assert notes and not any("\x00" in note or "\u202e" in note for note in notes), notes
+
+
+# --- Lifting a suspension ----------------------------------------------------------------
+
+
+def post_lift(client, comment, suspension, rule=Rule.INSULT, note="", back="consultation"):
+    prefix = f"l{comment.pk}"
+    data = {
+        "action": "lift",
+        "back": back,
+        f"{prefix}-rule": rule,
+        f"{prefix}-note": note,
+        f"{prefix}-suspension": suspension.pk,
+    }
+    return client.post(comment_url(comment), data)
+
+
+def test_a_moderator_lifts_a_suspension_from_the_entry_that_shows_it(
+    client_for, moderator, colleague, place, reporters
+):
+    consultation, item, author, comment = place
+    reports.report_comment(reporters(1)[0], comment, Rule.INSULT)
+    decision = decisions.suspend(
+        colleague, author, consultation, Rule.INSULT, days=None, comment=comment
+    )
+    suspension = Suspension.objects.get(decision=decision)
+    client = client_for(moderator)
+    content = sound(client.get(page_url(consultation)))
+    entry = content[content.index(f'id="entry-{comment.pk}"') :]
+    entry = entry[: entry.index("</article>")]
+    assert 'value="lift"' in entry
+    assert f'name="l{comment.pk}-suspension" value="{suspension.pk}"' in entry
+    # The form starts on the rule the suspension was decided under.
+    assert re.search(
+        rf'id="id_l{comment.pk}-rule"[^>]*>.*?<option value="insult" selected>', entry, re.S
+    )
+    # Rule "other" needs a note: 422, the lift form open with its error; nothing lifted.
+    content = sound(post_lift(client, comment, suspension, Rule.OTHER), 422)
+    says(content, "Rule “other” needs a note saying what the problem is.")
+    assert re.search(r'<details class="mod-suspend mod-lift" open>', content)
+    assert Suspension.objects.active().filter(pk=suspension.pk).exists()
+    for back, target in (("comment", comment_url(comment)), ("all", QUEUE)):
+        if back == "all":  # suspended again, lifted again from the overview
+            decision = decisions.suspend(colleague, author, consultation, Rule.SPAM, days=3)
+            suspension = Suspension.objects.get(decision=decision)
+        response = post_lift(client, comment, suspension, note="Excuses reçues.", back=back)
+        assert response.status_code == 302 and response["Location"] == target
+        suspension.refresh_from_db()
+        assert suspension.lifted_at is not None
+        content = sound(client.get(target))
+        says(content, "The suspension of %(name)s is lifted; they are told.", name="Alex")
+        assert f'name="l{comment.pk}-suspension"' not in content  # nothing left to lift
+    lifted = Decision.objects.filter(action=A.LIFT).order_by("pk")
+    assert [(d.subject, d.moderator, d.note) for d in lifted] == [
+        (author, moderator, "Excuses reçues."),
+    ] * 2
+    # The comment's page lists the lift among the decisions about it; Alex writes again.
+    history = sound(client.get(comment_url(comment)))
+    history = history[history.index('id="history-title"') :]
+    says(history, "Suspension lifted")
+    debate.post_comment(author, item, "Je peux de nouveau écrire.")
+    # A colleague's second click is a conflict, shown with its message.
+    content = sound(post_lift(client_for(colleague), comment, suspension), 409)
+    says(content, "This suspension was already lifted.")
+    assert Decision.objects.filter(action=A.LIFT).count() == 2
+
+
+def test_a_site_wide_suspension_is_lifted_from_the_page_by_staff_only(
+    client_for, moderator, staff, place, reporters
+):
+    consultation, _item, author, comment = place
+    reports.report_comment(reporters(1)[0], comment, Rule.SPAM)
+    decision = decisions.suspend(staff, author, None, Rule.SPAM, days=None)
+    suspension = Suspension.objects.get(decision=decision)
+    content = sound(client_for(moderator).get(page_url(consultation)))
+    says(content, "Author suspended")
+    assert 'value="lift"' not in content
+    content = sound(post_lift(client_for(moderator), comment, suspension, Rule.SPAM), 403)
+    says(content, "Only site staff may lift a suspension from every consultation.")
+    assert Suspension.objects.active().filter(pk=suspension.pk).exists()
+    client = client_for(staff)
+    content = sound(client.get(comment_url(comment)))
+    assert f'name="l{comment.pk}-suspension" value="{suspension.pk}"' in content
+    response = post_lift(client, comment, suspension, Rule.SPAM, back="comment")
+    assert response.status_code == 302
+    assert not Suspension.objects.active().filter(user=author).exists()
+    # Another person's suspension is not lifted through this comment's form.
+    other = decisions.suspend(staff, moderator, consultation, Rule.SPAM, days=None)
+    response = post_lift(client, comment, Suspension.objects.get(decision=other), Rule.SPAM)
+    sound(response, 422)
+    assert Suspension.objects.active().filter(decision=other).exists()
