@@ -68,8 +68,8 @@ def test_closing_computes_the_final_results_and_tells_the_organisers(
 @pytest.mark.django_db
 def test_the_final_results_task_is_idempotent(voted):
     consultation = close(voted(5))
-    first = compute_final_results.apply(args=[consultation.pk]).get()
-    second = compute_final_results.apply(args=[consultation.pk]).get()
+    first = compute_final_results.apply(args=[consultation.pk]).result
+    second = compute_final_results.apply(args=[consultation.pk]).result
     assert first["changed"] is True and second["changed"] is False
     assert ComputedResult.objects.filter(consultation=consultation).count() == 1
 
@@ -77,8 +77,8 @@ def test_the_final_results_task_is_idempotent(voted):
 @pytest.mark.django_db
 def test_jobs_for_a_consultation_in_the_wrong_state_or_gone_do_nothing(voted):
     consultation = voted(2)
-    assert compute_final_results.apply(args=[consultation.pk]).get()["skipped"] == "not_closed"
-    assert compute_final_results.apply(args=[10**9]).get()["skipped"] == "gone"
+    assert compute_final_results.apply(args=[consultation.pk]).result["skipped"] == "not_closed"
+    assert compute_final_results.apply(args=[10**9]).result["skipped"] == "gone"
     assert not ComputedResult.objects.exists()
 
 
