@@ -1,43 +1,38 @@
 """The moderators' space (/moderation/): the queue across the consultations a person
-moderates, each consultation's queue, one comment, one appeal; the actions on them.
+moderates and each consultation's queue, and how every page of the space is rendered (the
+queue's cards with their forms, the appeals', what the live script needs).
 
-Thin: ``moderation.space`` reads, ``moderation.decisions`` and ``appeals`` write (and
-check the acting user themselves). The whole namespace needs MFA (accounts.middleware);
-each page asks ``can_moderate`` for the consultation it shows. Every action is a POST
-form that works without JavaScript: success redirects back to the page it came from with
-a message; a refusal renders that page again with its HTTP status (409 when a colleague
-already decided), the message on top and next to the field it concerns.
-static/js/moderation.js adds live updates and keyboard shortcuts.
+Thin: ``moderation.space`` reads. The whole namespace needs MFA (accounts.middleware);
+each page asks ``can_moderate`` for the consultation it shows. The pages of one comment and
+one appeal, where the actions are posted, are ``moderation_actions``: a refusal renders
+the page it came from again with ``render_*`` here, its status, the message on top and
+next to the field it concerns. static/js/moderation.js adds live updates and keyboard
+shortcuts.
 """
 
 import json
-from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import mfa_required
 from accounts.models import User
 from consultation import permissions
-from consultation.errors import Invalid, Refused
-from consultation.models import Appeal, Comment, Consultation, Decision, Rule, Suspension
-from consultation.moderation import appeals, charter, decisions, space
+from consultation.models import Appeal, Comment, Consultation, Decision
+from consultation.moderation import space
 from consultation.moderation.moderator_forms import (
     AppealAnswerForm,
     DecisionForm,
     LiftForm,
     SuspendForm,
-    attach,
 )
 
 Action = Decision.Action
@@ -45,13 +40,6 @@ QUEUE_LIMIT = space.QUEUE_PAGE  # entries per page (the moderators' snapshot sen
 LIVE_STREAMS = 10  # consultations the overview follows live
 # The pages a form comes from, and goes back to.
 ALL, CONSULTATION, COMMENT, APPEAL = "all", "consultation", "comment", "appeal"
-COMMENT_ACTIONS: dict[str, Callable[..., Decision]] = {
-    Action.HIDE: decisions.hide,
-    Action.RESTORE: decisions.restore,
-    Action.DISMISS: decisions.dismiss,
-    Action.LOCK: decisions.lock,
-    Action.UNLOCK: decisions.unlock,
-}
 SHORTCUTS: dict[str, str] = {
     Action.HIDE: "h",
     Action.DISMISS: "d",
@@ -69,7 +57,7 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _moderated(request: HttpRequest, slug: str) -> tuple[User, Consultation]:
+def moderated(request: HttpRequest, slug: str) -> tuple[User, Consultation]:
     """The consultation at ``slug`` if the person moderates it; 404 for one they may not
     see (a draft), as for an unknown address; 403 otherwise."""
     consultation = Consultation.objects.filter(slug=slug).first()
@@ -94,230 +82,17 @@ def _stream(consultation: Consultation) -> str:
 @mfa_required
 def queue(request: HttpRequest) -> HttpResponse:
     """Every consultation the person moderates, with what awaits, and one queue for all."""
-    return _render_all(request, _user(request))
+    return render_all(request, _user(request))
 
 
 @login_required
 @mfa_required
 def consultation_queue(request: HttpRequest, slug: str) -> HttpResponse:
-    user, consultation = _moderated(request, slug)
-    return _render_consultation(request, user, consultation)
-
-
-@login_required
-@mfa_required
-@require_http_methods(["GET", "POST"])
-def comment_page(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
-    """One comment, its context and every decision about it; POST: an action on it."""
-    user, consultation = _moderated(request, slug)
-    comment = get_object_or_404(
-        Comment.objects.select_related("author", "item__consultation", "parent__author"),
-        pk=comment_id,
-        item__consultation=consultation,
-    )
-    if request.method == "POST":
-        return _act(request, user, consultation, comment)
-    return _render_comment(request, user, consultation, comment)
-
-
-@login_required
-@mfa_required
-@require_http_methods(["GET", "POST"])
-def appeal_page(request: HttpRequest, appeal_id: int) -> HttpResponse:
-    """One appeal, with the decision it contests; POST: grant or reject it."""
-    user = request.user
-    appeal = get_object_or_404(
-        Appeal.objects.select_related(
-            "appellant",
-            "decision__consultation",
-            "decision__comment__item",
-            "decision__comment__author",
-            "decision__subject",
-            "decision__moderator",
-        ),
-        pk=appeal_id,
-    )
-    consultation = appeal.decision.consultation
-    if not user.is_authenticated:
-        raise PermissionDenied
-    moderates = (
-        permissions.can_moderate(user, consultation)
-        if consultation is not None
-        else permissions.is_staff(user)
-    )
-    if not (moderates or permissions.can_decide_appeal(user, appeal)):
-        raise PermissionDenied
-    if request.method == "POST":
-        return _answer(request, user, appeal)
-    return _render_appeal(request, user, appeal)
-
-
-# --- Actions ----------------------------------------------------------------------------
-
-
-def _back(request: HttpRequest, allowed: tuple[str, ...]) -> str:
-    back = request.POST.get("back", "")
-    return back if back in allowed else allowed[1]
-
-
-def _act(
-    request: HttpRequest, user: User, consultation: Consultation, comment: Comment
-) -> HttpResponse:
-    back = _back(request, (ALL, CONSULTATION, COMMENT))
-    action = request.POST.get("action", "")
-    wording = charter.current(consultation)
-    form: DecisionForm
-    if action == Action.LIFT:
-        form = LiftForm(request.POST, charter=wording, prefix=f"l{comment.pk}")
-    elif action == Action.SUSPEND:
-        form = SuspendForm(
-            request.POST,
-            charter=wording,
-            site_wide=permissions.can_suspend_site_wide(user),
-            prefix=f"s{comment.pk}",
-        )
-    else:
-        form = DecisionForm(request.POST, charter=wording, prefix=f"c{comment.pk}")
-    try:
-        if action not in (*COMMENT_ACTIONS, Action.WARN, Action.SUSPEND, Action.LIFT):
-            raise Invalid("unknown_action", _("Choose one of the actions."))
-        if not form.is_valid():
-            raise Invalid("invalid_form", _("Correct what the form says below."))
-        rule, note = form.cleaned_data["rule"], form.cleaned_data["note"]
-        if action in COMMENT_ACTIONS:
-            decision = COMMENT_ACTIONS[action](user, comment, rule, note)
-        elif isinstance(form, LiftForm):
-            decision = decisions.lift(user, _suspension(form, comment), rule, note)
-        else:
-            author = comment.author
-            if author is None:
-                raise Invalid("no_author", _("The author of this comment deleted their account."))
-            if isinstance(form, SuspendForm):
-                decision = decisions.suspend(
-                    user,
-                    author,
-                    None if form.everywhere() else consultation,
-                    rule,
-                    note,
-                    days=form.cleaned_data["days"],
-                    comment=comment,
-                )
-            else:
-                decision = decisions.warn(user, author, consultation, rule, note, comment=comment)
-    except Refused as refusal:
-        attach(form, refusal)
-        failure = {"refusal": refusal, "comment": comment, "form": form}
-        return _render_back(request, user, back, consultation, comment=comment, failure=failure)
-    messages.success(request, _done(decision, comment))
-    if back == ALL:
-        return redirect("moderation:queue")
-    if back == COMMENT:
-        return redirect("moderation:comment", slug=consultation.slug, comment_id=comment.pk)
-    return redirect("moderation:consultation", slug=consultation.slug)
-
-
-def _answer(request: HttpRequest, user: User, appeal: Appeal) -> HttpResponse:
-    consultation = appeal.decision.consultation
-    back = _back(request, (ALL, CONSULTATION, APPEAL))
-    if back == CONSULTATION and consultation is None:
-        back = ALL
-    action = request.POST.get("action", "")
-    form = AppealAnswerForm(request.POST, prefix=f"a{appeal.pk}")
-    try:
-        if action not in ("grant", "reject"):
-            raise Invalid("unknown_action", _("Choose to grant or to reject the appeal."))
-        if not form.is_valid():
-            raise Invalid("invalid_form", _("Correct what the form says below."))
-        appeals.decide(user, appeal, grant=action == "grant", reason=form.cleaned_data["reason"])
-    except Refused as refusal:
-        attach(form, refusal)
-        failure = {"refusal": refusal, "appeal": appeal, "form": form}
-        return _render_back(request, user, back, consultation, appeal=appeal, failure=failure)
-    if action == "grant":
-        messages.success(
-            request,
-            _("Appeal granted: the decision is undone, and the person who appealed is told."),
-        )
-    else:
-        messages.success(request, _("Appeal rejected: the person who appealed is told why."))
-    if back == ALL or consultation is None:
-        return redirect("moderation:queue")
-    if back == APPEAL:
-        return redirect("moderation:appeal", appeal_id=appeal.pk)
-    return redirect("moderation:consultation", slug=consultation.slug)
-
-
-def _suspension(form: LiftForm, comment: Comment) -> Suspension:
-    """The suspension the lift form names: one of the comment's author's, here or
-    everywhere (``decisions.lift`` says whether it still holds, and who may lift it)."""
-    author = comment.author_id
-    suspension = (
-        Suspension.objects.filter(pk=form.cleaned_data["suspension"], user_id=author)
-        .filter(Q(consultation__isnull=True) | Q(consultation_id=comment.item.consultation_id))
-        .select_related("consultation")
-        .first()
-        if author is not None
-        else None
-    )
-    if suspension is None:
-        raise Invalid("unknown_suspension", _("This is not a suspension of the comment's author."))
-    return suspension
-
-
-def _done(decision: Decision, comment: Comment) -> str:
-    """What the moderator is told once their decision is written."""
-    values = {
-        "number": decision.rule_number,
-        "rule": Rule(decision.rule).label,
-        "name": comment.author.display_name if comment.author else "",
-    }
-    if decision.action == Action.HIDE:
-        return _("Comment hidden under rule %(number)s (%(rule)s); its author is told.") % values
-    if decision.action == Action.RESTORE:
-        return _("Comment shown again; its author and the reporters are told.")
-    if decision.action == Action.DISMISS:
-        return _("Reports dismissed; the reporters are told.")
-    if decision.action == Action.LOCK:
-        return _("Thread locked: it takes no more replies.")
-    if decision.action == Action.UNLOCK:
-        return _("Thread unlocked.")
-    if decision.action == Action.WARN:
-        return _("%(name)s is warned under rule %(number)s (%(rule)s).") % values
-    if decision.action == Action.LIFT:
-        return _("The suspension of %(name)s is lifted; they are told.") % values
-    if decision.suspended_until is not None:
-        values["date"] = formats.date_format(
-            timezone.localtime(decision.suspended_until), "DATETIME_FORMAT"
-        )
-        if decision.consultation_id is None:
-            return _("%(name)s is suspended from every consultation until %(date)s.") % values
-        return _("%(name)s is suspended from this consultation until %(date)s.") % values
-    if decision.consultation_id is None:
-        return _("%(name)s is suspended from every consultation until lifted.") % values
-    return _("%(name)s is suspended from this consultation until lifted.") % values
+    user, consultation = moderated(request, slug)
+    return render_consultation(request, user, consultation)
 
 
 # --- Rendering --------------------------------------------------------------------------
-
-
-def _render_back(
-    request: HttpRequest,
-    user: User,
-    back: str,
-    consultation: Consultation | None,
-    *,
-    failure: dict[str, Any],
-    comment: Comment | None = None,
-    appeal: Appeal | None = None,
-) -> HttpResponse:
-    status = failure["refusal"].status
-    if back == COMMENT and comment is not None and consultation is not None:
-        return _render_comment(request, user, consultation, comment, failure, status)
-    if back == APPEAL and appeal is not None:
-        return _render_appeal(request, user, appeal, failure, status)
-    if back == CONSULTATION and consultation is not None:
-        return _render_consultation(request, user, consultation, failure, status)
-    return _render_all(request, user, failure, status)
 
 
 def _cards(
@@ -487,9 +262,12 @@ def _common(
     }
 
 
-def _render_all(
+def render_all(
     request: HttpRequest, user: User, failure: dict[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
+    """The overview; with ``failure`` (a refused action: its refusal, form and comment or
+    appeal), that refusal shown on top and in its entry, answered with ``status``. So
+    are the other ``render_*``."""
     scope = permissions.moderated_consultations(user)
     places = space.places(user, scope)
     followed = [
@@ -513,13 +291,14 @@ def _render_all(
     return render(request, "consultation/moderation/queue.html", context, status=status)
 
 
-def _render_consultation(
+def render_consultation(
     request: HttpRequest,
     user: User,
     consultation: Consultation,
     failure: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """One consultation's queue, appeals and latest decisions."""
     scope = Consultation.objects.filter(pk=consultation.pk)
     context = {
         **_common(request, user, scope, back=CONSULTATION, failure=failure, site_wide=False),
@@ -531,7 +310,7 @@ def _render_consultation(
     )
 
 
-def _render_comment(
+def render_comment(
     request: HttpRequest,
     user: User,
     consultation: Consultation,
@@ -539,6 +318,7 @@ def _render_comment(
     failure: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """One comment as the queue shows it, with every decision about it."""
     entry = space.entry(comment)
     context = {
         "consultation": consultation,
@@ -551,13 +331,14 @@ def _render_comment(
     return render(request, "consultation/moderation/queue_comment.html", context, status=status)
 
 
-def _render_appeal(
+def render_appeal(
     request: HttpRequest,
     user: User,
     appeal: Appeal,
     failure: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """One appeal, with the decision it contests and its answer once given."""
     appeal.refresh_from_db(fields=["status", "decided_at"])
     decidable = permissions.can_decide_appeal(user, appeal)
     context = {
