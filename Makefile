@@ -80,6 +80,7 @@ bench: install
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements/bench.lock
 	$(PY) bench/fanout.py --asgi-floor
 	$(PY) bench/aggregate.py
+	$(PY) bench/comments.py
 
 clean:
 	rm -rf $(VENV) var/staticfiles
