@@ -477,6 +477,10 @@ MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR = env.int(
     "MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR", default=5
 )
 MODERATION_REPEAT_HOURS = env.int("MODERATION_REPEAT_HOURS", default=24)
+
+# Notices' e-mails (consultation.notices.delivery): a claim older than this belongs to a
+# worker that died, and its notices are sent by the next one.
+NOTICE_EMAIL_LEASE_SECONDS = env.int("NOTICE_EMAIL_LEASE_SECONDS", default=300)
 for _name in ("MODERATION_REPORTS_PER_HOUR", "MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")

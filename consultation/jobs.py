@@ -11,6 +11,7 @@ from django.db import transaction
 from config.celery import app
 
 COMPUTE_FINAL_RESULTS = "consultation.tasks.compute_final_results"
+SEND_NOTICE_EMAILS = "consultation.tasks.send_notice_emails"
 
 
 def queue_final(consultation_id: int) -> None:
@@ -19,3 +20,8 @@ def queue_final(consultation_id: int) -> None:
     transaction.on_commit(
         lambda: app.send_task(COMPUTE_FINAL_RESULTS, args=[consultation_id]), robust=True
     )
+
+
+def queue_notice_emails(notice_ids: list[int]) -> None:
+    """Send these notices' e-mails from the worker once the current transaction commits."""
+    transaction.on_commit(lambda: app.send_task(SEND_NOTICE_EMAILS, args=[notice_ids]), robust=True)

@@ -8,6 +8,7 @@ from config.cache import degradable
 from consultation import jobs
 from consultation.errors import Refused
 from consultation.live import events
+from consultation.notices import delivery
 from consultation.organising import lifecycle
 from consultation.results import computing
 
@@ -71,3 +72,10 @@ def compute_provisional_results() -> dict:
         if degradable().add(f"agora:results:final-queued:{pk}", 1, timeout=FINAL_REQUEUE_SECONDS):
             compute_final_results.delay(pk)
     return due
+
+
+@shared_task(name=jobs.SEND_NOTICE_EMAILS, **{**RESULT_JOB, "autoretry_for": (*TRANSIENT,)})
+def send_notice_emails(notice_ids: list[int]) -> dict:
+    """Send the e-mails of these notices that still wait (claim, send, mark: a retry
+    after a killed worker sends only what was not sent; ``notices.delivery``)."""
+    return delivery.deliver(notice_ids)

@@ -28,7 +28,7 @@ from consultation.models.moderation import (
     Suspension,
     SuspensionQuerySet,
 )
-from consultation.models.notices import Notice
+from consultation.models.notices import Channel, Follow, Notice, NoticeSettings
 from consultation.models.participation import (
     Ballot,
     BallotEntry,
@@ -50,6 +50,7 @@ __all__ = [
     "Appeal",
     "Ballot",
     "BallotEntry",
+    "Channel",
     "Charter",
     "Comment",
     "CommentQuerySet",
@@ -59,11 +60,13 @@ __all__ = [
     "Consultation",
     "ConsultationQuerySet",
     "Decision",
+    "Follow",
     "Grade",
     "Item",
     "Localized",
     "Membership",
     "Notice",
+    "NoticeSettings",
     "OfficialResponse",
     "Publication",
     "PublicationQuerySet",

@@ -121,7 +121,6 @@ def _tell(outcome: Decision, original: Decision, appeal: Appeal) -> None:
         consultation=original.consultation,
         data={**data, "role": "appellant"},
         url=url,
-        email=True,
     )
     if original.comment_id is None:
         return

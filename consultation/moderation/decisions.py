@@ -121,7 +121,6 @@ def _tell_subject(decision: Decision) -> None:
         consultation=decision.consultation,
         data=notice_data(decision),
         url=reverse("moderation_public:decision", args=[decision.pk]),
-        email=True,
     )
 
 

@@ -1,18 +1,16 @@
-"""Write a notice, and send its e-mail after the commit (``accounts.emails``)."""
+"""Write a notice as its recipient wants it, and queue its e-mail after the commit
+(``consultation.notices.delivery`` sends it from the worker)."""
 
 from typing import Any
 
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.db import transaction
+from django.utils import timezone
 
-from accounts import emails
 from accounts.models import User
+from consultation import jobs
 from consultation.models import Consultation, Notice
-from consultation.notices import wording
+from consultation.notices import preferences
+from realtime import broadcast
 
 
 def notify(
@@ -22,45 +20,35 @@ def notify(
     consultation: Consultation | None,
     data: dict[str, Any],
     url: str = "",
-    email: bool = False,
+    key: str = "",
 ) -> Notice | None:
-    """Tell ``user`` (nobody when None: an erased account); in the caller's transaction."""
+    """Tell ``user`` (nobody when None: an erased account), as their preferences say, in
+    the caller's transaction; its e-mail, if any, leaves after the commit. With a ``key``,
+    once only: a second call finds the first notice and writes and sends nothing."""
     if user is None or not user.is_active:
+        return None
+    email = preferences.email_state(user, kind)
+    if email is None:
         return None
     if consultation is not None:
         data = {"consultation_title": consultation.title, **data}
-    notice = Notice.objects.create(
-        user=user, kind=kind, consultation=consultation, data=data, url=url
-    )
-    if email and user.email:
-        emails.send_later(_message(notice, user))
+    fields = {"kind": kind, "consultation": consultation, "data": data, "url": url, "email": email}
+    if key:
+        notice, created = Notice.objects.get_or_create(user=user, key=key, defaults=fields)
+        if not created:
+            return notice
+    else:
+        notice = Notice.objects.create(user=user, **fields)
+    if email == Notice.Email.PENDING:
+        jobs.queue_notice_emails([notice.pk])
+    transaction.on_commit(lambda: unread_changed(user.pk), robust=True)
     return notice
 
 
-def _message(notice: Notice, user: User) -> EmailMultiAlternatives:
-    with translation.override(user.preferred_language or settings.LANGUAGE_CODE):
-        subject = wording.title(notice)
-        context = {
-            "notice": notice,
-            "user": user,
-            "title": subject,
-            "lines": wording.lines(notice),
-            "link": settings.SITE_URL + (notice.url or reverse("notices:list")),
-            "notices_link": settings.SITE_URL + reverse("notices:list"),
-            "SITE_NAME": settings.SITE_NAME,
-            "reason": _("You receive this e-mail because a moderation decision concerns you."),
-        }
-        text = render_to_string("consultation/emails/notice.txt", context)
-        html = render_to_string("consultation/emails/notice.html", context)
-    message = EmailMultiAlternatives(
-        f"[{settings.SITE_NAME}] {subject}",
-        text,
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-        headers={"Auto-Submitted": "auto-generated"},
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+def unread_changed(user_id: int) -> None:
+    """Tell the person's open pages their unread count (the menu's counter)."""
+    count = Notice.objects.filter(user_id=user_id, read_at__isnull=True).count()
+    broadcast.tell_user(user_id, {"type": "notices.unread", "stream": "personal", "unread": count})
 
 
 def unread_count(user: User) -> int:
@@ -72,4 +60,7 @@ def mark_read(user: User, notice_ids: list[int] | None = None) -> int:
     notices = Notice.objects.filter(user=user, read_at__isnull=True)
     if notice_ids is not None:
         notices = notices.filter(pk__in=notice_ids)
-    return notices.update(read_at=timezone.now())
+    changed = notices.update(read_at=timezone.now())
+    if changed:
+        transaction.on_commit(lambda: unread_changed(user.pk), robust=True)
+    return changed

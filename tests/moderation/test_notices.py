@@ -134,6 +134,7 @@ def test_a_notice_never_sends_its_reader_off_site(place):
     assert response["Location"] == f"{reverse('notices:list')}#notice-{notice.pk}"
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("language", "subject"),
     [
