@@ -244,6 +244,16 @@ def can_suspend_site_wide(user: Person) -> bool:
     return is_staff(user)
 
 
+def can_lift(user: Person, suspension: Suspension) -> bool:
+    """End a suspension early: the moderators of its consultation, staff for a site-wide
+    one; never the person suspended."""
+    if not user.is_authenticated or suspension.user_id == user.pk:
+        return False
+    if suspension.consultation is None:
+        return can_suspend_site_wide(user)
+    return can_moderate(user, suspension.consultation)
+
+
 def can_appeal(user: Person, decision: Decision) -> bool:
     """The person a decision is about contests it, once; an appeal's outcome is final, and
     lifting what was done to someone (a restore, an unlock, a dismissal) is not contested."""

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.types import Person
 from consultation import permissions
-from consultation.errors import Conflict, Invalid
+from consultation.errors import Conflict, Invalid, NotAllowed
 from consultation.live import events
 from consultation.models import (
     Appeal,
@@ -371,19 +371,23 @@ def lift(user: Person, suspension: Suspension, rule: str, note: str = "") -> Dec
     one; ``rule``: the rule it was decided under, as a rule is cited on every line of the
     log. Lifting a measure is not contested: no appeal (``permissions.APPEALABLE``)."""
     consultation = suspension.consultation
+    if user.is_authenticated and suspension.user_id == user.pk:
+        raise NotAllowed("own_account", _("You cannot take a decision about yourself."))
     if consultation is None:
         permissions.require(
-            permissions.can_suspend_site_wide(user) and user.is_authenticated,
+            permissions.can_lift(user, suspension),
             "not_staff",
             _("Only site staff may lift a suspension from every consultation."),
         )
-        assert user.is_authenticated
-        moderator = user
     else:
-        moderator = _moderator(user, consultation)
+        permissions.require(
+            permissions.can_lift(user, suspension),
+            "not_moderator",
+            _("Only the moderators of this consultation may do this."),
+        )
+    assert user.is_authenticated
+    moderator = user
     note = _clean(rule, note)
-    if suspension.user_id == moderator.pk:
-        raise Invalid("own_account", _("You cannot take a decision about yourself."))
     with transaction.atomic():
         suspension = (
             Suspension.objects.select_for_update(of=("self",))

@@ -130,13 +130,7 @@ def _cards(
             )
         author = comment.author
         suspension = entry.author_suspension
-        # The moderators of a consultation lift its suspensions; staff, site-wide ones too
-        # (the entry's consultation is one ``user`` moderates). Never their own.
-        may_lift = (
-            suspension is not None
-            and (suspension.consultation_id is not None or site_wide)
-            and suspension.user_id != user.pk
-        )
+        may_lift = suspension is not None and permissions.can_lift(user, suspension)
         if suspension is not None and may_lift and lift_form is None:
             lift_form = LiftForm(
                 charter=entry.charter,
