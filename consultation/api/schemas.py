@@ -308,7 +308,7 @@ class ModerationLogEntryOut(Schema):
     decision: int
     date: datetime
     action: str = Field(
-        description="hide, restore, dismiss, lock, unlock, warn, suspend, appeal_granted, "
+        description="hide, restore, dismiss, lock, unlock, warn, suspend, lift, appeal_granted, "
         "appeal_rejected."
     )
     rule: str
