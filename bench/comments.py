@@ -220,7 +220,8 @@ def child_main(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.test import Client
 
-    from consultation import queries, thread_pages
+    from consultation import queries
+    from consultation.participation import thread_pages, thread_search
 
     started = time.perf_counter()
     call_command("migrate", interactive=False, verbosity=0)
@@ -322,7 +323,7 @@ def child_main(args: argparse.Namespace) -> None:
             "search_cold",
             f"search “{COMMON}”, first page, nothing folded yet (SQLite: the first search)",
             lambda: (
-                thread_pages.forget_folded_texts(),
+                thread_search.forget_folded_texts(),
                 thread_pages.page(item, query=COMMON, viewer=reader),
             ),
         ),

@@ -8,7 +8,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from ninja import Path, Query, Status
 
-from consultation import queries, thread_pages
+from consultation import queries
 from consultation.api.auth import AUTH, AuthedRequest, caller
 from consultation.api.errors import ApiError
 from consultation.api.schemas import (
@@ -42,7 +42,7 @@ from consultation.api.shaping import (
 )
 from consultation.api.site import api
 from consultation.models import Comment
-from consultation.participation import debate, voting
+from consultation.participation import debate, thread_cursors, thread_pages, voting
 
 # --- My participation ------------------------------------------------------------------------
 
@@ -168,7 +168,7 @@ def list_comments(
     header when there are more."""
     viewer = caller(request)
     item = item_or_404(item_id)
-    if cursor is not None and thread_pages.is_replies_cursor(cursor):
+    if cursor is not None and thread_cursors.is_replies_cursor(cursor):
         replies = thread_pages.replies_page(
             item, cursor, limit=limit or thread_pages.REPLY_PAGE, viewer=viewer
         )

@@ -261,7 +261,8 @@ class CommentPageOut(Schema):
     previous: str | None = Field(description="The cursor of the page before, null on the first.")
 
 
-# A page of the debate as ``GET /items/{id}/comments`` reads it (consultation.thread_pages).
+# A page of the debate as ``GET /items/{id}/comments`` reads it
+# (consultation.participation.thread_pages).
 ThreadCursor = Annotated[
     str | None,
     Query(None, max_length=500, description="`next`, `previous` or `more_replies` of a page"),

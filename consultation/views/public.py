@@ -11,10 +11,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.types import Person
-from consultation import grades, permissions, queries, thread_pages
+from consultation import grades, permissions, queries
 from consultation.errors import Invalid, NotAllowed
 from consultation.models import Consultation, Grade, Item, Vote
 from consultation.moderation import threads
+from consultation.participation import thread_pages
 from consultation.participation.forms import (
     CommentForm,
     GradeForm,

@@ -11,10 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from consultation import thread_pages
 from consultation.errors import Invalid
 from consultation.models import Comment, CommentReaction
-from consultation.participation import debate
+from consultation.participation import debate, thread_pages, thread_search
 from tests.factories import make_consultation
 from tests.support.html import problems
 
@@ -478,8 +477,8 @@ def test_a_search_reads_comments_as_they_are_now(item, citizen, monkeypatch):
     debate.edit_comment(citizen, comment, "La marche d'abord")
     assert thread_pages.page(item, query="velo").pairs() == []
     assert [c.pk for c, _ in thread_pages.page(item, query="MARCHE").pairs()] == [comment.pk]
-    monkeypatch.setattr(thread_pages, "FOLD_CACHE_CHARS", 40)
-    thread_pages.forget_folded_texts()
+    monkeypatch.setattr(thread_search, "FOLD_CACHE_CHARS", 40)
+    thread_search.forget_folded_texts()
     for _round in range(2):
         assert [c.pk for c, _ in thread_pages.page(item, query="marche").pairs()] == [comment.pk]
-    assert thread_pages._folded_chars <= 40 + 62  # the budget, and at most one text more
+    assert thread_search._folded_chars <= 40 + 62  # the budget, and at most one text more
