@@ -1,6 +1,6 @@
 from django.urls import path
 
-from consultation.views import open_data, participation, public, results
+from consultation.views import feeds, open_data, participation, public, results
 
 app_name = "consultation"
 
@@ -10,7 +10,15 @@ RESULTS = "consultations/<slug:slug>/resultats/"
 
 urlpatterns = [
     path("consultations/", public.consultation_list, name="list"),
+    # Feeds (docs/decisions/0030-feeds.md): not slugs, so no consultation's address.
+    path("consultations/flux.atom", feeds.consultations_feed, name="feed"),
+    path("consultations/calendrier.ics", feeds.calendar, name="calendar"),
     path("consultations/<slug:slug>/", public.consultation_detail, name="detail"),
+    path(
+        "consultations/<slug:slug>/calendrier.ics",
+        feeds.consultation_calendar,
+        name="consultation_calendar",
+    ),
     path("consultations/<slug:slug>/classement/", participation.ranking, name="ranking"),
     path(
         "consultations/<slug:slug>/donnees/<int:version>/<str:filename>",
@@ -19,6 +27,7 @@ urlpatterns = [
     ),
     path(RESULTS, results.results_page, name="results"),
     path(RESULTS + "v<int:version>/", results.results_page, name="results_version"),
+    path(RESULTS + "flux.atom", feeds.results_feed, name="results_feed"),
     path(RESULTS + "rapport/", results.report, name="report"),
     path(RESULTS + "v<int:version>/rapport/", results.report, name="report_version"),
     path("methodes/", results.methods, name="methods"),

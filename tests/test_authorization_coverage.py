@@ -116,6 +116,7 @@ T_PRIVACY = "tests/accounts/test_privacy.py"
 T_CITIZEN_MODERATION = "tests/moderation/test_citizen_pages.py"
 T_NOTICES = "tests/moderation/test_notices.py"
 T_QUEUE = "tests/moderation/test_queue_pages.py"
+T_FEEDS = "tests/notices/test_feeds.py"
 
 SIGNED_IN_ONLY = f"{T_PAGES}::test_signed_in_pages_send_visitors_to_log_in"
 MID_LOGIN_STEP = (
@@ -412,6 +413,35 @@ URLS = {
         tests=[
             f"{T_PARTICIPATION}::test_my_participation_needs_an_account",
             f"{T_SIGNUP}::test_unverified_account_cannot_take_part",
+        ],
+    ),
+    # consultation/urls.py: feeds (consultation/views/feeds.py)
+    "consultation:feed": rule(
+        PUBLIC,
+        tests=[
+            f"{T_FEEDS}::test_the_consultations_feed_dates_and_links_each_event",
+            f"{T_FEEDS}::test_hostile_texts_are_escaped_in_every_feed",
+        ],
+    ),
+    "consultation:calendar": rule(
+        PUBLIC,
+        tests=[
+            f"{T_FEEDS}::test_the_calendar_gives_stable_events_for_opening_and_closing",
+            f"{T_FEEDS}::test_a_drafts_feeds_are_not_found_like_its_page",
+        ],
+    ),
+    "consultation:results_feed": rule(
+        PUBLIC_CONSULTATION,
+        tests=[
+            f"{T_FEEDS}::test_a_consultations_results_feed_lists_its_versions",
+            f"{T_FEEDS}::test_a_drafts_feeds_are_not_found_like_its_page",
+        ],
+    ),
+    "consultation:consultation_calendar": rule(
+        PUBLIC_CONSULTATION,
+        tests=[
+            f"{T_FEEDS}::test_the_calendar_gives_stable_events_for_opening_and_closing",
+            f"{T_FEEDS}::test_a_drafts_feeds_are_not_found_like_its_page",
         ],
     ),
     # consultation/organising/urls.py: the organiser space (MFA by namespace)
