@@ -169,6 +169,51 @@ class ModerationConsumer(LiveConsumer):
     stream = "moderation"
 
 
+class PersonalConsumer(LiveConsumer):
+    """``ws/me/``: what concerns the signed-in person on any page (the menu's unread count).
+
+    Its provider (kind ``personal``) gives each account its own topic and a snapshot read
+    afresh for every socket, never shared. What follows is personal frames
+    (``broadcast.tell_user``): unnumbered, written by the hub to the account's sockets that
+    are ready, and dropped for the others. So this socket is ready before it reads its
+    snapshot (a frame that comes meanwhile is not lost), and a frame that crosses the read
+    is followed by a fresh one: the last word the client hears is never the older one.
+    """
+
+    kind = "personal"
+    stream = "personal"
+    SNAPSHOT_ATTEMPTS = 5
+
+    async def connect(self):
+        self.reading = False
+        self.crossed = False
+        # Watch what the hub writes: it writes to ``base_send`` directly. The server's flow
+        # control is read from the server's own send first (see _flow_control).
+        self.server_send = self.base_send
+        self.writable = _flow_control(self.server_send)
+        self.base_send = self._relay
+        await super().connect()
+
+    async def _relay(self, message):
+        if self.reading and message.get("type") == "websocket.send":
+            self.crossed = True
+        await self.server_send(message)
+
+    async def send_snapshot(self):
+        if self.topic is None:
+            return
+        self.ready = True
+        for _attempt in range(self.SNAPSHOT_ATTEMPTS):
+            self.reading, self.crossed = True, False
+            try:
+                frame = await database_sync_to_async(topics.snapshot)(self.topic)
+            finally:
+                self.reading = False
+            await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+            if not self.crossed:
+                return
+
+
 class PingConsumer(AsyncWebsocketConsumer):
     """Liveness of the websocket doorway: answers ``{"type": "ping"}`` with a pong."""
 

@@ -771,6 +771,7 @@ API = {
 # Key: the route's path pattern.
 
 T_STREAMS = "tests/realtime/test_streams.py"
+T_LIVE_COUNTER = "tests/notices/test_live_counter.py"
 
 WEBSOCKETS = {
     "ws/ping/": rule(
@@ -779,6 +780,15 @@ WEBSOCKETS = {
         tests=[
             "tests/realtime/test_ping.py::test_ping_is_answered",
             "tests/realtime/test_ping.py::test_foreign_origin_is_refused",
+        ],
+    ),
+    "ws/me/": rule(
+        LOGIN,
+        "CONNECT",
+        tests=[
+            f"{T_LIVE_COUNTER}::test_the_personal_stream_opens_with_the_unread_count",
+            f"{T_LIVE_COUNTER}::test_visitors_are_refused_the_personal_stream",
+            f"{T_LIVE_COUNTER}::test_a_foreign_origin_is_refused_the_personal_stream",
         ],
     ),
     "ws/consultations/<slug:slug>/": rule(
@@ -1250,7 +1260,7 @@ async def test_every_websocket_route_answers_as_its_policy_says(client, make_use
                 for sample, slug in samples.items()
             }
             opened = answers["open"]
-            if policy in (PUBLIC, PUBLIC_CONSULTATION):
+            if policy in (PUBLIC, PUBLIC_CONSULTATION) or (policy == LOGIN and cookies):
                 ok = opened[0] == "accepted"
                 if policy == PUBLIC_CONSULTATION:
                     ok = ok and opened[1] == "snapshot"

@@ -20,7 +20,7 @@ from consultation.live.events import (
     snapshot_frame,
     topic,
 )
-from consultation.models import Comment, Consultation, Rule
+from consultation.models import Comment, Consultation, Notice, Rule
 from consultation.moderation import reports, space
 from realtime import broadcast
 from realtime.topics import NOT_ALLOWED, NOT_FOUND, Access, Provider, register
@@ -89,6 +89,30 @@ def _queued(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# --- the personal stream (ws/me/) ------------------------------------------------------
+# One topic per account, "personal:<user id>". What reaches it are personal frames
+# (``realtime.broadcast.tell_user``), unnumbered; its snapshot is read for each socket
+# (``realtime.consumers.PersonalConsumer``), never shared.
+
+
+def _resolve_personal(user: Person) -> Access:
+    """The signed-in person's own stream; anyone else is refused (4403)."""
+    if not user.is_authenticated:
+        return Access(None, NOT_ALLOWED)
+    return Access(personal_topic(user.pk))
+
+
+def personal_topic(user_id: int) -> str:
+    return f"personal:{user_id}"
+
+
+def _personal_snapshot(name: str) -> dict:
+    """The menu's unread count, as ``consultation.notices.sending.unread_changed`` sends it."""
+    user_id = int(name.split(":", 1)[1])
+    unread = Notice.objects.filter(user_id=user_id, read_at__isnull=True).count()
+    return {"type": "notices.unread", "stream": "personal", "unread": unread}
+
+
 RESYNC_SETTLE_SECONDS = 2.0
 
 
@@ -130,3 +154,4 @@ def register_providers() -> None:
         ),
     )
     register("moderation", Provider(resolve=_resolve_moderation, snapshot=_moderation_snapshot))
+    register("personal", Provider(resolve=_resolve_personal, snapshot=_personal_snapshot))
