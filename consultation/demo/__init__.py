@@ -40,6 +40,7 @@ from consultation.models import (
 )
 from consultation.moderation import appeals, decisions, reports
 from consultation.notices import sending
+from consultation.queries import fold
 from consultation.results import computing
 
 HERE = Path(__file__).resolve().parent
@@ -192,7 +193,14 @@ def _generate_participation(
             if consultation.comments_enabled and rng.random() < comment_rate:
                 stance, body = rng.choice(CLOSED_COMMENTS)
                 posts.append(
-                    Comment(item=item, author=user, stance=stance, body=body, created_at=now)
+                    Comment(
+                        item=item,
+                        author=user,
+                        stance=stance,
+                        body=body,
+                        folded_body=fold(body),
+                        created_at=now,
+                    )
                 )
         if consultation.ranking_enabled:
             k = rng.randint(1, consultation.ranking_size)
@@ -280,7 +288,12 @@ def _seed_moderation(
     for (key, position, body, reported), author in zip(DEMO_REPORTED, authors, strict=True):
         item = items[position % len(items)]
         comment = Comment.objects.create(
-            item=item, author=author, stance="against", body=body, created_at=posted_at
+            item=item,
+            author=author,
+            stance="against",
+            body=body,
+            folded_body=fold(body),
+            created_at=posted_at,
         )
         comments[key] = comment
         for who, rule, text in reported:

@@ -131,6 +131,10 @@ class Comment(models.Model):
     )
     stance = models.CharField(max_length=8, choices=Stance.choices, default=Stance.NEUTRAL)
     body = models.TextField()
+    # ``queries.fold`` of the body (case, accents and ligatures folded), written with it
+    # (``participation.debate``; empty once erased), so that searching a debate folds only
+    # the query, on every database (``participation.thread_search``).
+    folded_body = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     # Deleted by its author (or the author's account deleted): the row stays so that

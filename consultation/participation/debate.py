@@ -130,6 +130,7 @@ def post_comment(
             item=item,
             author=user,
             body=body,
+            folded_body=queries.fold(body),  # what a search of the debate reads
             stance=stance,
             parent=parent,
             moderation=Comment.Moderation.HELD if held else Comment.Moderation.VISIBLE,
@@ -168,7 +169,8 @@ def edit_comment(
             comment=comment, body=comment.body, stance=comment.stance, created_at=timezone.now()
         )
         comment.body, comment.stance, comment.edited_at = body, stance, timezone.now()
-        comment.save(update_fields=["body", "stance", "edited_at"])
+        comment.folded_body = queries.fold(body)
+        comment.save(update_fields=["body", "folded_body", "stance", "edited_at"])
         events.after_commit(events.comment_edited, comment.pk)
     return comment
 
@@ -186,10 +188,10 @@ def erase_comment(comment: Comment, *, reason: str) -> Comment:
     """Leave a placeholder: the text and its history go, the thread keeps its shape."""
     with transaction.atomic():
         comment.revisions.all().delete()
-        comment.body = ""
+        comment.body = comment.folded_body = ""
         was_visible = comment.deleted_at is None
         comment.deleted_at = timezone.now()
-        comment.save(update_fields=["body", "deleted_at"])
+        comment.save(update_fields=["body", "folded_body", "deleted_at"])
         if was_visible:
             events.after_commit(events.comment_hidden, comment.pk, reason)
     return comment

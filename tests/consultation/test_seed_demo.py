@@ -34,6 +34,7 @@ from consultation.models import (
 from consultation.moderation import appeals, reports
 from consultation.moderation import log as moderation_log
 from consultation.participation import debate
+from consultation.queries import fold
 from tests.support.accounts import enable_totp
 
 pytestmark = pytest.mark.django_db
@@ -112,6 +113,15 @@ def test_the_closed_consultation_has_generated_participation():
     # Invariants hold for generated data too: one vote per person per item.
     votes = Vote.objects.filter(item__consultation=c)
     assert votes.count() == votes.values("item", "user").distinct().count()
+
+
+def test_every_demo_comment_can_be_found_by_a_search_of_its_debate():
+    """The demo writes each comment's folded copy as the site does (what a search reads)."""
+    seed()
+    comments = Comment.objects.all()
+    assert comments.filter(item__consultation__slug="mediatheque-horaires-et-services").exists()
+    assert comments.filter(moderation=Comment.Moderation.HIDDEN).exists()  # the reported ones
+    assert all(c.folded_body == fold(c.body) != "" for c in comments)
 
 
 def test_the_closed_consultation_waits_for_its_organiser_with_results_computed():
