@@ -134,7 +134,8 @@ def report(request, slug, item_id, comment_id):
             "what they decide."
         ),
     )
-    return redirect(f"{item.get_absolute_url()}#comment-{comment.pk}")
+    # Back to the page of the debate holding the comment, which may not be the first.
+    return redirect(f"{item.get_absolute_url()}?comment={comment.pk}#comment-{comment.pk}")
 
 
 def _report_refused(

@@ -3,6 +3,7 @@ hidden, held and locked comments as others and their author see them, the decisi
 and its appeal, the charter and the public log."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -11,6 +12,7 @@ from django.urls import reverse
 from consultation.models import Appeal, Consultation, Decision, Membership, Notice, Report, Rule
 from consultation.moderation import charter, decisions, reports
 from consultation.participation import debate
+from tests.consultation.test_thread_pages import seed
 from tests.factories import add_member, make_consultation
 from tests.support.accounts import login
 from tests.support.html import problems
@@ -51,6 +53,10 @@ def decision_url(decision):
     return reverse("moderation_public:decision", kwargs={"decision_id": decision.pk})
 
 
+def comment_ids(content: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<article id="comment-(\d+)"', content)]
+
+
 def article(content: str, comment) -> str:
     """The HTML of ``comment``'s article on the item page."""
     match = re.search(rf'<article id="comment-{comment.pk}">(.*?)</article>', content, re.S)
@@ -75,7 +81,9 @@ def test_a_citizen_reports_a_comment_and_sees_it_was_received(place, citizen, mo
 
     response = client.post(report_url(comment), {"rule": Rule.INSULT, "text": ""})
     assert response.status_code == 302
-    assert response["Location"] == f"{item.get_absolute_url()}#comment-{comment.pk}"
+    assert response["Location"] == (
+        f"{item.get_absolute_url()}?comment={comment.pk}#comment-{comment.pk}"
+    )
     report = Report.objects.get(comment=comment, reporter=citizen)
     assert report.rule == Rule.INSULT and report.status == Report.Status.OPEN
 
@@ -92,6 +100,23 @@ def test_a_citizen_reports_a_comment_and_sees_it_was_received(place, citizen, mo
     assert notice.url == decision_url(decision)
     mine = article(client.get(item.get_absolute_url()).content.decode(), comment)
     assert "You reported this comment: moderation hid it." in mine
+
+
+def test_a_report_far_down_the_debate_comes_back_to_the_page_showing_the_comment(
+    place, citizen, make_user
+):
+    _consultation, item, _author, comment = place  # the oldest comment: on the last page
+    seed(item, [make_user()], roots=45, start=comment.created_at + timedelta(minutes=1))
+    client = browser(citizen)
+    assert comment.pk not in comment_ids(client.get(item.get_absolute_url()).content.decode())
+
+    response = client.post(report_url(comment), {"rule": Rule.INSULT, "text": ""})
+    assert response.status_code == 302
+    page = client.get(response["Location"])
+    content = page.content.decode()
+    assert comment.pk in comment_ids(content)
+    assert "your report was received" in content
+    assert "You reported this comment: a moderator will look at it." in article(content, comment)
 
 
 def test_reporting_ones_own_comment_is_refused_next_to_it(place):
