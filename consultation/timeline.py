@@ -11,7 +11,7 @@ fixed number of queries whatever the number of consultations.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from consultation.models import Consultation, Publication
@@ -54,7 +54,7 @@ def site_events(now: datetime | None = None, limit: int = LIMIT) -> list[Event]:
         status=Status.OPEN, closes_at__gt=now, closes_at__lte=now + CLOSING_SOON
     )
     events += [
-        Event("closing", c, c.closes_at - CLOSING_SOON)
+        Event("closing", c, _closing_soon_since(c))
         for c in closing.order_by("closes_at", "pk")[:limit]
         if c.closes_at
     ]
@@ -73,6 +73,14 @@ def site_events(now: datetime | None = None, limit: int = LIMIT) -> list[Event]:
     events += [_published(p) for p in publications[:limit]]
     events.sort(key=lambda event: (event.at, KINDS.index(event.kind)), reverse=True)
     return events[:limit]
+
+
+def _closing_soon_since(consultation: Consultation) -> datetime:
+    """When its last ``CLOSING_SOON`` began: not before it opened, for a short one."""
+    assert consultation.closes_at is not None
+    since = consultation.closes_at - CLOSING_SOON
+    opened = consultation.opens_at
+    return max(since, opened) if opened is not None else since
 
 
 def results_events(consultation: Consultation, limit: int = LIMIT) -> list[Event]:
@@ -103,7 +111,10 @@ def calendar_consultations(limit: int = LIMIT) -> list[Consultation]:
     """The public consultations with a date to put in a calendar: those still to open
     or open first, then the most recently opened."""
     dated = _public().exclude(opens_at__isnull=True, closes_at__isnull=True)
-    return list(dated.order_by("-opens_at", "-closes_at", "-pk")[:limit])
+    latest_first = dated.order_by(
+        F("opens_at").desc(nulls_last=True), F("closes_at").desc(nulls_last=True), "-pk"
+    )
+    return list(latest_first[:limit])
 
 
 def closing_time(consultation: Consultation) -> datetime | None:

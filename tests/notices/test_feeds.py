@@ -96,7 +96,9 @@ def site():
     return {
         "scheduled": make_consultation(status=Status.SCHEDULED, title="Prochaine"),
         "open": make_consultation(title="Ouverte", closes_at=now + timedelta(days=10)),
-        "closing": make_consultation(title="Bientôt", closes_at=now + timedelta(hours=20)),
+        "closing": make_consultation(
+            title="Bientôt", opens_at=now - timedelta(days=5), closes_at=now + timedelta(hours=20)
+        ),
         "early": make_consultation(
             status=Status.CLOSED,
             title="Écourtée",
@@ -136,6 +138,12 @@ def test_the_consultations_feed_dates_and_links_each_event(client, site):
     assert "Travaux avancés." in closed["summary"]
     closing = next(e for e in found if e["title"].startswith("Closes soon"))
     assert closing["updated"] == site["closing"].closes_at - timedelta(hours=48)
+    short = make_consultation(
+        opens_at=timezone.now() - timedelta(hours=2), closes_at=timezone.now() + timedelta(hours=10)
+    )
+    found = entries(atom(client.get("/consultations/flux.atom", HTTP_ACCEPT_LANGUAGE="en")))
+    [closing] = [e for e in found if e["title"] == f"Closes soon: {short.title_en}"]
+    assert closing["updated"] == short.opens_at  # not before it opened
     assert [e["updated"] for e in found] == sorted((e["updated"] for e in found), reverse=True)
     assert len({e["id"] for e in found}) == len(found)
     # The draft is nowhere, nor its address.
