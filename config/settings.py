@@ -110,6 +110,7 @@ RATE_LIMITED_PREFIXES = (
     "/organisation/",
     "/ma-participation/",
     "/moderation/",
+    "/notifications/",
     "/compte/",
     "/i18n/",
 )

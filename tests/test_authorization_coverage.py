@@ -74,6 +74,7 @@ STAFF = "STAFF"
 NOWHERE = "NOWHERE"
 REPORTER = "REPORTER"
 CONCERNED = "CONCERNED"
+SIGNED_LINK = "SIGNED_LINK"
 
 POLICIES = {
     PUBLIC: "anyone, anonymous visitors included",
@@ -96,6 +97,9 @@ POLICIES = {
     CONCERNED: "the person it concerns: a notice's recipient; for a moderation decision, its "
     "subject, the reporters of its comment and its consultation's moderators (staff for a "
     "site-wide one); anyone else is answered 404, a visitor is sent to log in",
+    SIGNED_LINK: "whoever holds a valid signed link (an e-mail's unsubscribe link: one person, "
+    "one kind of e-mail), no login needed; a bad or expired link is answered 400 and changes "
+    "nothing",
 }
 ROLES = {ORGANISER, MODERATOR, STAFF}
 
@@ -115,6 +119,9 @@ T_DOORS = "tests/accounts/test_mfa_doors.py"
 T_PRIVACY = "tests/accounts/test_privacy.py"
 T_CITIZEN_MODERATION = "tests/moderation/test_citizen_pages.py"
 T_NOTICES = "tests/moderation/test_notices.py"
+T_FOLLOWS = "tests/notices/test_follows.py"
+T_PREFERENCES = "tests/notices/test_preferences.py"
+T_UNSUBSCRIBE = "tests/notices/test_unsubscribe.py"
 T_QUEUE = "tests/moderation/test_queue_pages.py"
 T_FEEDS = "tests/notices/test_feeds.py"
 
@@ -592,6 +599,38 @@ URLS = {
             f"{T_NOTICES}::test_nobody_opens_or_marks_someone_elses_notice",
         ],
     ),
+    "notices:settings": rule(
+        LOGIN,
+        "GET POST",
+        tests=[
+            f"{T_PREFERENCES}::test_visitors_are_sent_to_log_in",
+            f"{T_PREFERENCES}::test_saving_the_page_decides_where_each_notice_goes",
+        ],
+    ),
+    "notices:follow": rule(
+        LOGIN,
+        "POST",
+        tests=[
+            f"{T_FOLLOWS}::test_following_answers_what_one_may_not_see_as_unknown",
+            f"{T_UNSUBSCRIBE}::test_the_one_click_post_needs_no_csrf_token_but_other_forms_still_do",
+        ],
+    ),
+    "notices:unfollow": rule(
+        LOGIN,
+        "POST",
+        tests=[
+            f"{T_FOLLOWS}::test_following_answers_what_one_may_not_see_as_unknown",
+            f"{T_FOLLOWS}::test_the_settings_page_lists_what_i_follow_and_unfollows_it",
+        ],
+    ),
+    "notices:unsubscribe": rule(
+        SIGNED_LINK,
+        "GET POST",
+        tests=[
+            f"{T_UNSUBSCRIBE}::test_the_link_works_without_login_for_its_kind_and_its_person_only",
+            f"{T_UNSUBSCRIBE}::test_a_bad_or_expired_link_gets_a_clear_400_and_changes_nothing",
+        ],
+    ),
     # /api/v1/: the API's operations are in API below; these are the API's other patterns
     "api:openapi-json": rule(
         PUBLIC, tests=["tests/api/test_schema.py::test_schema_is_valid_openapi_3"]
@@ -933,6 +972,7 @@ class World:
             "provider_id": "agora_oidc",
             "key": "not-a-key",
             "uidb36": "zz",
+            "token": "not-a-token",
         }
         membership = self.open.memberships.get()
         # A moderation decision about the author, and a notice for them: not the citizen's.
@@ -1071,6 +1111,7 @@ EXPECTED_PAGE = {
         NOWHERE: lambda r: r.status_code == 404,
         REPORTER: refused,
         CONCERNED: lambda r: sent_to(r, "account_login"),
+        SIGNED_LINK: lambda r: r.status_code == 400,
     },
     "citizen": {
         PUBLIC: served,
@@ -1085,6 +1126,7 @@ EXPECTED_PAGE = {
         NOWHERE: lambda r: r.status_code == 404,
         REPORTER: lambda r: r.status_code < 500 and not refused(r),
         CONCERNED: lambda r: r.status_code == 404,
+        SIGNED_LINK: lambda r: r.status_code == 400,
     },
 }
 

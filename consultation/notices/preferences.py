@@ -6,6 +6,8 @@ the site. Moderation decisions and appeal outcomes are due process: a person may
 their e-mails, never the notice on the site.
 """
 
+from django.db import transaction
+
 from accounts.models import User
 from consultation.models import Channel, Notice, NoticeSettings
 
@@ -64,3 +66,38 @@ def email_state(user: User, kind: str, row: NoticeSettings | None = None) -> str
         Channel.WEEKLY: Notice.Email.DIGEST,
     }
     return starts.get(chosen, Notice.Email.NONE)
+
+
+def choices_for(kind: str) -> list[str]:
+    """The channels a person may choose for ``kind`` (never "never" for due process)."""
+    return [c for c in Channel.values if not (c == Channel.NEVER and kind in ALWAYS_ON_SITE)]
+
+
+@transaction.atomic
+def save(user: User, chosen: dict[str, str], *, show_own_choices: bool | None = None) -> None:
+    """Record the person's channels (kinds left out keep theirs; a channel a kind may not
+    have is refused by the form before it reaches here, and ignored if it does)."""
+    row = NoticeSettings.objects.select_for_update().filter(user=user).first()
+    if row is None:
+        row = settings_of(user)
+    channels_now = dict(row.channels)
+    for kind, value in chosen.items():
+        if kind in Kind.values and value in choices_for(kind):
+            channels_now[kind] = value
+    row.channels = channels_now
+    fields = ["channels"]
+    if show_own_choices is not None:
+        row.show_own_choices = show_own_choices
+        fields.append("show_own_choices")
+    row.save(update_fields=fields)
+
+
+def stop_emails(user: User, kinds: list[str]) -> list[str]:
+    """Put these kinds "on the site only" (the unsubscribe link): the e-mails stop, the
+    notices stay on the site. Returns the kinds that changed."""
+    current = channels(user)
+    changed = [k for k in kinds if k in Kind.values and current[k] != Channel.SITE]
+    changed = [k for k in changed if current[k] != Channel.NEVER]  # already silent
+    if changed:
+        save(user, dict.fromkeys(changed, Channel.SITE))
+    return changed

@@ -14,6 +14,7 @@ from consultation import permissions, queries
 from consultation.errors import Conflict, Invalid, NotAllowed, TooMany
 from consultation.live import events
 from consultation.models import Comment, CommentReaction, CommentRevision, Item
+from consultation.notices import follows, replies
 
 MAX_LENGTH = 5000
 
@@ -136,6 +137,10 @@ def post_comment(
             moderation=Comment.Moderation.HELD if held else Comment.Moderation.VISIBLE,
             held_because=Comment.Held.REPEATED if held else "",
         )
+        # Commenting follows the consultation and the comment's thread; a reply is told
+        # to the parent's author and the thread's followers.
+        follows.auto_follow(user, consultation, comment=comment)
+        replies.reply_posted(comment)
         events.after_commit(events.comment_posted, comment.pk)
     return comment
 
@@ -213,6 +218,7 @@ def toggle_useful(user: Person, comment: Comment) -> bool:
     try:
         with transaction.atomic():
             CommentReaction.objects.create(comment=comment, user=user)
+            replies.marked_useful(comment)  # batched: one notice a day, never who
     except IntegrityError:
         pass  # a double click created it already
     return True

@@ -16,6 +16,7 @@ from consultation.errors import Invalid
 from consultation.live import events
 from consultation.live.stores import GRADE, VOTE
 from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, Vote
+from consultation.notices import follows
 
 
 def _upsert[Row: (Vote, Grade)](
@@ -41,6 +42,7 @@ def _upsert[Row: (Vote, Grade)](
                     setattr(row, field, value)
                     row.updated_at = now
                     row.save(update_fields=[field, "updated_at"])
+                follows.auto_follow(user, item.consultation)  # taking part follows it
                 if old != value:
                     events.after_commit(
                         events.choice_changed,
@@ -191,6 +193,7 @@ def submit_ballot(user: Person, consultation: Consultation, item_ids: object) ->
                     BallotEntry(ballot=ballot, item_id=item_id, rank=rank)
                     for rank, item_id in enumerate(ids, start=1)
                 )
+                follows.auto_follow(user, consultation)  # taking part follows it
                 if old != ids:
                     events.after_commit(events.ballot_changed, consultation.pk, user.pk, old, ids)
                 return ballot

@@ -139,7 +139,8 @@ def test_the_public_sees_a_scheduled_consultation_without_forms(client_for, orga
     scheduled = make_consultation(status=Consultation.Status.SCHEDULED, organiser=organiser)
     page = get_sound(client_for(citizen), scheduled.items.first().get_absolute_url()).content
     assert b"preview-banner" not in page
-    assert disabled_forms(page) == {}
+    # No participation form; following it, to hear when it opens, is offered.
+    assert disabled_forms(page) == {reverse("notices:follow"): False}
 
 
 def test_role_holders_without_mfa_see_no_draft_and_no_preview(client_for, make_user):
