@@ -261,6 +261,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consultation.tasks.compute_provisional_results",
         "schedule": env.float("PROVISIONAL_RESULTS_SECONDS", default=300.0),
     },
+    # Sends each digest once it is due (consultation.notices.digests): a run finding
+    # nothing due does nothing, so the period only bounds how late a digest may be.
+    "send-notice-digests": {
+        "task": "consultation.tasks.send_notice_digests",
+        "schedule": env.float("NOTICE_DIGEST_CHECK_SECONDS", default=600.0),
+    },
 }
 
 # --- E-mail (Django 6.1 MAILERS) ---------------------------------------------
@@ -482,6 +488,14 @@ MODERATION_REPEAT_HOURS = env.int("MODERATION_REPEAT_HOURS", default=24)
 # Notices' e-mails (consultation.notices.delivery): a claim older than this belongs to a
 # worker that died, and its notices are sent by the next one.
 NOTICE_EMAIL_LEASE_SECONDS = env.int("NOTICE_EMAIL_LEASE_SECONDS", default=300)
+# Digests (consultation.notices.digests) go at this hour of the site's time zone: daily
+# ones every day, weekly ones on this weekday (0 = Monday).
+NOTICE_DIGEST_HOUR = env.int("NOTICE_DIGEST_HOUR", default=7)
+NOTICE_DIGEST_WEEKDAY = env.int("NOTICE_DIGEST_WEEKDAY", default=0)
+if not 0 <= NOTICE_DIGEST_HOUR <= 23 or not 0 <= NOTICE_DIGEST_WEEKDAY <= 6:
+    raise ImproperlyConfigured(
+        "NOTICE_DIGEST_HOUR must be 0 to 23 and NOTICE_DIGEST_WEEKDAY 0 (Monday) to 6."
+    )
 for _name in ("MODERATION_REPORTS_PER_HOUR", "MODERATION_NEW_ACCOUNT_COMMENTS_PER_HOUR"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")

@@ -8,7 +8,7 @@ from config.cache import degradable
 from consultation import jobs
 from consultation.errors import Refused
 from consultation.live import events
-from consultation.notices import delivery
+from consultation.notices import delivery, digests
 from consultation.organising import lifecycle
 from consultation.results import computing
 
@@ -79,3 +79,10 @@ def send_notice_emails(notice_ids: list[int]) -> dict:
     """Send the e-mails of these notices that still wait (claim, send, mark: a retry
     after a killed worker sends only what was not sent; ``notices.delivery``)."""
     return delivery.deliver(notice_ids)
+
+
+@shared_task(**RESULT_JOB)
+def send_notice_digests() -> dict:
+    """Periodic: send the daily and weekly digests that are due (each once: a second run,
+    or a retry, finds them sent; ``notices.digests``)."""
+    return digests.send_due()
