@@ -10,8 +10,10 @@ class ConsultationConfig(AppConfig):
         from accounts import privacy
         from consultation.live import providers
         from consultation.moderation import personal_data as moderation_data
+        from consultation.notices import personal_data as notices_data
         from consultation.participation import personal_data
 
         privacy.register("participation", export=personal_data.export, erase=personal_data.erase)
         privacy.register("moderation", export=moderation_data.export, erase=moderation_data.erase)
+        privacy.register("notices", export=notices_data.export, erase=notices_data.erase)
         providers.register_providers()

@@ -1,10 +1,11 @@
 """Moderation's part of "my data" and of account deletion (registered in ``apps.py``).
 
-Export: the person's reports, appeals and notices, the decisions about them (with the note
+Export: the person's reports and appeals, the decisions about them (with the note
 addressed to them) and, for a moderator, the decisions they took. Never anyone else's
-name: not who decided about them, not who they decided about.
+name: not who decided about them, not who they decided about. The notices moderation
+sends are in the notices' own section (``consultation.notices.personal_data``).
 
-Erasure: notices go; what they wrote as a reporter or appellant goes (the report still
+Erasure: what they wrote as a reporter or appellant goes (the report still
 counts, for nobody; an appeal still awaiting an answer is withdrawn with the account, an
 answered one stays, emptied, since the log's answer points at it). The decision log stays
 as it is: the database lets the deletion set its ``subject`` and ``moderator`` to NULL
@@ -16,7 +17,7 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import User
-from consultation.models import Appeal, Decision, Notice, Report
+from consultation.models import Appeal, Decision, Report
 
 
 def _iso(value: Any) -> str | None:
@@ -57,19 +58,6 @@ def export(user: User) -> dict[str, Any]:
             .select_related("decision__consultation")
             .order_by("created_at", "pk")
         ],
-        "notices": [
-            {
-                "kind": n.kind,
-                "consultation": n.consultation.slug if n.consultation is not None else None,
-                "data": n.data,
-                "url": n.url,
-                "created_at": _iso(n.created_at),
-                "read_at": _iso(n.read_at),
-            }
-            for n in Notice.objects.filter(user=user)
-            .select_related("consultation")
-            .order_by("created_at", "pk")
-        ],
         "decisions_about_you": [
             {
                 "consultation": _slug(d),
@@ -106,7 +94,6 @@ def export(user: User) -> dict[str, Any]:
 
 @transaction.atomic
 def erase(user: User) -> None:
-    Notice.objects.filter(user=user).delete()
     Report.objects.filter(reporter=user).update(text="")
     Appeal.objects.filter(appellant=user, status=Appeal.Status.PENDING).delete()
     Appeal.objects.filter(appellant=user).update(text="")

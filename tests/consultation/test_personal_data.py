@@ -165,9 +165,12 @@ def test_the_export_holds_reports_appeals_notices_and_decisions(story):
         (story.hidden.pk, "C’était dans le sujet.", "rejected"),
         (story.suspended.pk, "Une semaine, c’est trop.", "pending"),
     ]
-    kinds = [n["kind"] for n in data["notices"]]
+    # Her notices are in the notices' section (tests/notices/test_personal_data.py).
+    notices = privacy.export_all(story.mia)["notices"]["notices"]
+    kinds = [n["kind"] for n in notices]
     assert kinds == ["report", "moderation", "moderation", "appeal"]
-    assert data["notices"][1]["data"]["note"] == "Hors sujet, désolé."
+    assert notices[1]["data"]["note"] == "Hors sujet, désolé."
+    assert "notices" not in data
     assert [(d["action"], d["note"]) for d in data["decisions_about_you"]] == [
         ("hide", "Hors sujet, désolé."),
         ("suspend", "Trois hors-sujet."),
