@@ -261,6 +261,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consultation.tasks.compute_provisional_results",
         "schedule": env.float("PROVISIONAL_RESULTS_SECONDS", default=300.0),
     },
+    # "Closes in 48 hours", once per consultation (consultation.notices.fanout).
+    "notify-closing-soon": {
+        "task": "consultation.tasks.notify_closing_soon",
+        "schedule": 600.0,
+    },
+    # Notices' e-mails whose task was lost (consultation.notices.delivery.sweep).
+    "sweep-notice-emails": {
+        "task": "consultation.tasks.sweep_notice_emails",
+        "schedule": 900.0,
+    },
     # Sends each digest once it is due (consultation.notices.digests): a run finding
     # nothing due does nothing, so the period only bounds how late a digest may be.
     "send-notice-digests": {
@@ -488,6 +498,16 @@ MODERATION_REPEAT_HOURS = env.int("MODERATION_REPEAT_HOURS", default=24)
 # Notices' e-mails (consultation.notices.delivery): a claim older than this belongs to a
 # worker that died, and its notices are sent by the next one.
 NOTICE_EMAIL_LEASE_SECONDS = env.int("NOTICE_EMAIL_LEASE_SECONDS", default=300)
+# The pace of notices' e-mails for the whole site, every worker together (an SMTP relay's
+# quota): at most this many a second, 0 = as fast as the server takes them. They go in
+# batches of NOTICE_EMAIL_BATCH, one SMTP connection each (docs/performance.md).
+NOTICE_EMAILS_PER_SECOND = env.float("NOTICE_EMAILS_PER_SECOND", default=0.0)
+NOTICE_EMAIL_BATCH = env.int("NOTICE_EMAIL_BATCH", default=100)
+if NOTICE_EMAILS_PER_SECOND < 0 or NOTICE_EMAIL_BATCH < 1 or NOTICE_EMAIL_LEASE_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "NOTICE_EMAILS_PER_SECOND must be 0 (no limit) or more, NOTICE_EMAIL_BATCH and "
+        "NOTICE_EMAIL_LEASE_SECONDS at least 1."
+    )
 # Digests (consultation.notices.digests) go at this hour of the site's time zone: daily
 # ones every day, weekly ones on this weekday (0 = Monday).
 NOTICE_DIGEST_HOUR = env.int("NOTICE_DIGEST_HOUR", default=7)

@@ -25,3 +25,26 @@ def queue_final(consultation_id: int) -> None:
 def queue_notice_emails(notice_ids: list[int]) -> None:
     """Send these notices' e-mails from the worker once the current transaction commits."""
     transaction.on_commit(lambda: app.send_task(SEND_NOTICE_EMAILS, args=[notice_ids]), robust=True)
+
+
+NOTIFY_AUDIENCE = "consultation.tasks.notify_audience"
+NOTIFY_AUDIENCE_CHUNK = "consultation.tasks.notify_audience_chunk"
+
+
+def queue_audience_notices(
+    kind: str, consultation_id: int, publication_id: int | None = None
+) -> None:
+    """Tell a consultation's audience of ``kind`` (opened, closing, closed_early, results)
+    from the worker, in chunks, once the current transaction commits
+    (``consultation.notices.fanout``)."""
+    transaction.on_commit(
+        lambda: app.send_task(NOTIFY_AUDIENCE, args=[kind, consultation_id, publication_id]),
+        robust=True,
+    )
+
+
+def queue_audience_chunk(spec: dict, after: int, upto: int | None) -> None:
+    """Write and queue the notices of one chunk of an audience (ids in ``(after, upto]``)."""
+    transaction.on_commit(
+        lambda: app.send_task(NOTIFY_AUDIENCE_CHUNK, args=[spec, after, upto]), robust=True
+    )

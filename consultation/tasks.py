@@ -86,3 +86,35 @@ def send_notice_digests() -> dict:
     """Periodic: send the daily and weekly digests that are due (each once: a second run,
     or a retry, finds them sent; ``notices.digests``)."""
     return digests.send_due()
+
+
+@shared_task(name=jobs.NOTIFY_AUDIENCE, **RESULT_JOB)
+def notify_audience(kind: str, consultation_id: int, publication_id: int | None = None) -> dict:
+    """Tell a consultation's followers (and, at a publication, the people who took part)
+    of an event: cut the audience into chunks and queue them (``notices.fanout``)."""
+    from consultation.notices import fanout
+
+    return fanout.start(kind, consultation_id, publication_id)
+
+
+@shared_task(name=jobs.NOTIFY_AUDIENCE_CHUNK, **RESULT_JOB)
+def notify_audience_chunk(spec: dict, after: int, upto: int | None) -> dict:
+    """Write one chunk's notices (once each, as each person prefers) and queue their
+    e-mails in batches; a retried chunk writes nothing twice."""
+    from consultation.notices import fanout
+
+    return fanout.run_chunk(spec, after, upto)
+
+
+@shared_task
+def notify_closing_soon() -> dict:
+    """Periodic: "closes in 48 hours", once per consultation."""
+    from consultation.notices import fanout
+
+    return {"queued": fanout.queue_closing_soon()}
+
+
+@shared_task
+def sweep_notice_emails() -> dict:
+    """Periodic: queue again the notices' e-mails whose task was lost."""
+    return {"queued": delivery.sweep()}

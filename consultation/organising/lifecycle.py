@@ -23,6 +23,7 @@ from consultation import jobs, permissions
 from consultation.errors import Conflict
 from consultation.live import events
 from consultation.models import Consultation
+from consultation.notices import audience
 
 logger = logging.getLogger(__name__)
 Status = Consultation.Status
@@ -63,6 +64,9 @@ def transition(
             fields += ["closed_at", "closing_reason"]
         consultation.save(update_fields=fields)
         events.after_commit(events.status_changed, consultation.pk)
+        if to == Status.OPEN:
+            # Every way of opening (organiser, periodic job): its followers hear of it.
+            jobs.queue_audience_notices(audience.OPENED, consultation.pk)
         if to == Status.CLOSED:
             # Every way of closing (organiser, periodic job) comes through here.
             jobs.queue_final(consultation.pk)
@@ -119,7 +123,11 @@ def close_early(
     user: Person, consultation: Consultation, *, reason: str, now: datetime | None = None
 ) -> Consultation:
     permissions.require_manager(user, consultation)
-    return transition(consultation.pk, Status.CLOSED, reason=reason, now=now)
+    with transaction.atomic():
+        closed = transition(consultation.pk, Status.CLOSED, reason=reason, now=now)
+        # Closed by its organisers before the date: its followers hear why.
+        jobs.queue_audience_notices(audience.CLOSED_EARLY, closed.pk)
+    return closed
 
 
 def advance_due(now: datetime | None = None) -> dict[str, list[str]]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.types import Person
-from consultation import permissions
+from consultation import jobs, permissions
 from consultation.counting import opendata as formats
 from consultation.errors import Conflict, Invalid
 from consultation.models import (
@@ -29,6 +29,7 @@ from consultation.models import (
     OfficialResponse,
     Publication,
 )
+from consultation.notices import audience
 from consultation.organising import lifecycle
 from consultation.results import opendata
 from consultation.results.computing import FINAL, dumps
@@ -158,6 +159,8 @@ def publish(consultation: Consultation, user: Person, *, note: str = "") -> Publ
             results_json=results_text,
             manifest_json=manifest_text,
         )
+        # Followers hear of the new version; the people who took part, what became of it.
+        jobs.queue_audience_notices(audience.RESULTS, locked.pk, publication.pk)
     logger.info("consultation %s: results v%d published", locked.slug, version)
     return publication
 
