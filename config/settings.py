@@ -147,6 +147,26 @@ TEMPLATES = [
 DATABASE_URL = env.str("DATABASE_URL", default="")
 if DATABASE_URL:
     DATABASES = {"default": env.dj_db_url("DATABASE_URL", conn_max_age=0, conn_health_checks=True)}
+    # PostgreSQL: a pool of connections per process (psycopg's, through Django), not a new
+    # connection per request: under ASGI every request runs in a thread of its own, so
+    # persistent connections (CONN_MAX_AGE) would never be reused. The pool bounds this
+    # process's connections too; a request waits up to DATABASE_POOL_TIMEOUT seconds for
+    # one. DATABASE_POOL_SIZE=0 turns it off (a pooler such as pgbouncer in front). Each
+    # connection is checked before it is lent (CONN_HEALTH_CHECKS), so a restarted server
+    # costs no failed request. docs/decisions/0031-write-path.md.
+    DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=10)
+    DATABASE_POOL_TIMEOUT = env.float("DATABASE_POOL_TIMEOUT", default=10.0)
+    if DATABASE_POOL_SIZE < 0 or DATABASE_POOL_TIMEOUT <= 0:
+        raise ImproperlyConfigured(
+            "DATABASE_POOL_SIZE must be 0 (no pool) or more, and DATABASE_POOL_TIMEOUT a "
+            "positive number of seconds."
+        )
+    if DATABASE_POOL_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DATABASE_POOL_SIZE),
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,
+        }
 else:
     VAR_DIR.mkdir(exist_ok=True)
     DATABASES = {
