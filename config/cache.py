@@ -15,10 +15,14 @@ docs/security.md, "What fails closed", lists both.
 """
 
 import logging
+import threading
 import time
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, ClassVar
 
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -49,6 +53,59 @@ def _warn(operation, error):
         logger.warning("cache unavailable (%s: %s): answering as a miss", operation, error)
 
 
+class _OneRedisClient(RedisCacheClient):
+    """Django's client makes a ``redis.Redis`` for every operation (copying its table of
+    response callbacks each time); one per pool does, it is thread-safe."""
+
+    # Django's, not in its stubs.
+    _client: Any
+    _get_connection_pool: Callable[..., Any]
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._redis_clients.get(pool)
+        if client is None:
+            client = self._redis_clients.setdefault(pool, self._client(connection_pool=pool))
+        return client
+
+    @cached_property
+    def _redis_clients(self) -> dict:
+        return {}
+
+
+class _SharedClientCache(RedisCache):
+    """Django's Redis cache, with one client (and so one connection pool) per server and
+    options in the process.
+
+    Django builds a cache object per thread and per asyncio context: under ASGI, per
+    request. Each built its own client, and so its own pool: every request opened a new
+    Redis connection, and paid for the client's set-up (redis-py reads its own version from
+    the installed package's metadata, a few milliseconds). docs/performance.md, "Write
+    path". The client and its pool are thread-safe; redis-py drops a pool's connections in
+    a forked child.
+    """
+
+    # Django's, not in its stubs.
+    _servers: list[str]
+    _options: dict[str, Any]
+    _clients: ClassVar[dict[str, "_OneRedisClient"]] = {}
+    _clients_lock = threading.Lock()
+
+    @cached_property
+    def _cache(self) -> "_OneRedisClient":
+        key = repr((self._servers, sorted(self._options.items())))
+        client = self._clients.get(key)
+        if client is None:
+            with self._clients_lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = _OneRedisClient(self._servers, **self._options)
+                    client._get_connection_pool(write=True)  # made once, under the lock
+                    client.get_client(write=True)
+                    self._clients[key] = client
+        return client
+
+
 def _degrading(name, fallback):
     def method(self, *args, **kwargs):
         try:
@@ -61,7 +118,7 @@ def _degrading(name, fallback):
     return method
 
 
-class ResilientRedisCache(RedisCache):
+class ResilientRedisCache(_SharedClientCache):
     get = _degrading("get", lambda key, default=None, version=None: default)
     get_many = _degrading("get_many", {})
     set = _degrading("set", None)
@@ -88,7 +145,7 @@ def _failing_closed(name):
     return method
 
 
-class FailClosedRedisCache(RedisCache):
+class FailClosedRedisCache(_SharedClientCache):
     get = _failing_closed("get")
     get_many = _failing_closed("get_many")
     set = _failing_closed("set")
