@@ -149,9 +149,15 @@ def has_verified_email(user: Person) -> bool:
         _remembered(
             user,
             "_has_verified_email",
-            EmailAddress.objects.filter(user=user, verified=True, primary=True).exists,
+            lambda: EmailAddress.objects.filter(user=user, verified=True, primary=True).exists(),
         )
     )
+
+
+def remember_verified_email(user: User, verified: bool) -> None:
+    """A door that read whether ``user`` has a verified primary address in its own query
+    (accounts.tokens) says so: ``has_verified_email`` answers it without asking again."""
+    user._has_verified_email = verified  # type: ignore[attr-defined]
 
 
 def can_participate(user: Person) -> TypeGuard[User]:

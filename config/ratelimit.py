@@ -31,9 +31,10 @@ def account_or_ip(request: HttpRequest) -> str:
         return f"user:{user.pk}"
     scheme, _space, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":
-        owner = tokens.owner_id(secret.strip())
+        # The API's authentication asks again, and finds the answer kept on the request.
+        owner = tokens.authenticate(secret.strip(), request)
         if owner is not None:
-            return f"user:{owner}"
+            return f"user:{owner.pk}"
     return f"ip:{_get_ip(request)}"
 
 

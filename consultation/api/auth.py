@@ -24,7 +24,7 @@ class PersonalToken(HttpBearer):
     """``Authorization: Bearer agora_…``. A script's header, so no CSRF to check."""
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        user = tokens.authenticate(token)
+        user = tokens.authenticate(token, request)
         if user is None:
             # A wrong token must not quietly fall back to the browser session.
             raise ApiError(401, "invalid_token", _("This API token is not valid."))
