@@ -10,8 +10,10 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from django.conf import settings
-from django.core.asgi import get_asgi_application
 
+from config.http import get_asgi_application
+
+# Django's handler, each request's middleware and view in one thread (config/http.py).
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
