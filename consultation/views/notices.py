@@ -2,6 +2,8 @@
 read; following and unfollowing; the notification settings; and the unsubscribe link of
 the e-mails, which needs no login."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -78,7 +80,9 @@ def _target(request: HttpRequest) -> tuple[Consultation, Item | None, Comment | 
     its items (``item``) or a comment's thread (``comment``). Anything the person may not
     see, or that does not exist, is a 404."""
     slug = request.POST.get("consultation", "")
-    consultation = get_object_or_404(Consultation, slug=slug[:200])
+    if not SLUG.fullmatch(slug):  # hostile text (a NUL byte, say) never reaches the database
+        raise Http404
+    consultation = get_object_or_404(Consultation, slug=slug)
     if not permissions.can_view(request.user, consultation):
         raise Http404
     item = comment = None
@@ -93,6 +97,9 @@ def _target(request: HttpRequest) -> tuple[Consultation, Item | None, Comment | 
     elif item_id:
         item = get_object_or_404(Item, pk=_number(item_id), consultation=consultation)
     return consultation, item, comment
+
+
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,200}")
 
 
 def _number(value: str) -> int:
