@@ -19,6 +19,7 @@ help:
 	@echo "make test   lint, migrations check, and the test suite (embedded + PostgreSQL/Redis)"
 	@echo "make test-fast  the embedded pass only, on every core (ARGS='tests/accounts --lf')"
 	@echo "make bench  benchmarks (ratios printed, results in docs/performance.md)"
+	@echo "make prod-local  the production shape on loopback (nginx, 2 ASGI, worker, beat; Ctrl+C stops)"
 
 $(VENV)/.installed: requirements/dev.lock
 	@PYTHON=$${PYTHON:-$$(scripts/find-python)} || exit 1; \
@@ -81,6 +82,18 @@ bench: install
 	$(PY) bench/fanout.py --asgi-floor
 	$(PY) bench/aggregate.py
 	$(PY) bench/comments.py
+
+# The production shape on loopback (docs/deploy.md): its own PostgreSQL cluster and Redis,
+# nginx, two uvicorn processes, a Celery worker and beat, logs in var/log/. Prints the URL;
+# Ctrl+C stops everything, or `make prod-local-stop` from another terminal. PORT=8080 unless
+# told (PORT=…); programs start it with `scripts/prod_local.py start` (docs/deploy.md).
+.PHONY: prod-local prod-local-stop
+prod-local: install messages
+	@scripts/setup-prod-local
+	@$(PY) scripts/prod_local.py run $(if $(PORT),--port $(PORT))
+
+prod-local-stop:
+	@$(PY) scripts/prod_local.py stop
 
 clean:
 	rm -rf $(VENV) var/staticfiles
