@@ -10,6 +10,9 @@ from consultation.api import api
 admin.site.site_header = _("Agora administration")
 admin.site.site_title = settings.SITE_NAME
 
+# What a visitor gets when a view fails: the error page, even when its stylesheet is missing.
+handler500 = "config.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("mentions-legales/", views.legal_notice, name="legal_notice"),
