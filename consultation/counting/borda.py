@@ -3,13 +3,15 @@
 Rule: on a ballot that may rank K items, the item ranked r-th (1 = first) gets K - r + 1
 points; items the ballot does not rank get 0. With full rankings (K = m) this is the classic
 Borda count shifted by one point per ballot for every item, so the order is the classic one.
-Higher total first; equal totals are tied, display order breaks the tie.
+Higher total first; equal totals are tied, and the tie-break (a declared draw, or display
+order) lists them: ``consultation.counting.ties``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from consultation.counting import ties
 from consultation.counting.pairwise import position_counts
 from consultation.counting.profiles import RankingProfile
 from consultation.counting.result import Result, order_and_tiers
@@ -22,11 +24,11 @@ def borda_points(positions: np.ndarray) -> np.ndarray:
     return points
 
 
-def borda(profile: RankingProfile) -> Result:
+def borda(profile: RankingProfile, *, seed: str | None = None) -> Result:
     positions = position_counts(profile.ballots, len(profile.candidates))
     points = borda_points(positions).tolist()
     first, ranked = positions[0].tolist(), positions.sum(axis=0).tolist()
-    order, tiers = order_and_tiers(profile.candidates, lambda i: -points[i])
+    order, tiers, breaks = order_and_tiers(profile.candidates, lambda i: -points[i], seed)
     scores = {
         c: {"points": points[i], "first": first[i], "ranked": ranked[i]}
         for i, c in enumerate(profile.candidates)
@@ -36,5 +38,7 @@ def borda(profile: RankingProfile) -> Result:
         "ranking_size": k,
         "points_by_rank": [k - r for r in range(k)],
         "unranked_points": 0,
+        "tie_break": ties.rule(seed),
+        "tie_breaks": breaks,
     }
     return Result("borda", profile.candidates, order, tiers, scores, details, profile.n_ballots)

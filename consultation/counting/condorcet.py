@@ -2,7 +2,7 @@
 
 Rule: x beats y pairwise when more ballots rank x above y than y above x. The Condorcet
 winner beats every other item (there may be none). Copeland score = pairwise wins minus
-pairwise losses; higher first, equal scores tie, display order breaks the tie.
+pairwise losses; higher first, equal scores tie (``consultation.counting.ties`` lists them).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from consultation.counting import ties as tie_breaks
 from consultation.counting.profiles import RankingProfile
 from consultation.counting.result import Result, order_and_tiers
 from consultation.counting.schulze import matrix_input
@@ -34,6 +35,8 @@ def copeland(
     profile_or_matrix: RankingProfile | np.ndarray,
     candidates: Sequence[int] | None = None,
     n_ballots: int | None = None,
+    *,
+    seed: str | None = None,
 ) -> Result:
     """Copeland from a RankingProfile or a pairwise matrix (as ``schulze``)."""
     ids, d, n = matrix_input(profile_or_matrix, candidates, n_ballots)
@@ -41,7 +44,7 @@ def copeland(
     losses = (d < d.T).sum(axis=1)
     ties = len(ids) - 1 - wins - losses
     score = wins - losses
-    order, tiers = order_and_tiers(ids, lambda i: -int(score[i]))
+    order, tiers, breaks = order_and_tiers(ids, lambda i: -int(score[i]), seed)
     scores = {
         c: {
             "score": int(score[i]),
@@ -51,5 +54,10 @@ def copeland(
         }
         for i, c in enumerate(ids)
     }
-    details = {"pairwise": d.tolist(), "condorcet_winner": _condorcet_index(d, ids)}
+    details = {
+        "pairwise": d.tolist(),
+        "condorcet_winner": _condorcet_index(d, ids),
+        "tie_break": tie_breaks.rule(seed),
+        "tie_breaks": breaks,
+    }
     return Result("copeland", ids, order, tiers, scores, details, n)

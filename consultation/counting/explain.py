@@ -28,8 +28,15 @@ def explain_data(result: Result, a: int, b: int) -> dict[str, Any]:
     first, second = sorted((a, b), key=result.order.index)
     base = {"method": result.method, "first": first, "second": second}
     if result.tied(first, second):
-        return {"code": "tie.display_order", **base}
+        return {"code": _tie_code(result), **base}
     return {**base, **_EXPLAINERS[result.method](result, first, second)}
+
+
+def _tie_code(result: Result) -> str:
+    """Tied items are listed by the declared draw, or by display order (a result counted
+    without a seed, or published before the draw existed)."""
+    rule = (result.details.get("tie_break") or {}).get("rule")
+    return "tie.draw" if rule == "draw" else "tie.display_order"
 
 
 def _votes(result: Result, first: int, second: int) -> dict[str, Any]:
@@ -83,7 +90,9 @@ def _schulze(result: Result, first: int, second: int) -> dict[str, Any]:
         "wins_first": result.scores[first]["wins"],
         "wins_second": result.scores[second]["wins"],
     }
-    code = "schulze.path" if p[i][j] > p[j][i] else "schulze.wins"
+    # Neighbours in different tiers with balanced paths: the earlier tier was unbeaten once
+    # the tiers before it were set aside, and the later one was not.
+    code = "schulze.path" if p[i][j] > p[j][i] else "schulze.tier"
     return {"code": code, **numbers}
 
 
@@ -129,7 +138,7 @@ def _majority_judgment(result: Result, first: int, second: int) -> dict[str, Any
         return {"code": "mj.no_grades", **numbers}
     by = outcome["decided_by"]
     if by == "tie":  # not neighbours, and equal to each other (ties need not be transitive)
-        return {"code": "tie.display_order"}
+        return {"code": _tie_code(result)}
     if by == "majority_value":
         numbers |= {"removed": outcome["removed"], "values": outcome["values"]}
     return {"code": f"mj.{by}", **numbers}

@@ -3,11 +3,18 @@
 Rule: each round, every ballot counts for its highest-ranked item still in the race; a
 ballot whose ranked items are all eliminated is exhausted. The item with the fewest votes is
 eliminated; a tie for fewest is broken by the previous rounds' counts (fewest in the latest
-round where they differ), then by display order (the later item goes). Rounds go on until one
-item remains, so every item gets a place: the winner, then the items in reverse order of
-elimination. An item that has a majority of the continuing ballots is never eliminated, so
-stopping early would name the same winner. Two neighbours in the order are tied when only the
-display-order rule separated them.
+round where they differ), then, as a last resort, by the declared draw of ``seed`` (the item
+with the largest ticket goes: ``consultation.counting.ties``) or, without a seed, by display
+order (the later item goes). Rounds go on until one item remains, so every item gets a
+place: the winner, then the items in reverse order of elimination. An item that has a
+majority of the continuing ballots is never eliminated, so stopping early would name the
+same winner. Two neighbours in the order are tied when only the last resort separated them.
+
+Every round says whether a tie-break decided it (``tie_break``), between which items
+(``tied``: all the items that had the fewest votes that round, filled whichever rule broke
+the tie) and which of them were still tied when the last resort decided (``last_resort``);
+``details["tie_breaks"]`` lists those rounds, so an outcome that depended on a tie-break, at
+any round, says so and says which.
 """
 
 from __future__ import annotations
@@ -17,12 +24,17 @@ from typing import Any
 
 import numpy as np
 
+from consultation.counting import ties
 from consultation.counting.profiles import RankingProfile
 from consultation.counting.result import Result
 
 
-def irv_rounds(ballots: np.ndarray, m: int) -> list[dict[str, Any]]:
-    """The rounds: each ``{"votes": (m,) counts, "eliminated": index, "tie_break": rule}``.
+def irv_rounds(
+    ballots: np.ndarray, m: int, tickets: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The rounds: each ``{"votes": (m,) counts, "eliminated": index, "tie_break": rule,
+    "tied": indices, "last_resort": indices}``; ``tickets``: each index's draw ticket (None:
+    display order is the last resort).
 
     Each ballot keeps a pointer to its current choice; a round only moves the ballots of the
     eliminated item, so the work is one pass over the ballots per round plus the transfers.
@@ -39,7 +51,7 @@ def irv_rounds(ballots: np.ndarray, m: int) -> list[dict[str, Any]]:
     history: list[np.ndarray] = []
     while alive[:m].sum() > 1:
         history.append(votes.copy())
-        loser, rule, tied = _loser(history, alive[:m])
+        loser, rule, tied, last = _loser(history, alive[:m], tickets)
         rounds.append(
             {
                 "votes": votes.copy(),
@@ -47,6 +59,7 @@ def irv_rounds(ballots: np.ndarray, m: int) -> list[dict[str, Any]]:
                 "eliminated": loser,
                 "tie_break": rule,
                 "tied": tied,
+                "last_resort": last,
             }
         )
         alive[loser] = False
@@ -61,6 +74,7 @@ def irv_rounds(ballots: np.ndarray, m: int) -> list[dict[str, Any]]:
             "eliminated": None,
             "tie_break": None,
             "tied": [],
+            "last_resort": [],
         }
     )
     return rounds
@@ -90,25 +104,32 @@ def _next_choice(
     return result
 
 
-def _loser(history: list[np.ndarray], alive: np.ndarray) -> tuple[int, str | None, list[int]]:
-    """The item to eliminate, the tie-break rule used (None: no tie) and the items that were
-    still tied when the display order had to decide."""
+def _loser(
+    history: list[np.ndarray], alive: np.ndarray, tickets: list[str] | None
+) -> tuple[int, str | None, list[int], list[int]]:
+    """The item to eliminate, the tie-break rule used (None: no tie), the items tied for
+    fewest votes this round, and those still tied when the last resort had to decide."""
     tied = np.flatnonzero(alive)
     current = history[-1][tied]
     tied = tied[current == current.min()]
     if len(tied) == 1:
-        return int(tied[0]), None, []
+        return int(tied[0]), None, [], []
+    fewest = [int(i) for i in tied]
     for past in reversed(history[:-1]):
         counts = past[tied]
         tied = tied[counts == counts.min()]
         if len(tied) == 1:
-            return int(tied[0]), "previous_rounds", []
-    return int(tied[-1]), "display_order", [int(i) for i in tied]
+            return int(tied[0]), ties.PREVIOUS_ROUNDS, fewest, []
+    last = [int(i) for i in tied]
+    if tickets is None:
+        return last[-1], ties.DISPLAY_ORDER, fewest, last
+    return max(last, key=lambda i: tickets[i]), ties.DRAW, fewest, last
 
 
-def instant_runoff(profile: RankingProfile) -> Result:
+def instant_runoff(profile: RankingProfile, *, seed: str | None = None) -> Result:
     ids, m = profile.candidates, len(profile.candidates)
-    rounds = irv_rounds(profile.ballots, m)
+    tickets = None if seed is None else [ties.ticket(seed, item) for item in ids]
+    rounds = irv_rounds(profile.ballots, m, tickets)
     eliminated = [r["eliminated"] for r in rounds[:-1]]
     survivor = next(i for i in range(m) if i not in set(eliminated))
     order_idx = [survivor, *reversed(eliminated)]
@@ -123,8 +144,21 @@ def instant_runoff(profile: RankingProfile) -> Result:
         }
         for i in range(m)
     }
-    numbered = enumerate(rounds, start=1)
-    details = {"rounds": [_round_dict(r, number, ids, profile.n_ballots) for number, r in numbered]}
+    numbered = list(enumerate(rounds, start=1))
+    details = {
+        "rounds": [_round_dict(r, number, ids, profile.n_ballots) for number, r in numbered],
+        "tie_break": ties.rule(seed),
+        "tie_breaks": [
+            {
+                "round": number,
+                "rule": r["tie_break"],
+                "tied": [ids[i] for i in r["tied"]],
+                "eliminated": ids[r["eliminated"]],
+            }
+            for number, r in numbered
+            if r["tie_break"] is not None
+        ],
+    }
     return Result("instant_runoff", ids, order, tiers, scores, details, profile.n_ballots)
 
 
@@ -138,18 +172,20 @@ def _round_dict(r: dict[str, Any], number: int, ids: tuple[int, ...], n: int) ->
         "eliminated": None if loser is None else ids[loser],
         "tie_break": r["tie_break"],
         "tied": [ids[i] for i in r["tied"]],
+        "last_resort": [ids[i] for i in r["last_resort"]],
     }
 
 
 def _tiers(
     order_idx: list[int], rounds: list[dict[str, Any]], ids: tuple[int, ...]
 ) -> tuple[tuple[int, ...], ...]:
-    """Neighbours are tied when the later one lost on display order against the earlier one,
-    in the round just before the earlier one was eliminated (or won)."""
+    """Neighbours are tied when the later one lost on the last resort (draw or display
+    order) against the earlier one, in the round just before the earlier one was eliminated
+    (or won)."""
     tiers = [[ids[order_idx[0]]]]
     for before, after in itertools.pairwise(order_idx):
         lost = next(r for r in rounds if r["eliminated"] == after)
-        if before in lost["tied"]:
+        if before in lost["last_resort"]:
             tiers[-1].append(ids[after])
         else:
             tiers.append([ids[after]])

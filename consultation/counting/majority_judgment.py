@@ -11,7 +11,8 @@ Rule, comparing two items A and B:
    computed as their *majority values*: the successive majority grades obtained by removing
    the majority grade one at a time, compared from the first, the higher grade wins.
 4. Nothing separates them (same shares, or one item runs out of grades first with no
-   difference): tied, and display order breaks the tie.
+   difference): tied, and the tie-break (a declared draw, or display order:
+   ``consultation.counting.ties``) lists them.
 Items with no grade at all come last. Shares (not counts) are compared, because citizens
 grade the items they choose to, so items have different numbers of grades.
 """
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from consultation.counting import ties
 from consultation.counting.profiles import GradeProfile
 from consultation.counting.result import Result
 
@@ -149,7 +151,7 @@ def compare(
     }
 
 
-def majority_judgment(profile: GradeProfile) -> Result:
+def majority_judgment(profile: GradeProfile, *, seed: str | None = None) -> Result:
     ids, counts = profile.candidates, profile.counts
     m = len(ids)
 
@@ -168,16 +170,19 @@ def majority_judgment(profile: GradeProfile) -> Result:
             return -1 if keys[i] < keys[j] else 1
         return int(outcome(i, j)["sign"])
 
-    indices = sorted(range(m), key=cmp_to_key(cmp))  # stable: display order breaks ties
+    indices = sorted(range(m), key=cmp_to_key(cmp))  # stable: display order within a tie
+    tiers: list[list[int]] = [[ids[indices[0]]]]
+    for i, j in itertools.pairwise(indices):
+        if outcome(i, j)["sign"] == 0:
+            tiers[-1].append(ids[j])
+        else:
+            tiers.append([ids[j]])
+    order, drawn_tiers, breaks = ties.within_tiers(tiers, seed)
+    position = {pk: n for n, pk in enumerate(ids)}
+    indices = [position[pk] for pk in order]
     comparisons = [
         outcome(i, j) | {"first": ids[i], "second": ids[j]} for i, j in itertools.pairwise(indices)
     ]
-    tiers: list[list[int]] = [[ids[indices[0]]]]
-    for i, comparison in zip(indices[1:], comparisons, strict=True):
-        if comparison["sign"] == 0:
-            tiers[-1].append(ids[i])
-        else:
-            tiers.append([ids[i]])
     for comparison in comparisons:
         comparison.pop("sign")
     scores = {ids[i]: _item_scores(counts[i], gauges[i]) for i in range(m)}
@@ -191,11 +196,10 @@ def majority_judgment(profile: GradeProfile) -> Result:
         "median": "lower",
         "compared_on": "shares of each item's own grades",
         "comparisons": comparisons,
+        "tie_break": ties.rule(seed),
+        "tie_breaks": breaks,
     }
-    order = tuple(ids[i] for i in indices)
-    return Result(
-        "majority_judgment", ids, order, tuple(tuple(t) for t in tiers), scores, details, n
-    )
+    return Result("majority_judgment", ids, order, drawn_tiers, scores, details, n)
 
 
 def _item_scores(row: np.ndarray, gg: dict[str, Any]) -> dict[str, Any]:

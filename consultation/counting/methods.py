@@ -29,10 +29,12 @@ class Method:
     title_fr: str
     title_en: str
 
-    def compute(self, profile: Profile) -> Result:
+    def compute(self, profile: Profile, seed: str | None = None) -> Result:
+        """Count ``profile``; ``seed``: the declared draw's seed, the last resort between
+        tied items (None: display order, ``consultation.counting.ties``)."""
         if not isinstance(profile, PROFILE_KINDS[self.kind]):
             raise TypeError(f"{self.name} counts {self.kind} ballots, not {type(profile).__name__}")
-        return self.function(profile)
+        return self.function(profile, seed=seed)
 
 
 METHODS: dict[str, Method] = {
@@ -72,15 +74,15 @@ METHODS: dict[str, Method] = {
 }
 
 
-def compute(name: str, profile: Profile) -> Result:
-    """``METHODS[name].compute(profile)``, with a clear error for an unknown name."""
+def compute(name: str, profile: Profile, seed: str | None = None) -> Result:
+    """``METHODS[name].compute(profile, seed)``, with a clear error for an unknown name."""
     try:
         method = METHODS[name]
     except KeyError:
         raise ValueError(
             f"unknown counting method {name!r} (known: {', '.join(METHODS)})"
         ) from None
-    return method.compute(profile)
+    return method.compute(profile, seed)
 
 
 def kind_of(profile: Profile) -> str:

@@ -7,6 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from consultation.counting import ties
+
 RESULT_FORMAT = "agora-result/1"
 # What the site publishes and what `recount --json` prints: json.dumps(to_dict(), **this).
 JSON_OPTIONS: dict[str, Any] = {"ensure_ascii": False, "indent": 2}
@@ -16,8 +18,10 @@ JSON_OPTIONS: dict[str, Any] = {"ensure_ascii": False, "indent": 2}
 class Result:
     """Ordered items, per-item scores, ties and the method's details, all JSON-able.
 
-    ``order`` is a total order (best first) after the method's deterministic tie-break;
-    ``tiers`` groups the items the method itself cannot separate, best tier first.
+    ``order`` is a total order (best first) after the tie-break ``details["tie_break"]``
+    names (a declared draw, or display order); ``tiers`` groups the items the method itself
+    cannot separate, best tier first, and ``details["tie_breaks"]`` lists every place where
+    the tie-break decided (``consultation.counting.ties``).
     """
 
     method: str
@@ -90,11 +94,14 @@ def _plain(value: Any) -> Any:
 
 
 def order_and_tiers(
-    candidates: Sequence[int], key: Callable[[int], Any]
-) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
-    """Sort candidate *indices* by ``key`` (smaller is better), display order breaking ties.
+    candidates: Sequence[int], key: Callable[[int], Any], seed: str | None = None
+) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...], list[dict[str, Any]]]:
+    """Sort candidate *indices* by ``key`` (smaller is better); items with equal keys share
+    a tier. Within a tier, the declared draw of ``seed`` decides (display order without a
+    seed: ``consultation.counting.ties``).
 
-    Returns the order and the tiers as item ids; items with equal keys share a tier.
+    Returns the order and the tiers as item ids, and the tie-breaks used
+    (``details["tie_breaks"]``).
     """
     keys = [key(i) for i in range(len(candidates))]
     indices = sorted(range(len(candidates)), key=lambda i: (keys[i], i))
@@ -107,5 +114,4 @@ def order_and_tiers(
         else:
             tiers.append([candidates[i]])
         previous = k
-    order = tuple(candidates[i] for i in indices)
-    return order, tuple(tuple(t) for t in tiers)
+    return ties.within_tiers(tiers, seed)

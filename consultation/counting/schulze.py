@@ -2,9 +2,14 @@
 
 Rule: d[x, y] is the number of ballots ranking x above y. A link x -> y has strength d[x, y]
 when d[x, y] > d[y, x], else 0. p[x, y] is the strength of the widest path from x to y (the
-path whose weakest link is strongest). x is before y when p[x, y] > p[y, x]. Items are ordered
-by how many others they beat that way; items beating the same number share a tier and display
-order breaks the tie (Schulze's own random-ballot tie-break is not used: no randomness).
+path whose weakest link is strongest). x *beats* y when p[x, y] > p[y, x]; this relation is
+transitive (Schulze 2011, section 4.1), and the Schulze winners are the items nothing beats.
+The order is that relation itself, ties kept as ties: the first tier is the set of winners,
+the next tier the items nothing beats once the first tier is set aside, and so on. Items of
+one tier never beat each other; the tie-break (a declared draw, or display order:
+``consultation.counting.ties``) only lists them. ``scores[item]["wins"]`` still says how
+many items each beats, for information: it does not rank (two unbeaten items may beat
+different numbers of items).
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from consultation.counting import ties
 from consultation.counting.profiles import RankingProfile
-from consultation.counting.result import Result, order_and_tiers
+from consultation.counting.result import Result
 
 
 def strongest_paths(d: np.ndarray) -> np.ndarray:
@@ -54,6 +60,8 @@ def schulze(
     profile_or_matrix: RankingProfile | np.ndarray,
     candidates: Sequence[int] | None = None,
     n_ballots: int | None = None,
+    *,
+    seed: str | None = None,
 ) -> Result:
     """Schulze from a RankingProfile, or from a pairwise matrix ``d`` (then pass the item
     ids as ``candidates`` and the ballot count as ``n_ballots``, which defaults to 0)."""
@@ -61,14 +69,42 @@ def schulze(
     p = strongest_paths(d)
     beats = p > p.T
     wins = beats.sum(axis=1).tolist()
-    order, tiers = order_and_tiers(ids, lambda i: -wins[i])
-    scores = {c: {"wins": wins[i]} for i, c in enumerate(ids)}
-    details = {"strength": "winning_votes", "pairwise": d.tolist(), "strongest_paths": p.tolist()}
+    layers = unbeaten_layers(beats)
+    order, tiers, breaks = ties.within_tiers([[ids[i] for i in tier] for tier in layers], seed)
+    tier_of = {i: number for number, tier in enumerate(layers, start=1) for i in tier}
+    scores = {c: {"wins": wins[i], "tier": tier_of[i]} for i, c in enumerate(ids)}
+    details = {
+        "strength": "winning_votes",
+        "pairwise": d.tolist(),
+        "strongest_paths": p.tolist(),
+        "tie_break": ties.rule(seed),
+        "tie_breaks": breaks,
+    }
     return Result("schulze", ids, order, tiers, scores, details, n)
 
 
+def unbeaten_layers(beats: np.ndarray) -> list[list[int]]:
+    """Indices in layers, each in display order: the items no remaining item beats, then
+    the same among the rest. Never empty while items remain, the relation being a strict
+    partial order (a cycle would be a bug in ``strongest_paths``: refused loudly)."""
+    remaining = np.ones(beats.shape[0], dtype=bool)
+    layers: list[list[int]] = []
+    while remaining.any():
+        beaten = beats[remaining].any(axis=0)
+        layer = np.flatnonzero(remaining & ~beaten)
+        if not len(layer):
+            raise AssertionError("the Schulze relation has a cycle")
+        layers.append(layer.tolist())
+        remaining[layer] = False
+    return layers
+
+
 def schulze_from_matrix(
-    candidates: Sequence[int], matrix: np.ndarray, n_ballots: int | None = None
+    candidates: Sequence[int],
+    matrix: np.ndarray,
+    n_ballots: int | None = None,
+    *,
+    seed: str | None = None,
 ) -> Result:
-    """Same as ``schulze(matrix, candidates, n_ballots)``."""
-    return schulze(matrix, candidates, n_ballots)
+    """Same as ``schulze(matrix, candidates, n_ballots, seed=seed)``."""
+    return schulze(matrix, candidates, n_ballots, seed=seed)

@@ -20,6 +20,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "{first} and {second} are tied under this method; {first} is placed first "
         "because it comes first in the consultation's display order.",
     },
+    "tie.draw": {
+        "fr": "{first} et {second} sont à égalité selon cette méthode ; {first} est placé "
+        "avant par le tirage au sort déclaré, que chacun peut refaire à partir de sa graine "
+        "publiée.",
+        "en": "{first} and {second} are tied under this method; {first} is placed first by "
+        "the declared draw, which anyone can redo from its published seed.",
+    },
     "votes.approval": {
         "fr": "{first} recueille {approval_first} de « pour » parmi les votes pour ou contre "
         "({for_first} pour, {against_first} contre, {abstain_first} abstentions), "
@@ -62,13 +69,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "one from {second} to {first} {path_second} (head to head: {direct_first} ballots "
         "rank {first} above {second}, {direct_second} the other way).",
     },
-    "schulze.wins": {
+    "schulze.tier": {
         "fr": "Les chemins les plus forts entre {first} et {second} s’équilibrent "
-        "({path_first} contre {path_second}) ; {first} l’emporte ainsi sur {wins_first} "
-        "éléments, {second} sur {wins_second}.",
+        "({path_first} contre {path_second}) ; mais une fois écartés les éléments placés "
+        "avant {first}, aucun autre ne bat {first}, alors qu’un élément placé avant "
+        "{second} le bat.",
         "en": "The strongest paths between {first} and {second} balance out ({path_first} "
-        "against {path_second}); {first} beats {wins_first} items that way, {second} "
-        "{wins_second}.",
+        "against {path_second}); but once the items placed before {first} are set aside, "
+        "nothing else beats {first}, while an item placed before {second} beats it.",
     },
     "irv.eliminated_first": {
         "fr": "{second} a été éliminé au tour {round} avec {votes_second} voix, quand "

@@ -4,13 +4,16 @@ Rule: every item is decided on its own. Shares are of all votes cast on the item
 abstentions are shown (``share_for + share_against + share_abstain = 1``). An item is adopted
 when it has more votes for than against. Items are listed by approval, the share of "for"
 among the votes for or against (abstentions left out); equal approval: more votes for first;
-still equal: tied, display order. Items nobody voted on for or against come last.
+still equal: tied (``consultation.counting.ties`` lists them). Items nobody voted on for or
+against come last. Each item's outcome (adopted or not) never depends on a tie-break: with
+as many votes for as against, it is not adopted.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
+from consultation.counting import ties
 from consultation.counting.profiles import VoteProfile
 from consultation.counting.result import Result, order_and_tiers
 
@@ -19,7 +22,7 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def count_votes(profile: VoteProfile) -> Result:
+def count_votes(profile: VoteProfile, *, seed: str | None = None) -> Result:
     counts = profile.counts
     approval = [Fraction(int(f), int(f + a)) if f + a else None for f, a, _ in counts]
 
@@ -29,7 +32,7 @@ def count_votes(profile: VoteProfile) -> Result:
             return (1, Fraction(0), 0)
         return (0, -share, -int(counts[i, 0]))
 
-    order, tiers = order_and_tiers(profile.candidates, key)
+    order, tiers, breaks = order_and_tiers(profile.candidates, key, seed)
     scores = {}
     for i, c in enumerate(profile.candidates):
         f, a, abstain = (int(x) for x in counts[i])
@@ -46,5 +49,10 @@ def count_votes(profile: VoteProfile) -> Result:
             "adopted": f > a,
         }
     n = profile.n_ballots if profile.n_ballots is not None else int(counts.sum(axis=1).max())
-    details = {"choices": ["for", "against", "abstain"], "adopted_when": "for > against"}
+    details = {
+        "choices": ["for", "against", "abstain"],
+        "adopted_when": "for > against",
+        "tie_break": ties.rule(seed),
+        "tie_breaks": breaks,
+    }
     return Result("votes", profile.candidates, order, tiers, scores, details, n)
