@@ -3,14 +3,15 @@
     python -m consultation.counting methods
     python -m consultation.counting recount rankings.csv --method schulze [--json] [--lang en]
     python -m consultation.counting recount rankings.csv --verify results.json
+    python -m consultation.counting verify v2/     # every file of a published version
 
-Exit codes: 0 done (or verified OK), 1 verification MISMATCH, 2 usage or input error.
+Exit codes: 0 done (or verified OK), 1 verification MISMATCH, 2 usage or input error
+(one line on stderr naming the file, the line and the reason).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 from collections.abc import Sequence
@@ -20,15 +21,17 @@ from typing import Any
 from consultation.counting.explain import explain
 from consultation.counting.methods import METHODS, compute, kind_of, methods_for
 from consultation.counting.opendata import (
+    BALLOT_FILES,
     RESULTS_FORMAT,
+    FileError,
     item_titles,
+    listed_sha256,
     load_profile,
     sha256_file,
+    verifying,
 )
 from consultation.counting.profiles import Profile
 from consultation.counting.result import Result
-
-INPUT_ERRORS = (ValueError, KeyError, TypeError, OSError, UnicodeDecodeError, csv.Error)
 
 
 class InputError(Exception):
@@ -41,18 +44,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "methods":
             return _methods(args)
+        if args.command == "verify":
+            return _verify_directory(args)
         return _recount(args)
-    except InputError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except INPUT_ERRORS as error:
-        print(f"error: {_one_line(error)}", file=sys.stderr)
-        return 2
+    except (InputError, FileError) as error:
+        print(f"error: {_one_line(str(error))}", file=sys.stderr)
+    except OSError as error:
+        name = Path(error.filename).name if error.filename else "a file"
+        print(f"error: {name}: {error.strerror or 'cannot be read'}", file=sys.stderr)
+    except MemoryError:
+        print("error: not enough memory to read these files", file=sys.stderr)
+    except Exception as error:  # a case no check of ours foresaw: still one line
+        print(
+            f"error: these files cannot be read (unexpected content: {type(error).__name__})",
+            file=sys.stderr,
+        )
+    return 2
 
 
-def _one_line(error: BaseException) -> str:
-    text = str(error) if not isinstance(error, KeyError) else f"missing field {error}"
-    return " ".join(text.split()) or type(error).__name__
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,11 +86,21 @@ def _parser() -> argparse.ArgumentParser:
     recount.add_argument("--lang", choices=("fr", "en"), default="fr")
     recount.add_argument("--scale", type=int, choices=(6, 7), help="grade scale of a CSV")
     recount.add_argument(
+        "--seed",
+        help="the published seed of the declared draw that breaks ties (results.json, "
+        "details.tie_break.seed); --verify reads it from results.json",
+    )
+    recount.add_argument(
         "--verify",
         type=Path,
         metavar="RESULTS_JSON",
         help="compare with a published results.json (exit 0 OK, 1 MISMATCH)",
     )
+    verify = commands.add_parser(
+        "verify",
+        help="check a whole published version: hashes, table schemas, every recount",
+    )
+    verify.add_argument("directory", type=Path, help="the directory of manifest.json")
     return parser
 
 
@@ -103,7 +124,7 @@ def _recount(args: argparse.Namespace) -> int:
         )
     if args.verify:
         return _verify(args, profile, kind)
-    result = compute(args.method or DEFAULT_METHOD[kind], profile)
+    result = compute(args.method or DEFAULT_METHOD[kind], profile, args.seed)
     if args.json:
         print(result.to_json())
     else:
@@ -137,45 +158,104 @@ def _short(value: Any) -> str:
 
 
 def _verify(args: argparse.Namespace, profile: Profile, kind: str) -> int:
-    try:
-        with open(args.verify, encoding="utf-8") as fp:
-            published = json.load(fp)
-    except json.JSONDecodeError as error:
-        raise InputError(f"{args.verify.name}: not valid JSON ({error.msg})") from None
-    if not isinstance(published, dict) or published.get("format") != RESULTS_FORMAT:
-        raise InputError(f"{args.verify.name}: not an {RESULTS_FORMAT} file")
-    ok = _verify_hash(args.file, published.get("computed_from", {}))
+    published = _results_document(args.verify)
+    ok = _verify_hash(args.file, published["computed_from"], args.verify.parent)
     names = (
         [args.method]
         if args.method
-        else [name for name in published.get("methods", {}) if name in methods_for(kind)]
+        else [name for name in published["methods"] if name in methods_for(kind)]
     )
     if not names:
         raise InputError(f"{args.verify.name} publishes no {kind} method to verify")
     for name in names:
-        expected = published.get("methods", {}).get(name)
-        recounted = json.loads(compute(name, profile).to_json())
-        same = expected == recounted
-        ok &= same
-        print(
-            f"{'OK' if same else 'MISMATCH'}: {name}"
-            + ("" if same else _first_difference(expected, recounted))
-        )
+        ok &= _verify_method(name, published["methods"].get(name), profile)
     print("OK" if ok else "MISMATCH")
     return 0 if ok else 1
 
 
-def _verify_hash(path: Path, computed_from: dict[str, str]) -> bool:
-    expected = computed_from.get(path.name)
+def _results_document(path: Path) -> dict[str, Any]:
+    """A published ``results.json``, its shape checked: every refusal is one sentence."""
+    try:
+        with open(path, encoding="utf-8-sig") as fp:
+            published = json.load(fp)
+    except json.JSONDecodeError as error:
+        raise InputError(f"{path.name}: not valid JSON ({error.msg.lower()})") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path.name}: not UTF-8 text") from None
+    if not isinstance(published, dict) or published.get("format") != RESULTS_FORMAT:
+        raise InputError(f"{path.name}: not an {RESULTS_FORMAT} file")
+    computed_from = published.get("computed_from", {})
+    if not isinstance(computed_from, dict) or not all(
+        isinstance(v, str) for v in computed_from.values()
+    ):
+        raise InputError(
+            f"{path.name}: 'computed_from' is not an object of file names and SHA-256 hashes"
+        )
+    methods = published.get("methods", {})
+    if not isinstance(methods, dict):
+        raise InputError(f"{path.name}: 'methods' is not an object of results by method")
+    return {**published, "computed_from": computed_from, "methods": methods}
+
+
+def _verify_method(name: str, expected: Any, profile: Profile) -> bool:
+    recounted = json.loads(compute(name, profile, _published_seed(name, expected)).to_json())
+    same = bool(expected == recounted)
+    print(
+        f"{'OK' if same else 'MISMATCH'}: {name}"
+        + ("" if same else _first_difference(expected, recounted))
+    )
+    return same
+
+
+def _published_seed(name: str, expected: Any) -> str | None:
+    """The seed of the declared draw the published result was counted with (None: none)."""
+    details = expected.get("details") if isinstance(expected, dict) else None
+    rule = details.get("tie_break") if isinstance(details, dict) else None
+    seed = rule.get("seed") if isinstance(rule, dict) else None
+    if seed is not None and not isinstance(seed, str):
+        raise InputError(f"results.json: the tie-break seed of {name} is not text")
+    return seed
+
+
+def _verify_hash(path: Path, computed_from: dict[str, str], beside: Path) -> bool:
+    """The ballots file's SHA-256 against ``computed_from``; a file not listed there (the
+    JSON twin of the CSV the site counted) against the ``manifest.json`` beside."""
+    expected, source = computed_from.get(path.name), ""
+    if expected is None:
+        expected, source = listed_sha256(beside / "manifest.json", path.name), " (manifest.json)"
     actual = sha256_file(path)
     if expected is None:
-        print(f"MISMATCH: {path.name} is not listed in computed_from")
+        print(f"MISMATCH: {path.name} is not listed in computed_from nor in a manifest.json")
         return False
     if expected != actual:
-        print(f"MISMATCH: sha256 of {path.name} is {actual}, published {expected}")
+        print(f"MISMATCH: sha256 of {path.name} is {actual}, published {expected}{source}")
         return False
-    print(f"OK: sha256 of {path.name}")
+    print(f"OK: sha256 of {path.name}{source}")
     return True
+
+
+def _verify_directory(args: argparse.Namespace) -> int:
+    """``verify DIR``: every file of a published version, its hash, its table schema, and
+    every ballots file recounted against ``results.json``."""
+    directory: Path = args.directory
+    if not (directory / "manifest.json").is_file():
+        raise InputError(f"{directory.name}: no manifest.json in this directory")
+    ok = True
+    for line, good in verifying.check_version(directory):
+        print(line)
+        ok &= good
+    published = _results_document(directory / "results.json")
+    for name in BALLOT_FILES:
+        path = directory / name
+        if not path.is_file():
+            continue
+        profile = load_profile(path)
+        kind = kind_of(profile)
+        for method in [m for m in published["methods"] if m in methods_for(kind)]:
+            print(f"{name}: ", end="")
+            ok &= _verify_method(method, published["methods"][method], profile)
+    print("OK" if ok else "MISMATCH")
+    return 0 if ok else 1
 
 
 def _first_difference(expected: Any, actual: Any, where: str = "") -> str:

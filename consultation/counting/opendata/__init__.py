@@ -8,10 +8,13 @@ iterated, never built as one list or one string. Output is byte-for-byte determi
 Open text files for the writers with ``open(path, "w", encoding="utf-8", newline="")``.
 
 ``formats.py`` names the formats, ``writing.py`` writes the files, ``reading.py`` reads them
-back, ``manifest.py`` hashes them and writes the manifest and ``results.json``. Import from
-here: ``from consultation.counting import opendata``.
+back (refusing what it cannot trust), ``manifest.py`` hashes them and writes the manifest
+and ``results.json``, ``tables.py`` holds the Table Schema of every CSV file, ``package.py``
+builds ``datapackage.json`` and the DCAT-AP record, ``verifying.py`` checks a whole
+published version. Import from here: ``from consultation.counting import opendata``.
 """
 
+from consultation.counting.opendata import tables, verifying
 from consultation.counting.opendata.formats import (
     GRADES_FORMAT,
     ITEM_FIELDS,
@@ -28,7 +31,8 @@ from consultation.counting.opendata.manifest import (
     dump_json,
     sha256_file,
 )
-from consultation.counting.opendata.reading import item_titles, load_profile, read_items
+from consultation.counting.opendata.reading import FileError, item_titles, load_profile, read_items
+from consultation.counting.opendata.verifying import BALLOT_FILES, listed_sha256
 from consultation.counting.opendata.writing import (
     write_grades,
     write_items,
@@ -38,6 +42,7 @@ from consultation.counting.opendata.writing import (
 )
 
 __all__ = [
+    "BALLOT_FILES",
     "GRADES_FORMAT",
     "ITEM_FIELDS",
     "KINDS",
@@ -46,13 +51,17 @@ __all__ = [
     "RANKINGS_FORMAT",
     "RESULTS_FORMAT",
     "VOTES_FORMAT",
+    "FileError",
     "build_manifest",
     "build_results",
     "dump_json",
     "item_titles",
+    "listed_sha256",
     "load_profile",
     "read_items",
     "sha256_file",
+    "tables",
+    "verifying",
     "write_grades",
     "write_items",
     "write_moderation_log",

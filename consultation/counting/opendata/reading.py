@@ -1,5 +1,12 @@
 """The readers of the open-data files: a ballots file (CSV or JSON) back into a profile,
-and the items described beside it. They refuse what a profile would refuse."""
+and the items described beside it.
+
+They refuse what they cannot trust, with the file, the line and the reason
+(``FileError``): a ballot id seen twice, the same (ballot, item) twice, a gap in a
+ranking, an unknown item, a file with no ballots, text that is not UTF-8. A UTF-8 byte
+order mark (as spreadsheets save) is accepted. Nothing here lets a raw Python message out:
+every check is ours, so the ``recount`` CLI prints one sentence a citizen understands.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +21,7 @@ from typing import Any
 from consultation.counting import safe_csv
 from consultation.counting.opendata.formats import ITEM_FIELDS, KINDS
 from consultation.counting.profiles import (
+    CHOICES,
     MAX_RANKING_SIZE,
     SCALES,
     GradeProfile,
@@ -22,6 +30,14 @@ from consultation.counting.profiles import (
     VoteProfile,
 )
 
+# "utf-8-sig" reads plain UTF-8 and drops a byte order mark at the start if there is one.
+ENCODING = "utf-8-sig"
+STREAMED_TAIL = ', "ballots": [\n'
+
+
+class FileError(ValueError):
+    """An open-data file that cannot be trusted: the message names the file (and line)."""
+
 
 def load_profile(path: str | Path, *, scale: int | None = None) -> Profile:
     """The profile in a rankings/grades/votes file, CSV or JSON.
@@ -29,14 +45,66 @@ def load_profile(path: str | Path, *, scale: int | None = None) -> Profile:
     A CSV file takes its candidates from an ``items.csv`` (or ``items.json``) beside it, so
     items nobody ranked are still candidates; without one, from the ballots (ascending ids),
     with a warning on stderr. ``scale`` is needed only for a ``grades.csv`` with no
-    ``grades.json`` beside it (default 7, with a warning).
+    ``grades.json`` beside it (default 7, with a warning). Raises ``FileError``.
     """
     path = Path(path)
-    with open(path, encoding="utf-8", newline="") as fp:
-        start = fp.read(1)
-    if start == "{":
-        return _load_json(path)
-    return _load_csv(path, scale)
+    return _named(path, lambda: _load_json(path) if is_json(path) else _load_csv(path, scale))
+
+
+def _named[T](path: Path, read: Callable[[], T]) -> T:
+    """Run ``read``; give its refusals the file's name, and a decoding error a sentence."""
+    try:
+        return read()
+    except FileError:
+        raise
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start : error.start + 1].hex()
+        raise FileError(f"{path.name}: not UTF-8 text (byte 0x{byte} cannot be read)") from None
+    except ValueError as error:  # a profile's own refusal: already a sentence of ours
+        raise FileError(f"{path.name}: {error}") from None
+
+
+def is_json(path: Path) -> bool:
+    """A ``.json`` file, or one whose first character (after spaces) opens a JSON value."""
+    if path.suffix.lower() == ".json":
+        return True
+    with open(path, encoding=ENCODING, newline="") as fp:
+        start = fp.read(64).lstrip()
+    return start[:1] in ("{", "[")
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+class _Seen:
+    """Ballot ids already read (duplicates are refused), and for per-item files the items
+    each ballot answered, as one bit per item: O(ballots) memory, like the ids themselves."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.ballots: dict[str, int] = {}
+        self.bits: dict[int, int] = {}
+
+    def ballot(self, ballot: Any, where: str) -> str:
+        if not isinstance(ballot, str | int) or isinstance(ballot, bool) or ballot == "":
+            raise FileError(f"{self.path.name}, {where}: the ballot id is missing or not text")
+        key = str(ballot)
+        if key in self.ballots:
+            raise FileError(f"{self.path.name}, {where}: ballot {key} appears twice")
+        self.ballots[key] = 0
+        return key
+
+    def answer(self, ballot: str, item: int, where: str) -> None:
+        """Record that ``ballot`` answered ``item``; refuse a second answer."""
+        bit = 1 << self.bits.setdefault(item, len(self.bits))
+        mask = self.ballots.get(ballot, 0)
+        if mask & bit:
+            raise FileError(f"{self.path.name}, {where}: ballot {ballot} answers item {item} twice")
+        self.ballots[ballot] = mask | bit
+
+    @property
+    def n(self) -> int:
+        return len(self.ballots)
 
 
 def _load_json(path: Path) -> Profile:
@@ -44,136 +112,273 @@ def _load_json(path: Path) -> Profile:
     format_name = header.get("format")
     kind = KINDS.get(format_name) if isinstance(format_name, str) else None
     if kind is None:
-        raise ValueError(f"{path.name}: unknown format {header.get('format')!r}")
-    items = [int(i) for i in header["items"]]
+        raise FileError(f"{path.name}: not an Agora ballots file (format {format_name!r})")
+    items = _id_list(header.get("items"), path, "items")
+    seen = _Seen(path)
     if kind == "ranking":
-        size = int(header["ranking_size"])
-        return RankingProfile.from_rankings(items, (b["ranking"] for b in ballots), size)
+        size = header.get("ranking_size")
+        if type(size) is not int or not 1 <= size <= max(MAX_RANKING_SIZE, len(items)):
+            raise FileError(f"{path.name}: 'ranking_size' is not a valid number of ranks")
+        known = set(items)
+
+        def rankings() -> Iterator[list[int]]:
+            for where, ballot in ballots:
+                ballot_id = seen.ballot(ballot.get("ballot"), where)
+                ranking = ballot.get("ranking")
+                if not isinstance(ranking, list) or not all(type(i) is int for i in ranking):
+                    raise FileError(f"{path.name}, {where}: 'ranking' is not a list of item ids")
+                yield _checked_ranking(ranking, known, size, f"{path.name}, {where}", ballot_id)
+
+        return _not_empty(path, RankingProfile.from_rankings(items, rankings(), size))
     field = "grades" if kind == "grades" else "votes"
-    counter = _BallotCounter()
-    rows = ((int(i), v) for b in ballots for i, v in counter.see(b["ballot"], b[field]).items())
+    check: Callable[[Any, str], Any]
+    grade_scale = 0
     if kind == "grades":
-        return replace(
-            GradeProfile.from_grades(items, int(header["scale"]), rows), n_ballots=counter.n
-        )
-    return replace(VoteProfile.from_votes(items, rows), n_ballots=counter.n)
+        scale = header.get("scale")
+        if not isinstance(scale, int) or isinstance(scale, bool) or scale not in SCALES:
+            raise FileError(f"{path.name}: 'scale' is not one of {', '.join(map(str, SCALES))}")
+        grade_scale = scale
+        check = _grade_check(path, scale)
+    else:
+        check = _choice_check(path)
+
+    def rows() -> Iterator[tuple[int, Any]]:
+        for where, ballot in ballots:
+            ballot_id = seen.ballot(ballot.get("ballot"), where)
+            answers = ballot.get(field)
+            if not isinstance(answers, dict) or not answers:
+                raise FileError(
+                    f"{path.name}, {where}: '{field}' is not an object of item ids and answers"
+                )
+            for key, value in answers.items():
+                item = _int(key, f"{path.name}, {where}", "item id")
+                seen.answer(ballot_id, item, where)
+                yield item, check(value, where)
+
+    if kind == "grades":
+        grades = GradeProfile.from_grades(items, grade_scale, rows())
+        return _not_empty(path, replace(grades, n_ballots=seen.n))
+    votes = VoteProfile.from_votes(items, rows())
+    return _not_empty(path, replace(votes, n_ballots=seen.n))
 
 
-class _BallotCounter:
-    """Counts distinct ballot ids while their rows stream by."""
+def _json_ballots(path: Path) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
+    """The header and the ballots (with where each is: ``line n`` or ``ballot n``).
 
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-
-    def see(self, ballot: Any, value: Any) -> Any:
-        self.seen.add(str(ballot))
-        return value
-
-    @property
-    def n(self) -> int:
-        return len(self.seen)
-
-
-def _json_ballots(path: Path) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
-    """Stream the one-ballot-per-line layout the writers produce; other valid JSON is read
-    whole."""
-    with open(path, encoding="utf-8") as fp:
+    The one-ballot-per-line layout the writers produce is streamed; other valid JSON is
+    read whole."""
+    with open(path, encoding=ENCODING) as fp:
         first = fp.readline()
-    if first.endswith('"ballots": [\n'):
-        header = json.loads(first[: -len(', "ballots": [\n')] + "}")
+    if first.endswith(STREAMED_TAIL):
+        header = _json_value(first[: -len(STREAMED_TAIL)] + "}", path, "line 1")
+        if not isinstance(header, dict):
+            raise FileError(f"{path.name}, line 1: not an Agora ballots file")
         return header, _json_lines(path)
-    with open(path, encoding="utf-8") as fp:
-        document = json.load(fp)
+    with open(path, encoding=ENCODING) as fp:
+        document = _json_value(fp.read(), path, "")
     if not isinstance(document, dict) or not isinstance(document.get("ballots"), list):
-        raise ValueError(f"{path.name}: not an Agora open-data file")
-    return document, iter(document.pop("ballots"))
+        raise FileError(
+            f"{path.name}: not an Agora ballots file (a JSON object with 'format' and "
+            f"'ballots' is expected)"
+        )
+    ballots = document.pop("ballots")
+    return document, (
+        (f"ballot {n}", _object(b, path, f"ballot {n}")) for n, b in enumerate(ballots, 1)
+    )
 
 
-def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
-    with open(path, encoding="utf-8") as fp:
+def _json_lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    with open(path, encoding=ENCODING) as fp:
         fp.readline()
         for number, line in enumerate(fp, start=2):
             text = line.rstrip("\n").removesuffix(",")
             if text == "]}":
                 return
-            try:
-                yield json.loads(text)
-            except json.JSONDecodeError:
-                raise ValueError(f"{path.name}, line {number}: malformed JSON") from None
-    raise ValueError(f"{path.name}: truncated file (no closing ']}}')")
+            where = f"line {number}"
+            yield where, _object(_json_value(text, path, where), path, where)
+    raise FileError(f"{path.name}: truncated file (no closing ']}}')")
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _DuplicateKey(next(k for k in keys if keys.count(k) > 1))
+    return dict(pairs)
+
+
+def _json_value(text: str, path: Path, where: str) -> Any:
+    """Parse ``text``; a key given twice in one object is refused (JSON would keep the
+    last one silently)."""
+    at = f"{path.name}, {where}" if where else path.name
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as error:
+        raise FileError(f"{at}: malformed JSON ({error.msg.lower()})") from None
+    except _DuplicateKey as key:
+        raise FileError(f"{at}: the key {key.args[0]!r} appears twice in one object") from None
+    except RecursionError:
+        raise FileError(f"{at}: JSON nested too deeply") from None
+
+
+def _object(value: Any, path: Path, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FileError(f"{path.name}, {where}: a ballot is not a JSON object")
+    return value
+
+
+def _id_list(value: Any, path: Path, what: str) -> list[int]:
+    if not isinstance(value, list) or not value or not all(type(i) is int for i in value):
+        raise FileError(f"{path.name}: '{what}' is not a list of item ids")
+    if len(set(value)) != len(value):
+        raise FileError(f"{path.name}: '{what}' lists an item twice")
+    return value
+
+
+# --- CSV ----------------------------------------------------------------------------------
 
 
 def _load_csv(path: Path, scale: int | None) -> Profile:
-    with open(path, encoding="utf-8", newline="") as fp:
+    with open(path, encoding=ENCODING, newline="") as fp:
         header = next(csv.reader(fp), [])
     if header[:1] != ["ballot"]:
-        raise ValueError(f"{path.name}: expected a CSV header starting with 'ballot'")
+        raise FileError(f"{path.name}: expected a CSV header starting with 'ballot'")
     items = _items_beside(path)
     if header[1:] == [f"rank_{r}" for r in range(1, len(header))] and len(header) > 1:
         return _rankings_csv(path, items, len(header) - 1)
     if header == ["ballot", "item", "grade"]:
         grade_scale = scale or _scale_beside(path)
-        return _per_item_csv(
-            path,
-            items,
-            lambda cell: _int(cell, path, "grade"),
-            lambda ids, rows: GradeProfile.from_grades(ids, grade_scale, rows),
-        )
+        return _per_item_csv(path, items, _grade_check(path, grade_scale), "grades", grade_scale)
     if header == ["ballot", "item", "choice"]:
-        return _per_item_csv(path, items, str, VoteProfile.from_votes)
-    raise ValueError(f"{path.name}: unknown CSV header {','.join(header)}")
+        return _per_item_csv(path, items, _choice_check(path), "votes", 0)
+    raise FileError(f"{path.name}: unknown CSV header {','.join(header)}")
 
 
-def _csv_rows(path: Path, width: int) -> Iterator[list[str]]:
-    with open(path, encoding="utf-8", newline="") as fp:
+def _csv_rows(path: Path, width: int) -> Iterator[tuple[str, list[str]]]:
+    """Rows after the header, each with where it is (``line n``)."""
+    with open(path, encoding=ENCODING, newline="") as fp:
         reader = csv.reader(fp)
         next(reader)
-        for row in reader:
-            if len(row) != width:
-                raise ValueError(
-                    f"{path.name}, line {reader.line_num}: {len(row)} cells, expected {width}"
-                )
-            yield row
+        try:
+            for row in reader:
+                where = f"line {reader.line_num}"
+                if len(row) != width:
+                    raise FileError(f"{path.name}, {where}: {len(row)} cells, expected {width}")
+                yield where, row
+        except csv.Error:
+            raise FileError(
+                f"{path.name}, line {reader.line_num}: malformed CSV (a quote is not closed)"
+            ) from None
 
 
-def _int(cell: str, path: Path, what: str) -> int:
-    try:
-        return int(cell)
-    except ValueError:
-        raise ValueError(f"{path.name}: {what} {cell!r} is not an integer") from None
+def _int(cell: Any, at: str, what: str) -> int:
+    text = cell.strip() if isinstance(cell, str) else ""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise FileError(f"{at}: {what} {cell!r} is not an integer")
+    return int(text)
+
+
+def _checked_ranking(
+    ranking: list[int], known: set[int] | None, size: int, at: str, ballot: str
+) -> list[int]:
+    if not ranking:
+        raise FileError(f"{at}: ballot {ballot} ranks no item")
+    if len(ranking) > size:
+        raise FileError(f"{at}: ballot {ballot} ranks {len(ranking)} items, more than {size}")
+    if len(set(ranking)) != len(ranking):
+        twice = next(i for i in ranking if ranking.count(i) > 1)
+        raise FileError(f"{at}: ballot {ballot} ranks item {twice} twice")
+    if known is not None and not known.issuperset(ranking):
+        unknown = next(i for i in ranking if i not in known)
+        raise FileError(f"{at}: ballot {ballot} ranks unknown item {unknown}")
+    return ranking
 
 
 def _rankings_csv(path: Path, items: list[int] | None, size: int) -> RankingProfile:
     if size > MAX_RANKING_SIZE:
-        raise ValueError(f"{path.name}: more than {MAX_RANKING_SIZE} rank columns")
+        raise FileError(f"{path.name}: more than {MAX_RANKING_SIZE} rank columns")
+    known = set(items) if items is not None else None
 
     def rankings() -> Iterator[list[int]]:
-        for row in _csv_rows(path, size + 1):
-            yield [_int(cell, path, "item") for cell in row[1:] if cell != ""]
+        seen = _Seen(path)
+        for where, row in _csv_rows(path, size + 1):
+            ballot = seen.ballot(row[0], where)
+            cells = row[1:]
+            filled = [cell for cell in cells if cell != ""]
+            if cells[: len(filled)] != filled:
+                gap = cells.index("") + 1
+                raise FileError(
+                    f"{path.name}, {where}: rank {gap} is empty but a later rank is filled"
+                )
+            at = f"{path.name}, {where}"
+            ranking = [_int(cell, at, "item") for cell in filled]
+            yield _checked_ranking(ranking, known, size, at, ballot)
 
     if items is None:
         items = _warn_items(path, {i for r in rankings() for i in r})
-    return RankingProfile.from_rankings(items, rankings(), size)
+    return _not_empty(path, RankingProfile.from_rankings(items, rankings(), size))
 
 
-def _per_item_csv[P: (GradeProfile, VoteProfile)](
+def _per_item_csv(
     path: Path,
     items: list[int] | None,
-    value: Callable[[str], Any],
-    build: Callable[[list[int], Iterator[tuple[int, Any]]], P],
-) -> P:
+    check: Callable[[Any, str], Any],
+    kind: str,
+    scale: int,
+) -> Profile:
     """grades.csv / votes.csv: one (ballot, item, value) row per answer, ``n_ballots`` the
     number of distinct ballot ids."""
+    known = set(items) if items is not None else None
 
-    def rows(counter: _BallotCounter) -> Iterator[tuple[int, Any]]:
-        for ballot, item, cell in _csv_rows(path, 3):
-            counter.see(ballot, None)
-            yield _int(item, path, "item"), value(cell)
+    def rows(seen: _Seen) -> Iterator[tuple[int, Any]]:
+        for where, (ballot, item_cell, cell) in _csv_rows(path, 3):
+            if ballot == "":
+                raise FileError(f"{path.name}, {where}: the ballot id is empty")
+            item = _int(item_cell, f"{path.name}, {where}", "item")
+            if known is not None and item not in known:
+                raise FileError(f"{path.name}, {where}: unknown item {item}")
+            seen.answer(ballot, item, where)
+            yield item, check(cell, where)
 
     if items is None:
-        items = _warn_items(path, {i for i, _ in rows(_BallotCounter())})
-    counter = _BallotCounter()
-    return replace(build(items, rows(counter)), n_ballots=counter.n)
+        items = _warn_items(path, {i for i, _ in rows(_Seen(path))})
+    seen = _Seen(path)
+    if kind == "grades":
+        grades = GradeProfile.from_grades(items, scale, rows(seen))
+        return _not_empty(path, replace(grades, n_ballots=seen.n))
+    votes = VoteProfile.from_votes(items, rows(seen))
+    return _not_empty(path, replace(votes, n_ballots=seen.n))
+
+
+def _grade_check(path: Path, scale: int) -> Callable[[Any, str], int]:
+    def check(value: Any, where: str) -> int:
+        at = f"{path.name}, {where}"
+        grade = value if type(value) is int else _int(value, at, "grade")
+        if not 0 <= grade < scale:
+            raise FileError(f"{at}: grade {grade} is outside 0..{scale - 1}")
+        return grade
+
+    return check
+
+
+def _choice_check(path: Path) -> Callable[[Any, str], str]:
+    def check(value: Any, where: str) -> str:
+        if value not in CHOICES:
+            raise FileError(
+                f"{path.name}, {where}: vote {value!r} is not one of {', '.join(CHOICES)}"
+            )
+        return str(value)
+
+    return check
+
+
+def _not_empty[P: (RankingProfile, GradeProfile, VoteProfile)](path: Path, profile: P) -> P:
+    if not profile.n_ballots:
+        raise FileError(f"{path.name}: no ballots (only a header): nothing to count")
+    return profile
 
 
 def _warn_items(path: Path, seen: set[int]) -> list[int]:
@@ -183,32 +388,53 @@ def _warn_items(path: Path, seen: set[int]) -> list[int]:
         file=sys.stderr,
     )
     if not seen:
-        raise ValueError(f"{path.name}: no ballots and no items.csv: no candidates")
+        raise FileError(f"{path.name}: no ballots (only a header) and no items.csv: no candidates")
     return sorted(seen)
+
+
+# --- items --------------------------------------------------------------------------------
 
 
 def read_items(path: str | Path) -> list[int]:
     """Item ids in display order (``position``, then file order) from items.csv/json."""
     path = Path(path)
     rows = _item_rows(path)
+    at = path.name
     try:
-        keyed = [(int(r["position"] or 0), n, int(r["item"])) for n, r in enumerate(rows)]
-    except (KeyError, ValueError, TypeError):
-        raise ValueError(f"{path.name}: expected columns {', '.join(ITEM_FIELDS)}") from None
-    return [item for _, _, item in sorted(keyed)]
+        keyed = [
+            (_int(str(r["position"] or 0), at, "position"), n, _int(str(r["item"]), at, "item"))
+            for n, r in enumerate(rows)
+        ]
+    except (KeyError, TypeError):
+        raise FileError(f"{path.name}: expected columns {', '.join(ITEM_FIELDS)}") from None
+    ids = [item for _, _, item in sorted(keyed)]
+    if not ids:
+        raise FileError(f"{path.name}: lists no item")
+    if len(set(ids)) != len(ids):
+        raise FileError(f"{path.name}: an item id appears twice")
+    return ids
 
 
 def _item_rows(path: Path) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8", newline="") as fp:
-        if path.suffix == ".json":
-            items: list[dict[str, Any]] = json.load(fp)["items"]
-            return items
-        # Titles come back as they were typed, without the quote the writer put before a
-        # would-be formula. Ballot files need no such step: ids, numbers and fixed words.
-        return [
-            {key: safe_csv.restore(value) for key, value in row.items()}
-            for row in csv.DictReader(fp)
-        ]
+    def read() -> list[dict[str, Any]]:
+        with open(path, encoding=ENCODING, newline="") as fp:
+            if path.suffix == ".json":
+                document = _json_value(fp.read(), path, "")
+                items = document.get("items") if isinstance(document, dict) else None
+                if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                    raise FileError(f"{path.name}: expected an object with a list of 'items'")
+                return items
+            # Titles come back as they were typed, without the quote the writer put before
+            # a would-be formula. Ballot files need no such step: ids, numbers, fixed words.
+            return [
+                {key: safe_csv.restore(value) for key, value in row.items()}
+                for row in csv.DictReader(fp)
+            ]
+
+    try:
+        return _named(path, read)
+    except csv.Error:
+        raise FileError(f"{path.name}: malformed CSV") from None
 
 
 def item_titles(ballots_path: str | Path, lang: str = "fr") -> dict[int, str]:
@@ -218,7 +444,12 @@ def item_titles(ballots_path: str | Path, lang: str = "fr") -> dict[int, str]:
         if path.exists():
             field = "title_en" if lang == "en" else "title"
             rows = _item_rows(path)
-            return {int(r["item"]): str(r.get(field) or r.get("title") or r["item"]) for r in rows}
+            return {
+                _int(str(r.get("item")), path.name, "item"): str(
+                    r.get(field) or r.get("title") or r.get("item")
+                )
+                for r in rows
+            }
     return {}
 
 
@@ -234,7 +465,7 @@ def _scale_beside(path: Path) -> int:
     if sibling.exists():
         try:
             scale = _json_ballots(sibling)[0].get("scale")
-        except ValueError:  # not JSON, or not ours
+        except (ValueError, UnicodeDecodeError):  # not JSON, or not ours
             scale = None
         if scale in SCALES:
             return int(scale)
