@@ -82,6 +82,7 @@ bench: install
 	$(PY) bench/fanout.py --asgi-floor
 	$(PY) bench/aggregate.py
 	$(PY) bench/comments.py
+	$(PY) bench/mass_mail.py
 	$(PY) bench/load.py
 
 # The production shape on loopback (docs/deploy.md): its own PostgreSQL cluster and Redis,

@@ -37,6 +37,8 @@ class Accepted:
     message_id: str
     at: float  # time.monotonic() when the server answered 250
     session: int
+    sender: str = ""
+    content: bytes = b""  # kept only with Sink(keep=True): the bench replays it
 
 
 def free_port() -> int:
@@ -78,7 +80,14 @@ class _Handler:
             if not hasattr(session, "number"):
                 session.number = next(sink.numbers)  # one per SMTP connection
             sink.accepted.append(
-                Accepted(tuple(envelope.rcpt_tos), message_id, time.monotonic(), session.number)
+                Accepted(
+                    tuple(envelope.rcpt_tos),
+                    message_id,
+                    time.monotonic(),
+                    session.number,
+                    envelope.mail_from or "",
+                    envelope.original_content if sink.keep else b"",
+                )
             )
         return "250 2.0.0 Accepted"
 
@@ -86,7 +95,16 @@ class _Handler:
 class Sink:
     """An SMTP server in a thread of this process; ``port`` is where it listens."""
 
-    def __init__(self, *, refuse=(), put_off=(), delay: float = 0.0, port: int | None = None):
+    def __init__(
+        self,
+        *,
+        refuse=(),
+        put_off=(),
+        delay: float = 0.0,
+        port: int | None = None,
+        keep: bool = False,
+    ):
+        self.keep = keep
         self.refuse = set(refuse)
         self.put_off = set(put_off)
         self.delay = delay
