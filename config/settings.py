@@ -298,6 +298,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consultation.tasks.send_notice_digests",
         "schedule": env.float("NOTICE_DIGEST_CHECK_SECONDS", default=600.0),
     },
+    # The API's idempotency keys past their 24 hours (consultation.api.idempotency).
+    "purge-idempotency-keys": {
+        "task": "consultation.tasks.purge_idempotency_keys",
+        "schedule": 3600.0,
+    },
 }
 
 # --- E-mail (Django 6.1 MAILERS) ---------------------------------------------

@@ -8,6 +8,7 @@ from config.cache import degradable
 from consultation import jobs
 from consultation.errors import Refused
 from consultation.live import events
+from consultation.models import IdempotencyKey
 from consultation.notices import delivery, digests
 from consultation.organising import lifecycle
 from consultation.results import computing
@@ -118,3 +119,10 @@ def notify_closing_soon() -> dict:
 def sweep_notice_emails() -> dict:
     """Periodic: queue again the notices' e-mails whose task was lost."""
     return {"queued": delivery.sweep()}
+
+
+@shared_task
+def purge_idempotency_keys() -> int:
+    """Periodic: forget the API's idempotency keys past their 24 hours."""
+    deleted, _rows = IdempotencyKey.objects.expired().delete()
+    return deleted

@@ -64,3 +64,16 @@ def caller(request: HttpRequest) -> Person:
         # What ninja's HttpBearer would pass on: the rest of the header, after "Bearer ".
         return token_auth.authenticate(request, header[len("bearer ") :])
     return request.user
+
+
+def writer(request: HttpRequest) -> User | None:
+    """Who an unsafe request writes as, decided as the operation's ``AUTH`` will decide it:
+    the live token's owner, or the session's user whose request carries the CSRF token.
+    None when the operation will refuse the request (401 or 403) anyway."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return tokens.authenticate(header[len("bearer ") :], request)
+    user = request.user
+    if user.is_authenticated and check_csrf(request) is None:
+        return user
+    return None

@@ -7,9 +7,12 @@ migrations use); the modules below only keep each file about one thing:
 - ``participation``: votes, grades, ranking ballots, comments and their reactions;
 - ``results``: computed results, publications, official responses;
 - ``moderation``: the charter, reports, the decision log, appeals, suspensions;
-- ``notices``: what the site tells one person.
+- ``notices``: what the site tells one person;
+- ``idempotency``: the first answers to API writes sent with an ``Idempotency-Key``;
+- ``cards``: the consultation card, the rule declared before anyone votes.
 """
 
+from consultation.models.cards import ConsultationCard
 from consultation.models.consultations import (
     Consultation,
     ConsultationQuerySet,
@@ -19,6 +22,7 @@ from consultation.models.consultations import (
     Theme,
     new_open_data_secret,
 )
+from consultation.models.idempotency import IdempotencyKey
 from consultation.models.moderation import (
     Appeal,
     Charter,
@@ -58,10 +62,12 @@ __all__ = [
     "CommentRevision",
     "ComputedResult",
     "Consultation",
+    "ConsultationCard",
     "ConsultationQuerySet",
     "Decision",
     "Follow",
     "Grade",
+    "IdempotencyKey",
     "Item",
     "Localized",
     "Membership",

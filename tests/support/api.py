@@ -16,10 +16,13 @@ class ApiClient:
         self.client = Client(enforce_csrf_checks=True)
         self.headers = {"Authorization": f"Bearer {secret}"} if secret else {}
 
-    def call(self, method, path, body=None, *, raw=None, content_type="application/json"):
+    def call(
+        self, method, path, body=None, *, raw=None, content_type="application/json", headers=None
+    ):
         data = raw if raw is not None else ("" if body is None else json.dumps(body))
+        headers = self.headers | (headers or {})
         return self.client.generic(
-            method, API + path, data, content_type=content_type, headers=self.headers
+            method, API + path, data, content_type=content_type, headers=headers
         )
 
     def get(self, path):
