@@ -18,6 +18,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from config.admission import AdmissionMiddleware  # noqa: E402
 from config.body_limit import BodyLimitMiddleware  # noqa: E402
 from realtime.middleware import SessionAuthMiddleware  # noqa: E402
 from realtime.origin import SameOriginValidator  # noqa: E402
@@ -25,9 +26,11 @@ from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 router = ProtocolTypeRouter(
     {
-        # Oversized bodies are refused before Django reads them (MAX_REQUEST_BODY_BYTES);
-        # websocket messages are bounded by the server (uvicorn's --ws-max-size).
-        "http": BodyLimitMiddleware(django_asgi_app),
+        # A process serving all it can answers the next requests 503 + Retry-After after
+        # a short wait (MAX_CONCURRENT_REQUESTS); oversized bodies are refused before Django
+        # reads them (MAX_REQUEST_BODY_BYTES); websocket messages are bounded by the server
+        # (uvicorn's --ws-max-size).
+        "http": AdmissionMiddleware(BodyLimitMiddleware(django_asgi_app)),
         # The full origin (scheme, host, port) must be the site's own.
         "websocket": SameOriginValidator(SessionAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }

@@ -591,6 +591,16 @@ if MAX_REQUEST_BODY_BYTES < 1:
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
+# Load shedding (config/admission.py): HTTP requests served at once by one process; the next
+# wait up to REQUEST_QUEUE_SECONDS for a place, then are answered 503 with Retry-After.
+MAX_CONCURRENT_REQUESTS = env.int("MAX_CONCURRENT_REQUESTS", default=32)
+REQUEST_QUEUE_SECONDS = env.float("REQUEST_QUEUE_SECONDS", default=1.0)
+if MAX_CONCURRENT_REQUESTS < 1 or REQUEST_QUEUE_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "MAX_CONCURRENT_REQUESTS must be 1 or more (requests at once per process), and "
+        "REQUEST_QUEUE_SECONDS 0 or more (how long the next ones may wait for a place)."
+    )
+
 # Content Security Policy through Django's built-in middleware: no inline scripts or
 # styles, nothing from another host. The OIDC provider is allowed as a form target
 # because the "log in with…" button posts to us and is redirected there.
