@@ -313,6 +313,15 @@ def can_edit_charter(user: Person, consultation: Consultation) -> bool:
     return can_manage(user, consultation)
 
 
+def can_edit_card(user: Person, consultation: Consultation) -> bool:
+    """Its organisers write the consultation card (the declared rule) while it is a draft or
+    scheduled; it is frozen at opening (``consultation.organising.card``)."""
+    return consultation.status in (
+        Consultation.Status.DRAFT,
+        Consultation.Status.SCHEDULED,
+    ) and can_manage(user, consultation)
+
+
 def moderator_role(user: Person, consultation: Consultation | None) -> Decision.Role:
     """The role the public log names for a decision by ``user``."""
     if consultation is not None and _has_role(user, consultation, Membership.Role.MODERATOR):

@@ -494,6 +494,14 @@ URLS = {
             "tests/consultation/test_organiser_charter.py::test_only_the_organisers_word_the_charter",
         ],
     ),
+    "organiser:card": rule(
+        ORGANISER,
+        "GET POST",
+        tests=[
+            *ORGANISER_GATE,
+            "tests/consultation/test_card.py::test_only_the_organisers_write_the_card",
+        ],
+    ),
     "organiser:results": rule(ORGANISER, tests=RESULTS_GATE),
     "organiser:results_compute": rule(
         ORGANISER,

@@ -43,7 +43,7 @@ from consultation.models import (
     Vote,
 )
 from consultation.notices import audience, message
-from consultation.results import computing, sections
+from consultation.results import computing, outcome, sections
 
 TEMPLATES = "consultation/emails/personal_results"
 
@@ -125,6 +125,9 @@ class Summary:
     results_link: str
     recount_link: str
     manifest_link: str
+    # The outcome under the method declared on the card, first (None: published before
+    # cards existed); each item's lines then give the declared method first.
+    outcome: outcome.Outcome | None = None
 
 
 def _percent(count: int, share: float | None) -> str:
@@ -206,7 +209,10 @@ def summarise(publication: Publication, consultation: Consultation) -> Summary:
     document = publication.results
     version = publication.version
     methods = document.get("methods", {})
-    results = {name: Result.from_dict(methods[name]) for name in METHODS if name in methods}
+    declared = outcome.declared(document, sections.Items(consultation))
+    lead = [declared.method] if declared else []
+    names = lead + [name for name in METHODS if name in methods and name not in lead]
+    results = {name: Result.from_dict(methods[name]) for name in names if name in methods}
     withheld = document.get("withheld", {})
     responses = document.get("official_responses", {})
     english = sections.language() == "en"
@@ -220,7 +226,10 @@ def summarise(publication: Publication, consultation: Consultation) -> Summary:
         for name, result in results.items():
             decision = withheld.get(computing.data_kind(name), {})
             small = {int(k): n for k, n in decision.get("items", {}).items()}
-            lines.append(_sentence(name, result, item.pk, small, decision.get("threshold", 0)))
+            line = _sentence(name, result, item.pk, small, decision.get("threshold", 0))
+            if declared and name != declared.method:
+                line = _("%(line)s (for information)") % {"line": line}
+            lines.append(line)
         response = responses.get(str(item.pk)) or {}
         text = (response.get("text_en") if english else "") or response.get("text", "")
         items[item.pk] = ItemResult(
@@ -247,6 +256,7 @@ def summarise(publication: Publication, consultation: Consultation) -> Summary:
             "consultation:open_data",
             kwargs={"slug": slug, "version": version, "filename": "manifest.json"},
         ),
+        outcome=declared,
     )
 
 

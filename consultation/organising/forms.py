@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from config.forms import SafeTextForm
-from consultation.models import Consultation, Item, Membership, Rule, Theme
+from consultation.models import Consultation, ConsultationCard, Item, Membership, Rule, Theme
 from consultation.moderation import charter
-from consultation.organising import consultations, importing
+from consultation.organising import card, consultations, importing
 from consultation.results import publishing
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -345,3 +345,43 @@ class CharterForm(SafeTextForm, forms.Form):
             if data[f"{code}_title"] or data[f"{code}_text"]
         }
         return data["intro"], rules
+
+
+class CardForm(forms.Form):
+    """The consultation card's draft (``organising.card.update_card``): the deciding method,
+    among those the consultation's enabled ballots can decide by, its tie-break, a quorum."""
+
+    deciding_method = forms.ChoiceField(label=_("Deciding method"))
+    tie_break = forms.ChoiceField(
+        label=_("Tie-break"),
+        choices=ConsultationCard.TieBreak.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Instant-runoff eliminations always fall back on the draw when the previous "
+            "rounds do not separate the tied items; no order you chose is ever used."
+        ),
+    )
+    quorum = forms.IntegerField(
+        label=_("Minimum turnout"),
+        required=False,
+        min_value=1,
+        max_value=100_000_000,
+        help_text=ConsultationCard._meta.get_field("quorum").help_text,
+    )
+
+    def __init__(self, *args: Any, consultation: Consultation, **kwargs: Any) -> None:
+        current = card.card_of(consultation)
+        kwargs.setdefault(
+            "initial",
+            {
+                "deciding_method": current.deciding_method,
+                "tie_break": current.tie_break,
+                "quorum": current.quorum,
+            },
+        )
+        super().__init__(*args, **kwargs)
+        available = card.available_methods(consultation)
+        method_field = cast(forms.ChoiceField, self.fields["deciding_method"])
+        method_field.choices = [
+            (value, label) for value, label in ConsultationCard.Method.choices if value in available
+        ]

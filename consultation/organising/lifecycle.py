@@ -24,6 +24,7 @@ from consultation.errors import Conflict
 from consultation.live import events
 from consultation.models import Consultation
 from consultation.notices import audience
+from consultation.organising import card
 
 logger = logging.getLogger(__name__)
 Status = Consultation.Status
@@ -63,6 +64,9 @@ def transition(
             consultation.closing_reason = reason
             fields += ["closed_at", "closing_reason"]
         consultation.save(update_fields=fields)
+        if to == Status.OPEN:
+            # Every way of opening: the declared rule is frozen with the first vote possible.
+            card.freeze(consultation, now)
         events.after_commit(events.status_changed, consultation.pk)
         if to == Status.OPEN:
             # Every way of opening (organiser, periodic job): its followers hear of it.
@@ -80,6 +84,8 @@ def _check_ready(consultation: Consultation, to: str, now: datetime) -> None:
         raise Conflict("results_not_computed", _("The final results are not computed yet."))
     if to in (Status.SCHEDULED, Status.OPEN) and not consultation.items.exists():
         raise Conflict("no_items", _("Add at least one item before opening the consultation."))
+    if to in (Status.SCHEDULED, Status.OPEN):
+        card.check_ready(consultation)
     if to == Status.SCHEDULED:
         if consultation.opens_at is None or consultation.closes_at is None:
             raise Conflict("dates_missing", _("Set the opening and closing dates first."))

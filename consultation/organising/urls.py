@@ -3,7 +3,13 @@ requires MFA from role holders (accounts.middleware.RequireMFAMiddleware)."""
 
 from django.urls import path
 
-from consultation.views import organiser, organiser_charter, organiser_items, results
+from consultation.views import (
+    organiser,
+    organiser_card,
+    organiser_charter,
+    organiser_items,
+    results,
+)
 
 app_name = "organiser"
 urlpatterns = [
@@ -31,6 +37,7 @@ urlpatterns = [
     path("<slug:slug>/cloturer/", organiser.close, name="close"),
     path("<slug:slug>/equipe/", organiser.team, name="team"),
     path("<slug:slug>/charte/", organiser_charter.charter_page, name="charter"),
+    path("<slug:slug>/regle/", organiser_card.card_page, name="card"),
     path("<slug:slug>/resultats/", results.review, name="results"),
     path("<slug:slug>/resultats/calculer/", results.compute_now, name="results_compute"),
     path("<slug:slug>/resultats/publier/", results.publish, name="results_publish"),

@@ -40,8 +40,10 @@ from consultation.counting import (
     VoteProfile,
     copeland,
     schulze,
+    ties,
 )
 from consultation.counting import opendata as formats
+from consultation.counting.version import counting_version
 from consultation.errors import Conflict, Invalid
 from consultation.live import counters, stores
 from consultation.models import (
@@ -50,6 +52,7 @@ from consultation.models import (
     Membership,
     Vote,
 )
+from consultation.organising.card import card_document
 from consultation.results import opendata, small_groups
 
 logger = logging.getLogger(__name__)
@@ -123,22 +126,29 @@ def _compute_final(consultation: Consultation) -> tuple[dict, dict, str]:
         _pause("export")
         methods: dict[str, Any] = {}
         profiles: dict[str, Any] = {}
+        card = card_document(consultation)
+        computed_from = {
+            export.ballot_files[k]: export.hashes[export.ballot_files[k]]
+            for k in export.ballot_files
+        }
+        # The declared draw's seed: the frozen card and the ballots, both published.
+        seed = ties.draw_seed(card, computed_from)
         for name in enabled_methods(consultation):
             kind = data_kind(name)
             if kind not in export.totals:
                 continue  # withheld: fewer ballots than the small-group threshold
             if kind not in profiles:
                 profiles[kind] = formats.load_profile(scratch / export.ballot_files[kind])
-            methods[name] = METHODS[name].compute(profiles[kind]).to_dict()
+            methods[name] = METHODS[name].compute(profiles[kind], seed).to_dict()
         _pause("count")
         document = {
             "format": FORMAT,
             "consultation": consultation.slug,
             "kind": str(FINAL),
-            "computed_from": {
-                export.ballot_files[k]: export.hashes[export.ballot_files[k]]
-                for k in export.ballot_files
-            },
+            "computed_from": computed_from,
+            "card": card,
+            "draw_seed": seed,
+            "counting_version": counting_version(),
             "totals": export.totals,
             "withheld": export.withheld,
             "methods": methods,
@@ -178,6 +188,8 @@ def _compute_provisional(consultation: Consultation) -> dict:
     ballots it was counted from."""
     candidates = tuple(item.pk for item in opendata.items_of(consultation))
     counts, _participants = counters.current_counts(consultation)
+    card = card_document(consultation)
+    seed = ties.draw_seed(card, {})  # no ballot file yet: the card alone
     methods: dict[str, Any] = {}
     withheld: dict[str, dict] = {}
     kinds = opendata.enabled_kinds(consultation)
@@ -227,17 +239,19 @@ def _compute_provisional(consultation: Consultation) -> dict:
         elif name in MATRIX_METHODS and (matrix := live_matrix()) is not None:
             # One read of the live matrix instead of every ballot.
             methods[name] = MATRIX_METHODS[name](
-                matrix.matrix, matrix.candidates, counts.get("ballots", 0)
+                matrix.matrix, matrix.candidates, counts.get("ballots", 0), seed=seed
             ).to_dict()
             continue
         else:
             profile = rankings()
-        methods[name] = METHODS[name].compute(profile).to_dict()
+        methods[name] = METHODS[name].compute(profile, seed).to_dict()
     return {
         "format": FORMAT,
         "consultation": consultation.slug,
         "kind": str(PROVISIONAL),
         "min_group": small_groups.threshold(),
+        "card": card,
+        "draw_seed": seed,
         "withheld": {kind: withheld[kind] for kind in sorted(withheld)},
         "methods": methods,
     }

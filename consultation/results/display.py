@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from consultation.counting import METHODS, Result
 from consultation.models import Consultation
-from consultation.results import reading, small_groups
+from consultation.results import outcome, reading, small_groups
 from consultation.results.sections import (
     Entry,
     Items,
@@ -56,7 +56,9 @@ def build(
     rankings = [sections[name] for name in RANKING_METHODS if name in sections]
     if responses is None:
         responses = {int(k): v for k, v in document.get("official_responses", {}).items()}
+    declared = outcome.declared(document, items)
     return {
+        "outcome": declared,
         "totals": _totals(document),
         "withheld": _withheld(document, items),
         "votes": sections.get("votes"),

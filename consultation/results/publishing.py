@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 Status = Consultation.Status
 
 MAX_NOTE = 2000
+CARD_FILE = "card.json"
 MAX_RESPONSE = 10_000
 
 
@@ -178,6 +179,9 @@ def _write_version(
         opendata.write_moderation_log(consultation, scratch)
         results_text = dumps(document)
         (scratch / "results.json").write_text(results_text, encoding="utf-8")
+        if "card" in document:
+            # The rule declared before the vote, as its own file: hashed in the manifest.
+            (scratch / CARD_FILE).write_text(dumps(document["card"]), encoding="utf-8")
         names = sorted(p.name for p in scratch.iterdir())
         manifest = {
             **formats.build_manifest(scratch, names),

@@ -89,7 +89,12 @@ def test_each_person_who_took_part_is_mailed_what_became_of_their_measures(
     [mail] = mailbox.wait_for("lea@example.org")
     assert f"What became of your votes in “{consultation.title_en}”" in mail["subject"]
     body, html = mail["body"], mail["html"]
-    for text in (body, html):
+    # It leads with the outcome under the method declared on the card (Schulze, the default
+    # with rankings on), which may name any item; then her measures, one section each.
+    assert body.index("Declared outcome (Schulze method") < body.index("== ")
+    assert html.index("Declared outcome (Schulze method") < html.index("<h2")
+    assert "Schulze method: rank" in body and "(for information)" in body
+    for text in (body[body.index("== ") :], html[html.index("<h2") :]):
         # Her measures (voted on and graded, ranked), not the others.
         assert first.title_en in text and second.title_en in text
         assert third.title_en not in text and fourth.title_en not in text
@@ -106,7 +111,8 @@ def test_each_person_who_took_part_is_mailed_what_became_of_their_measures(
 
     [mail] = mailbox.wait_for("nadia@example.org")
     assert f"Ce que sont devenus vos votes dans « {consultation.title} »" in mail["subject"]
-    assert third.title in mail["body"] and first.title not in mail["body"]
+    sections = mail["body"][mail["body"].index("== ") :]
+    assert third.title in sections and first.title not in sections
     assert "Votre vote : Contre" in mail["body"]  # she asked to see her own choices
     assert "Vote pour / contre / abstention : rang" in mail["body"]
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
-from consultation.counting import RankingProfile, schulze
+from consultation.counting import RankingProfile, schulze, ties
 from consultation.errors import Conflict
 from consultation.live import counters, events, stores
 from consultation.models import Ballot, BallotEntry, ComputedResult, Grade, Vote
@@ -157,8 +157,11 @@ def test_provisional_results_use_the_live_counters_and_matrix(voted):
         for b in Ballot.objects.filter(consultation=consultation)
     )
     candidates = [i.pk for i in consultation.items.order_by("position", "id")]
-    expected = schulze(RankingProfile.from_rankings(candidates, rankings, 3)).to_dict()
-    assert row.results["methods"]["schulze"] == expected
+    # Counted with the declared draw's seed, from the card alone while the vote runs.
+    seed = row.results["draw_seed"]
+    assert seed == ties.draw_seed(row.results["card"], {})
+    expected = schulze(RankingProfile.from_rankings(candidates, rankings, 3), seed=seed)
+    assert row.results["methods"]["schulze"] == expected.to_dict()
     assert reading.provisional_results(consultation) == row.results
     # Provisional results are never exported.
     assert row.directory == "" and row.manifest_json == ""

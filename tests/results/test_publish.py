@@ -53,6 +53,7 @@ def test_publishing_records_who_when_and_moves_to_published(counted, organiser):
         "moderation_log.csv",
         "moderation_log.json",
         "results.json",
+        "card.json",  # the declared rule, frozen at opening (issue 14)
     }
     for name, digest in listed.items():
         assert opendata.formats.sha256_file(directory / name) == digest
