@@ -134,7 +134,7 @@ def _build(notice: Notice, batch: personal_results.Batch) -> EmailMessage:
     return email
 
 
-def _refusal_is_permanent(error: smtplib.SMTPException) -> bool:
+def refusal_is_permanent(error: smtplib.SMTPException) -> bool:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return all(code >= 500 for code, _text in error.recipients.values())
     if isinstance(error, smtplib.SMTPResponseException):
@@ -179,7 +179,7 @@ def deliver(notice_ids: list[int]) -> dict[str, int]:
                     smtplib.SMTPSenderRefused,
                     smtplib.SMTPDataError,
                 ) as error:
-                    if _refusal_is_permanent(error):
+                    if refusal_is_permanent(error):
                         logger.warning("notice %s: refused for good: %s", notice.pk, error)
                         _ours([notice.pk], token).update(email=Notice.Email.FAILED)
                         done["failed"] += 1

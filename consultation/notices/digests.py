@@ -17,6 +17,10 @@ recorded is skipped, and sent notices are no longer ``digest``. Two runs at once
 person's settings row is locked while their notices are claimed (``email_claimed_at``,
 the state staying ``digest``); a claim older than ``NOTICE_EMAIL_LEASE_SECONDS`` belongs
 to a run that died, and its notices go in the next digest.
+
+A refusal for one person never stops the others' digests: refused for good (5xx, at the
+address or at the message), their notices are ``failed``; put off for now (4xx), the
+claim is let go and the digest goes at the next run (its period is not recorded as done).
 """
 
 import logging
@@ -36,13 +40,15 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from consultation.models import Channel, Notice, NoticeSettings
-from consultation.notices import message, preferences, wording
+from consultation.notices import delivery, message, preferences, wording
 
 logger = logging.getLogger(__name__)
 
 DAILY = "daily"
 WEEKLY = "weekly"
 FIELD = {DAILY: "daily_digest_at", WEEKLY: "weekly_digest_at"}
+# What the server says of one message: the others still go.
+REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
 
 def boundary(period: str, now: datetime | None = None) -> datetime:
@@ -192,7 +198,7 @@ def due_users(period: str, cutoff: datetime, now: datetime) -> list[int]:
 def send_due(now: datetime | None = None) -> dict[str, int]:
     """Send every digest that is due at ``now``; return what happened."""
     now = now or timezone.now()
-    done = {"sent": 0, "failed": 0, "notices": 0}
+    done = {"sent": 0, "failed": 0, "put_off": 0, "notices": 0}
     for period in (DAILY, WEEKLY):
         cutoff = boundary(period, now)
         users = due_users(period, cutoff, now)
@@ -206,10 +212,15 @@ def send_due(now: datetime | None = None) -> dict[str, int]:
                 try:
                     mail = build(claimed.user, period, claimed.notices)
                     connection.send_messages([mail])
-                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
-                    logger.warning("digest for %s: address refused: %s", user_id, error)
-                    _done(claimed, period, Notice.Email.FAILED, now)
-                    done["failed"] += 1
+                except REFUSALS as error:
+                    if delivery.refusal_is_permanent(error):
+                        logger.warning("digest for %s: refused for good: %s", user_id, error)
+                        _done(claimed, period, Notice.Email.FAILED, now)
+                        done["failed"] += 1
+                    else:
+                        logger.info("digest for %s: put off by the server: %s", user_id, error)
+                        _release(claimed)
+                        done["put_off"] += 1
                 except Exception:
                     _release(claimed)  # sent in the retried task, or the next run
                     raise

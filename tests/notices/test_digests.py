@@ -68,10 +68,10 @@ def a_days_notices(reader, make_user):
 
 def test_a_days_notices_go_in_one_email_marked_sent_and_only_once(reader, make_user, mailbox):
     notices, mine = a_days_notices(reader, make_user)
-    assert digests.send_due(now=WEDNESDAY_6) == {"sent": 0, "failed": 0, "notices": 0}
+    assert digests.send_due(now=WEDNESDAY_6) == {"sent": 0, "failed": 0, "put_off": 0, "notices": 0}
     assert mailbox.messages() == []
 
-    assert digests.send_due(now=WEDNESDAY_7) == {"sent": 1, "failed": 0, "notices": 3}
+    assert digests.send_due(now=WEDNESDAY_7) == {"sent": 1, "failed": 0, "put_off": 0, "notices": 3}
     [mail] = mailbox.messages("lecteur@example.org")
     assert mail["subject"] == "[Agora] Your daily digest: 3 notifications"
     for title in (
@@ -180,7 +180,12 @@ def test_a_refused_address_fails_without_stopping_the_others(
         return real(self, messages)
 
     monkeypatch.setattr(CapturingBackend, "send_messages", picky)
-    assert digests.send_due(now=WEDNESDAY_7) == {"sent": 1, "failed": 1, "notices": 1}
+    assert digests.send_due(now=WEDNESDAY_7) == {
+        "sent": 1,
+        "failed": 1,
+        "put_off": 0,
+        "notices": 1,
+    }
     assert set(Notice.objects.filter(user=reader).values_list("email", flat=True)) == {"failed"}
     assert [m["to"] for m in mailbox.messages()] == [["autre@example.org"]]
     assert digests.send_due(now=WEDNESDAY_7 + timedelta(days=1))["sent"] == 0
@@ -207,3 +212,42 @@ def test_the_periodic_task_sends_what_is_due_from_the_worker(
     while Notice.objects.get(pk=notice.pk).email != "sent" and time.monotonic() < deadline:
         time.sleep(0.02)
     assert Notice.objects.get(pk=notice.pk).email == "sent"
+
+
+@pytest.mark.parametrize(
+    ("refusal", "state"),
+    [
+        (smtplib.SMTPDataError(554, b"5.6.0 message refused"), "failed"),
+        (smtplib.SMTPRecipientsRefused({"lecteur@example.org": (452, b"mailbox full")}), "digest"),
+    ],
+    ids=["refused-for-good-at-data", "put-off-for-now"],
+)
+def test_a_refused_digest_never_blocks_the_next_persons(
+    reader, make_user, mailbox, monkeypatch, refusal, state
+):
+    """A message the server refuses at DATA (5xx) fails alone; an address it puts off for
+    now (4xx) waits for the next run, its notices kept. Either way the others' digests go."""
+    a_days_notices(reader, make_user)
+    other = make_user("autre@example.org", preferred_language="en")
+    preferences.save(other, {"reply": Channel.DAILY})
+    at(sending.notify(other, "reply", consultation=None, data={"to": "author"}), TUESDAY_NOON)
+    from tests.support.mailbox import CapturingBackend
+
+    real = CapturingBackend.send_messages
+    refusing = {"on": True}
+
+    def picky(self, messages):
+        if refusing["on"] and "lecteur@example.org" in messages[0].to:
+            raise refusal
+        return real(self, messages)
+
+    monkeypatch.setattr(CapturingBackend, "send_messages", picky)
+    done = digests.send_due(now=WEDNESDAY_7)
+    assert (done["sent"], done["notices"]) == (1, 1)
+    assert (done["failed"], done["put_off"]) == ((1, 0) if state == "failed" else (0, 1))
+    assert [m["to"] for m in mailbox.messages()] == [["autre@example.org"]]
+    assert set(Notice.objects.filter(user=reader).values_list("email", flat=True)) == {state}
+    # The next run: what was put off goes now, what failed for good is not tried again.
+    refusing["on"] = False
+    later = digests.send_due(now=WEDNESDAY_7 + timedelta(minutes=10))
+    assert later["sent"] == (1 if state == "digest" else 0)
