@@ -97,6 +97,7 @@ def _undo(original: Decision) -> None:
         comment.moderation = Comment.Moderation.VISIBLE
         comment.hidden_rule, comment.hidden_rule_number = "", None
         comment.save(update_fields=["moderation", "hidden_rule", "hidden_rule_number"])
+        decisions.released(comment)
         # The reports were not upheld after all: they weigh so in their authors' reliability.
         Report.objects.filter(comment=comment, status=Report.Status.UPHELD).update(
             status=Report.Status.DISMISSED

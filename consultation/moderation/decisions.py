@@ -30,7 +30,7 @@ from consultation.models import (
     Suspension,
 )
 from consultation.moderation import charter
-from consultation.notices import sending
+from consultation.notices import replies, sending
 
 Action = Decision.Action
 MAX_NOTE = 2000
@@ -219,6 +219,14 @@ def _show(comment: Comment) -> None:
     comment.held_because = ""
     comment.hidden_rule, comment.hidden_rule_number = "", None
     comment.save(update_fields=MODERATION_FIELDS)
+    released(comment)
+
+
+def released(comment: Comment) -> None:
+    """A reply shown again may never have been told: held since it was posted, it told
+    nobody then. It does now; one that was told already tells nobody twice (each
+    notice's key names the reply)."""
+    replies.reply_posted(comment)
 
 
 def dismiss(user: Person, comment: Comment, rule: str, note: str = "") -> Decision:

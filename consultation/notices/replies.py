@@ -26,9 +26,10 @@ def _about(comment: Comment) -> dict[str, object]:
 def reply_posted(comment: Comment) -> int:
     """Tell the parent comment's author and the thread's followers of a reply: each
     person once, never its author; nothing for a reply held for review (its text is not
-    shown). Returns how many people were told."""
+    shown: ``moderation.decisions.released`` calls this again when it is) or deleted.
+    Returns how many people were told."""
     parent = comment.parent
-    if parent is None or comment.is_withheld:
+    if parent is None or comment.is_withheld or comment.is_deleted:
         return 0
     consultation = comment.item.consultation
     url = comment_link(comment)

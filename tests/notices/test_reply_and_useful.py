@@ -12,10 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from consultation.models import Channel, Comment, CommentReaction, Notice
+from consultation.models import Channel, Comment, CommentReaction, Membership, Notice, Rule
+from consultation.moderation import decisions
 from consultation.notices import follows, preferences
 from consultation.participation import debate
-from tests.factories import make_consultation
+from tests.factories import add_member, make_consultation
 from tests.support.accounts import login
 from tests.support.html import problems
 
@@ -82,6 +83,38 @@ def test_a_reply_held_for_review_tells_nobody(make_user, settings):
     held = debate.post_comment(replier, item, "Le même texte.", parent=root)  # repeated
     assert held.moderation == Comment.Moderation.HELD
     assert Notice.objects.filter(user=author).count() == 1
+
+
+@pytest.mark.parametrize("release", ["dismiss", "hide_then_restore"])
+def test_a_reply_released_from_review_tells_the_parents_author_then_once(
+    make_user, moderator, release
+):
+    item = make_consultation().items.first()
+    add_member(item.consultation, moderator, Membership.Role.MODERATOR)
+    author, replier, follower = make_user(), make_user(), make_user()
+    root = debate.post_comment(author, item, "Premier.")
+    follows.follow(follower, consultation=item.consultation, comment=root)
+    debate.post_comment(replier, item, "Le même texte.", parent=root)
+    held = debate.post_comment(replier, item, "Le même texte.", parent=root)  # repeated
+    assert not Notice.objects.filter(kind="reply", data__comment=held.pk).exists()
+
+    if release == "dismiss":
+        decisions.dismiss(moderator, held, Rule.SPAM)
+    else:
+        decisions.hide(moderator, held, Rule.SPAM)
+        assert not Notice.objects.filter(kind="reply", data__comment=held.pk).exists()
+        decisions.restore(moderator, held, Rule.SPAM)
+    told = {
+        n.user: n.data["to"] for n in Notice.objects.filter(kind="reply", data__comment=held.pk)
+    }
+    assert told == {author: "author", follower: "follower"}
+    [notice] = Notice.objects.filter(user=author, kind="reply", data__comment=held.pk)
+    assert notice.url == link_to(held)
+
+    # Hidden and shown again: nobody is told a second time.
+    decisions.hide(moderator, held, Rule.SPAM)
+    decisions.restore(moderator, held, Rule.SPAM)
+    assert Notice.objects.filter(kind="reply", data__comment=held.pk).count() == 2
 
 
 def test_useful_marks_make_one_notice_a_day_whose_count_grows_while_unread(make_user):
