@@ -7,13 +7,18 @@ Publishing never raises: with Redis down the frame is dropped and logged (the
 database already holds the truth; clients resync when Redis is back).
 """
 
+import itertools
 import json
 import logging
+import threading
 
 from realtime import redis as link
 from realtime.hub import hub
 
 logger = logging.getLogger(__name__)
+PERSONAL_ORDER_KEY = link.SEQ_PREFIX + "personal-order"
+_local_order = itertools.count(1)
+_local_order_lock = threading.Lock()
 
 
 def publish(topic: str, frame: dict) -> int | None:
@@ -40,6 +45,28 @@ def current_seq(topic: str) -> int:
     except Exception as error:
         link.mark_down(error)
         return 0
+
+
+def take_order() -> int | None:
+    """A number for a personal frame, taken *before* its contents are read from the
+    database: larger than every number taken before it, in every process (one Redis
+    counter; this process's own on the embedded default, whose one process sends them all).
+
+    Personal frames of two writes committed close together can cross on their way (each
+    is read after its own commit, by whichever process, and published when that read
+    ends): the one holding the newer content is the one with the larger number, which is
+    what a client keeps. None when Redis is down (the frame goes unnumbered: it would not
+    reach anyone anyway)."""
+    if not link.uses_redis():
+        with _local_order_lock:
+            return next(_local_order)
+    if not link.redis_ok():
+        return None
+    try:
+        return int(link.redis_client().incr(PERSONAL_ORDER_KEY))
+    except Exception as error:
+        link.mark_down(error)
+        return None
 
 
 def tell_user(user_id: int, frame: dict) -> None:

@@ -20,8 +20,9 @@ from consultation.live.events import (
     snapshot_frame,
     topic,
 )
-from consultation.models import Comment, Consultation, Notice, Rule
+from consultation.models import Comment, Consultation, Rule
 from consultation.moderation import reports, space
+from consultation.notices import sending
 from realtime import broadcast
 from realtime.topics import NOT_ALLOWED, NOT_FOUND, Access, Provider, register
 
@@ -91,7 +92,8 @@ def _queued(row: dict[str, Any]) -> dict[str, Any]:
 
 # --- the personal stream (ws/me/) ------------------------------------------------------
 # One topic per account, "personal:<user id>". What reaches it are personal frames
-# (``realtime.broadcast.tell_user``), unnumbered; its snapshot is read for each socket
+# (``realtime.broadcast.tell_user``), ordered rather than numbered per topic (their
+# ``order``: ``notices.sending.unread_frames``); its snapshot is read for each socket
 # (``realtime.consumers.PersonalConsumer``), never shared.
 
 
@@ -107,10 +109,9 @@ def personal_topic(user_id: int) -> str:
 
 
 def _personal_snapshot(name: str) -> dict:
-    """The menu's unread count, as ``consultation.notices.sending.unread_changed`` sends it."""
+    """The menu's unread count, numbered like every change of it (``notices.sending``)."""
     user_id = int(name.split(":", 1)[1])
-    unread = Notice.objects.filter(user_id=user_id, read_at__isnull=True).count()
-    return {"type": "notices.unread", "stream": "personal", "unread": unread}
+    return sending.unread_frames([user_id])[user_id]
 
 
 RESYNC_SETTLE_SECONDS = 2.0

@@ -32,7 +32,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -47,8 +47,7 @@ from consultation.models import (
     Publication,
     Vote,
 )
-from consultation.notices import audience, follows, personal_results, preferences
-from realtime import broadcast
+from consultation.notices import audience, follows, personal_results, preferences, sending
 
 logger = logging.getLogger(__name__)
 Status = Consultation.Status
@@ -234,23 +233,8 @@ def run_chunk(spec: dict[str, Any], after: int, upto: int | None) -> dict[str, i
         )
         for batch in itertools.batched(pending, settings.NOTICE_EMAIL_BATCH):
             jobs.queue_notice_emails(list(batch))
-        transaction.on_commit(lambda: unread_changed(told), robust=True)
+        transaction.on_commit(lambda: sending.unread_changed(*told), robust=True)
     return {"people": len(users), "written": len(notices), "queued": len(pending)}
-
-
-def unread_changed(user_ids: list[int]) -> None:
-    """Tell these people's open pages their unread count: one query for all of them."""
-    if not user_ids:
-        return
-    counts = dict(
-        Notice.objects.filter(user_id__in=user_ids, read_at__isnull=True)
-        .values("user_id")
-        .annotate(n=Count("pk"))
-        .values_list("user_id", "n")
-    )
-    for user_id in user_ids:
-        frame = {"type": "notices.unread", "stream": "personal", "unread": counts.get(user_id, 0)}
-        broadcast.tell_user(user_id, frame)
 
 
 # --- the periodic "closes in 48 hours" ----------------------------------------------------

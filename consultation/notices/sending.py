@@ -1,9 +1,11 @@
 """Write a notice as its recipient wants it, and queue its e-mail after the commit
 (``consultation.notices.delivery`` sends it from the worker)."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from accounts.models import User
@@ -45,10 +47,39 @@ def notify(
     return notice
 
 
-def unread_changed(user_id: int) -> None:
-    """Tell the person's open pages their unread count (the menu's counter)."""
-    count = Notice.objects.filter(user_id=user_id, read_at__isnull=True).count()
-    broadcast.tell_user(user_id, {"type": "notices.unread", "stream": "personal", "unread": count})
+def unread_frames(user_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Each person's ``notices.unread`` frame (the menu's counter), the one shape the
+    stream's snapshot and every change send: their unread count, read in one query, and
+    its ``order``, taken just before that read (``broadcast.take_order``). Two frames
+    that cross on their way arrive in any order; the client keeps the larger ``order``,
+    which holds the newer count (docs/realtime.md)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    order = broadcast.take_order()
+    counts = dict(
+        Notice.objects.filter(user_id__in=ids, read_at__isnull=True)
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values_list("user_id", "n")
+    )
+    frames: dict[int, dict[str, Any]] = {}
+    for user_id in ids:
+        frame: dict[str, Any] = {
+            "type": "notices.unread",
+            "stream": "personal",
+            "unread": counts.get(user_id, 0),
+        }
+        if order is not None:
+            frame["order"] = order
+        frames[user_id] = frame
+    return frames
+
+
+def unread_changed(*user_ids: int) -> None:
+    """Tell these people's open pages their unread count, read after the commit."""
+    for user_id, frame in unread_frames(user_ids).items():
+        broadcast.tell_user(user_id, frame)
 
 
 def unread_count(user: User) -> int:

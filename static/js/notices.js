@@ -3,8 +3,11 @@
  * Loaded on every page for signed-in people. Without it the counter is the one the page
  * was rendered with. With it, the page follows the person's own stream, ws/me/
  * (docs/realtime.md), whose every frame is {"type": "notices.unread", "stream":
- * "personal", "unread": n}: the first one on each connection, then one on every change
- * (a new notice, notices marked read, in any tab). The menu link carries the stream's
+ * "personal", "unread": n, "order": k}: the first one on each connection, then one on
+ * every change (a new notice, notices marked read, in any tab). Two changes close
+ * together send frames that may cross on their way: `order` is taken before the count is
+ * read, so the frame with the larger one holds the newer count, and an older frame that
+ * arrives last is not shown. The menu link carries the stream's
  * address and every text shown, translated by the page:
  *   data-notices-url                 the stream's path
  *   data-notices-unread              the count the page was rendered with
@@ -38,6 +41,13 @@
     return { redraw: unread !== shown, announce: unread > shown };
   }
 
+  // Whether a frame numbered `order` is newer than the last one kept (`last`, null at the
+  // start of a connection). An unnumbered frame is taken as it comes.
+  function isNewer(order, last) {
+    if (typeof order !== "number" || last === null) return true;
+    return order > last;
+  }
+
   // Delay before reconnection attempt number `attempt` (0 first): 1 s, 2 s, 4 s…
   // capped at 30 s, times a random factor in [0.5, 1.5) so clients do not return in step.
   function backoffDelay(attempt, random) {
@@ -53,7 +63,9 @@
     return String((category === "one" ? one : other) || "").replace(/\d+/, String(n));
   }
 
-  var pure = { unreadOf: unreadOf, change: change, backoffDelay: backoffDelay, plural: plural };
+  var pure = {
+    unreadOf: unreadOf, change: change, isNewer: isNewer, backoffDelay: backoffDelay, plural: plural,
+  };
   if (typeof module === "object" && module.exports) {
     module.exports = pure;
     return;
@@ -67,6 +79,7 @@
     var regionEl = document.querySelector("[data-notices-announce]");
     var shown = parseInt(link.getAttribute("data-notices-unread"), 10) || 0;
     var socket = null, attempt = 0, retryTimer = null, leaving = false;
+    var lastOrder = null; // the `order` of the last frame kept, on this connection
 
     function msg(name) { return link.getAttribute("data-msg-" + name) || ""; }
 
@@ -88,6 +101,8 @@
       var unread = unreadOf(frame);
       if (unread === null) return;
       attempt = 0; // this connection works: the next outage starts over at 1 s
+      if (!isNewer(frame.order, lastOrder)) return; // an older count, overtaken on its way
+      if (typeof frame.order === "number") lastOrder = frame.order;
       var what = change(shown, unread);
       shown = unread;
       if (what.redraw) draw(unread);
@@ -103,6 +118,7 @@
         return reconnectLater();
       }
       var current = socket;
+      lastOrder = null; // a new connection: its numbers may start over (its first frame counts)
       socket.addEventListener("message", receive);
       socket.addEventListener("close", function (event) {
         if (current !== socket) return; // an earlier socket, closed on leaving the page

@@ -183,3 +183,28 @@ test("leaving the page closes the socket and does not reconnect", () => {
   listeners.pageshow({ persisted: true });
   assert.equal(sockets.length, 2);
 });
+
+test("a frame numbered lower than the last one kept is older: it is not shown", () => {
+  assert.equal(notices.isNewer(5, null), true);
+  assert.equal(notices.isNewer(6, 5), true);
+  assert.equal(notices.isNewer(4, 5), false);
+  assert.equal(notices.isNewer(5, 5), false);
+  assert.equal(notices.isNewer(undefined, 5), true); // unnumbered: taken as it comes
+});
+
+test("frames that crossed on their way leave the newer count, and a new connection starts over", () => {
+  const { link, region, sockets, timers } = page({ unread: 0 });
+  const frame = (unread, order) => ({ type: "notices.unread", stream: "personal", unread, order });
+  sockets[0].receive(frame(0, 10));
+  sockets[0].receive(frame(2, 12)); // read after the second notice
+  sockets[0].receive(frame(1, 11)); // read after the first, arriving last
+  assert.equal(link.textContent, "Notifications (2 unread)");
+  assert.equal(region.textContent, "A new notification: 2 unread.");
+  // A new connection's numbers may start lower (Redis forgot them): its first frame counts.
+  sockets[0].drop(1006);
+  timers[0].callback();
+  sockets[1].receive(frame(3, 1));
+  assert.equal(link.textContent, "Notifications (3 unread)");
+  sockets[1].receive(frame(2, 2));
+  assert.equal(link.textContent, "Notifications (2 unread)");
+});
