@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://agora@db.example.org:5432/agora",
     "REDIS_URL": "redis://cache.example.org:6379/0",
     "EMAIL_URL": "smtp+tls://agora:secret@smtp.example.org:587",
+    "SITE_URL": "https://consultation.example.org",
 }
 
 
@@ -41,6 +42,15 @@ def test_deploy_checks_warn_when_mail_goes_nowhere():
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode != 0
     assert "agora.W001" in result.stdout + result.stderr
+
+
+def test_deploy_checks_warn_when_links_in_e_mails_are_not_https():
+    """RFC 8058's one-click unsubscribe needs an https address: SITE_URL must be one."""
+    env = {**PRODUCTION_ENV, "SITE_URL": "http://consultation.example.org"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "agora.W002" in result.stdout + result.stderr
+    assert "RFC 8058" in result.stdout + result.stderr
 
 
 def test_nonsense_boolean_is_an_error_not_false():
