@@ -98,7 +98,8 @@ def _adopted(outcome: Outcome, result: Result, items: Items) -> None:
 
 
 def _first(outcome: Outcome, result: Result, items: Items, tie_break: str) -> None:
-    winners = result.winners
+    # Tied items named in display order: the draw's order is in the sentence's first part.
+    winners = sorted(result.winners, key=result.candidates.index)
     if len(winners) <= 1:
         outcome.sentence = _("First: %(item)s.") % {"item": _quote(items, winners)}
     elif tie_break == "shared":
