@@ -106,3 +106,37 @@ def test_the_erasure_itself_removes_them_even_before_the_account_goes(story):
             "weekly_digest_at": None,
         },
     }
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "en",
+            [
+                "What you follow (consultations, items, comment threads)",
+                "Your notification settings:",
+                "Your notifications (replies to your comments",
+                "no tracking image and no redirecting link",
+                "What you follow, your notification settings and your notifications are deleted",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "Ce que vous suivez (consultations, propositions, fils de commentaires)",
+                "Vos réglages de notifications :",
+                "Vos notifications (réponses à vos commentaires",
+                "aucune image de pistage ni aucun lien de redirection",
+                "Ce que vous suivez, vos réglages de notifications et vos notifications sont "
+                "supprimés",
+            ],
+        ),
+    ],
+)
+def test_the_privacy_page_says_what_follows_settings_and_notices_hold(language, words):
+    browser = Client()
+    browser.cookies["django_language"] = language
+    page = browser.get(reverse("privacy")).content.decode()
+    for sentence in words:
+        assert sentence.replace("’", "&#x27;").replace("'", "&#x27;") in page or sentence in page
