@@ -80,6 +80,14 @@ MANAGES_RESULTS = {
     S.CLOSED: MANAGERS,
     S.PUBLISHED: MANAGERS,
 }
+# Writing the consultation card (the declared rule): its organisers, until it opens; frozen then.
+WRITES_CARD = {
+    S.DRAFT: MANAGERS,
+    S.SCHEDULED: MANAGERS,
+    S.OPEN: set(),
+    S.CLOSED: set(),
+    S.PUBLISHED: set(),
+}
 # "After close" results: once published, for everyone; the organisers review them before
 # on their own page (MANAGES_RESULTS), never on the public ones.
 SEES_AFTER_CLOSE_RESULTS = {
@@ -170,6 +178,25 @@ def test_matrix_of_reviewing_answering_and_publishing_results(people, phase):
                 publishing.set_official_response(user, item, "Non.")
             with pytest.raises(Refused):
                 publishing.publish(consultation, user)
+
+
+@pytest.mark.parametrize("phase", PHASES)
+def test_matrix_of_writing_the_consultation_card(people, phase):
+    from consultation.errors import Refused
+    from consultation.organising import card
+
+    consultation = build(people, phase)
+    assert allowed(permissions.can_edit_card, people, consultation) == WRITES_CARD[phase]
+    for name, user in people.items():
+        if name in WRITES_CARD[phase]:
+            card.update_card(
+                user, consultation, deciding_method="borda", tie_break="draw", quorum=None
+            )
+        else:
+            with pytest.raises(Refused):
+                card.update_card(
+                    user, consultation, deciding_method="borda", tie_break="draw", quorum=None
+                )
 
 
 def own_comment(user, consultation) -> Comment:
