@@ -6,6 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # Run-time defaults for `make run` (embedded backends, local development).
 RUN_ENV := DEBUG=$${DEBUG:-true}
+# The port `make run` serves on: 8000, or PORT (`make run PORT=8001`, or in the environment).
+RUN_PORT = $(or $(PORT),8000)
 # uvicorn as Agora is served, here and in production (README): websocket messages of at
 # most 64 KiB (the consumers take 4 KiB frames), and no rewriting of the client address
 # from X-Forwarded-For (uvicorn trusts it from 127.0.0.1 by default): Agora reads that
@@ -15,7 +17,7 @@ UVICORN_OPTIONS := --lifespan on --no-access-log --ws-max-size 65536 --no-proxy-
 .PHONY: help run test test-fast lint fmt messages makemessages lock bench clean install
 
 help:
-	@echo "make run    set up everything and serve Agora on http://127.0.0.1:8000"
+	@echo "make run    set up everything and serve Agora on http://127.0.0.1:$(RUN_PORT) (PORT=...)"
 	@echo "make test   lint, migrations check, and the test suite (embedded + PostgreSQL/Redis)"
 	@echo "make test-fast  the embedded pass only, on every core (ARGS='tests/accounts --lf')"
 	@echo "make bench  benchmarks (ratios printed, results in docs/performance.md)"
@@ -42,9 +44,9 @@ run: install messages
 	@$(RUN_ENV) $(PY) manage.py migrate --noinput -v 0
 	@$(RUN_ENV) $(PY) manage.py seed_demo
 	@echo ""
-	@echo "  Agora is running on http://127.0.0.1:8000  (Ctrl+C to stop)"
+	@echo "  Agora is running on http://127.0.0.1:$(RUN_PORT)  (Ctrl+C to stop)"
 	@echo ""
-	@$(RUN_ENV) $(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port 8000 \
+	@$(RUN_ENV) $(PY) -m uvicorn config.asgi:application --host 127.0.0.1 --port $(RUN_PORT) \
 	  $(UVICORN_OPTIONS)
 
 test: install messages

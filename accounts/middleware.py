@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from accounts import roles
 
+# Where a role holder sent to set up MFA was going (shown on the recovery codes page).
+MFA_NEXT_SESSION_KEY = "mfa_next"
 # Namespaces whose every page needs MFA from a privileged account.
 MFA_NAMESPACES = {"admin", "organiser", "moderation"}
 
@@ -60,9 +62,15 @@ def mfa_redirect(request, *, next_url=None):
         )
         target = "mfa_reauthenticate"
     else:
+        # Powers hold: the page asked for before setting MFA up is reached.
+        request.session.pop(MFA_NEXT_SESSION_KEY, None)
         return None
-    next_query = urlencode({"next": next_url or request.get_full_path()})
-    return redirect(f"{reverse(target)}?{next_query}")
+    next_url = next_url or request.get_full_path()
+    if target == "mfa_activate_totp":
+        # allauth ends the activation on the recovery codes page, which knows nothing of
+        # ``next``: it offers to continue there (templates/allauth/layouts/manage.html).
+        request.session[MFA_NEXT_SESSION_KEY] = next_url
+    return redirect(f"{reverse(target)}?{urlencode({'next': next_url})}")
 
 
 class UserLanguageMiddleware:

@@ -316,7 +316,8 @@ def _mailer_from_url(url: str) -> dict:
     parts = urlsplit(url)
     scheme = parts.scheme
     if scheme == "console":
-        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+        # Readable text, not quoted-printable: links stay whole (config/mail.py).
+        return {"BACKEND": "config.mail.ReadableConsoleBackend"}
     if scheme == "file":
         return {
             "BACKEND": "django.core.mail.backends.filebased.EmailBackend",

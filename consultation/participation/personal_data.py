@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import User
+from consultation.live import events
 from consultation.models import (
     Ballot,
     Comment,
@@ -131,6 +132,21 @@ def export(user: User) -> dict[str, Any]:
 @transaction.atomic
 def erase(user: User) -> None:
     finished_items = Q(item__consultation__status__in=FINISHED)
+    # The open consultations whose live counters change: recounted after the commit.
+    touched = {
+        *Vote.objects.filter(user=user)
+        .exclude(finished_items)
+        .values_list("item__consultation_id", flat=True),
+        *Grade.objects.filter(user=user)
+        .exclude(finished_items)
+        .values_list("item__consultation_id", flat=True),
+        *Ballot.objects.filter(user=user)
+        .exclude(consultation__status__in=FINISHED)
+        .values_list("consultation_id", flat=True),
+        *Comment.objects.filter(author=user)
+        .exclude(item__consultation__status__in=FINISHED)
+        .values_list("item__consultation_id", flat=True),
+    }
     Vote.objects.filter(user=user).exclude(finished_items).delete()
     Vote.objects.filter(user=user).filter(finished_items).update(user=None)
     Grade.objects.filter(user=user).exclude(finished_items).delete()
@@ -143,3 +159,5 @@ def erase(user: User) -> None:
         erase_comment(comment, reason="account_deleted")
     Comment.objects.filter(author=user).update(author=None)
     CommentReaction.objects.filter(user=user).delete()
+    for consultation_id in sorted(touched):
+        events.after_commit(events.participant_erased, consultation_id)

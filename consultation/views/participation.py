@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -29,14 +30,21 @@ from consultation.results import small_groups
 from consultation.views import public
 
 
+def _done(request: HttpRequest, text: str, place: str) -> None:
+    """A confirmation shown where the person acted, not at the top of the page: the
+    template of ``place`` shows it (consultation/public/_confirmation.html) and the
+    redirect's fragment, ``#<place>-done``, brings the eye and the focus to it."""
+    messages.success(request, text, extra_tags=f"placed {place}")
+
+
 def _back(item: Item, anchor: str) -> HttpResponseRedirect:
-    return redirect(f"{item.get_absolute_url()}#{anchor}")
+    return redirect(f"{item.get_absolute_url()}#{anchor}-done")
 
 
 def _back_to_comment(item: Item, comment: Comment) -> HttpResponseRedirect:
     """Back to the page of the debate that shows ``comment``: with many comments it may
     not be on the first one (``?comment=`` asks for the page holding it)."""
-    return redirect(f"{item.get_absolute_url()}?comment={comment.pk}#comment-{comment.pk}")
+    return redirect(f"{item.get_absolute_url()}?comment={comment.pk}#comment-{comment.pk}-done")
 
 
 def _invalid(request, consultation, item, *, key, form):
@@ -71,7 +79,7 @@ def vote(request, slug, item_id):
     try:
         if "withdraw" in request.POST:
             voting.withdraw_vote(request.user, item)
-            messages.success(request, _("Your vote has been withdrawn."))
+            _done(request, _("Your vote has been withdrawn."), "vote")
         else:
             permissions.require_participation(
                 permissions.can_vote(request.user, consultation), request.user, consultation
@@ -79,7 +87,7 @@ def vote(request, slug, item_id):
             if not form.is_valid():
                 return _invalid(request, consultation, item, key="vote", form=form)
             voting.cast_vote(request.user, item, form.cleaned_data["choice"])
-            messages.success(request, _("Your vote has been recorded."))
+            _done(request, _("Your vote has been recorded."), "vote")
     except Refused as refusal:
         return _refused(request, consultation, item, refusal, key="vote", form=form)
     return _back(item, "vote")
@@ -92,7 +100,7 @@ def grade(request, slug, item_id):
     try:
         if "withdraw" in request.POST:
             voting.withdraw_grade(request.user, item)
-            messages.success(request, _("Your grade has been withdrawn."))
+            _done(request, _("Your grade has been withdrawn."), "grade")
         else:
             permissions.require_participation(
                 permissions.can_grade(request.user, consultation), request.user, consultation
@@ -100,7 +108,7 @@ def grade(request, slug, item_id):
             if not form.is_valid():
                 return _invalid(request, consultation, item, key="grade", form=form)
             voting.grade_item(request.user, item, form.cleaned_data["grade"])
-            messages.success(request, _("Your grade has been recorded."))
+            _done(request, _("Your grade has been recorded."), "grade")
     except Refused as refusal:
         return _refused(request, consultation, item, refusal, key="grade", form=form)
     return _back(item, "grade")
@@ -121,7 +129,7 @@ def comment_post(request, slug, item_id):
         )
     except Refused as refusal:
         return _refused(request, consultation, item, refusal, key="comment", form=form)
-    messages.success(request, _("Your comment has been published."))
+    _done(request, _("Your comment has been published."), f"comment-{comment.pk}")
     return _back_to_comment(item, comment)
 
 
@@ -149,7 +157,7 @@ def comment_reply(request, slug, item_id, comment_id):
         # A deleted comment shows no reply form to put the refusal next to.
         shown = None if parent.is_deleted else form
         return _refused(request, consultation, item, refusal, key=("reply", parent.pk), form=shown)
-    messages.success(request, _("Your reply has been published."))
+    _done(request, _("Your reply has been published."), f"comment-{comment.pk}")
     return _back_to_comment(item, comment)
 
 
@@ -167,7 +175,7 @@ def comment_edit(request, slug, item_id, comment_id):
         )
     except Refused as refusal:
         return _refused(request, consultation, item, refusal, key=("edit", comment.pk), form=form)
-    messages.success(request, _("Your comment has been updated."))
+    _done(request, _("Your comment has been updated."), f"comment-{comment.pk}")
     return _back_to_comment(item, comment)
 
 
@@ -179,7 +187,7 @@ def comment_delete(request, slug, item_id, comment_id):
         debate.delete_comment(request.user, comment)
     except Refused as refusal:
         return _refused(request, consultation, item, refusal)
-    messages.success(request, _("Your comment has been deleted."))
+    _done(request, _("Your comment has been deleted."), f"comment-{comment.pk}")
     return _back_to_comment(item, comment)
 
 
@@ -191,11 +199,18 @@ def comment_useful(request, slug, item_id, comment_id):
         marked = debate.toggle_useful(request.user, comment)
     except Refused as refusal:
         return _refused(request, consultation, item, refusal)
-    messages.success(
+    _done(
         request,
         _("You marked this comment as useful.") if marked else _("Your “useful” mark is removed."),
+        f"comment-{comment.pk}",
     )
     return _back_to_comment(item, comment)
+
+
+def _back_to_ranking(consultation: Consultation) -> HttpResponseRedirect:
+    return redirect(
+        reverse("consultation:ranking", kwargs={"slug": consultation.slug}) + "#ranking-done"
+    )
 
 
 def ranking(request, slug):
@@ -219,12 +234,12 @@ def ranking(request, slug):
             )
             if "withdraw" in request.POST:
                 voting.withdraw_ballot(user, consultation)
-                messages.success(request, _("Your ranking has been withdrawn."))
-                return redirect("consultation:ranking", slug=consultation.slug)
+                _done(request, _("Your ranking has been withdrawn."), "ranking")
+                return _back_to_ranking(consultation)
             if form.is_valid():
                 voting.submit_ballot(user, consultation, form.item_ids())
-                messages.success(request, _("Your ranking has been recorded."))
-                return redirect("consultation:ranking", slug=consultation.slug)
+                _done(request, _("Your ranking has been recorded."), "ranking")
+                return _back_to_ranking(consultation)
             status = 422
         except Refused as refusal:
             status = refusal.status

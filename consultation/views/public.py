@@ -166,11 +166,24 @@ def render_item(request, consultation, item, *, bound=None, status=200):
             "comment_form": bound.get("comment") or CommentForm(),
             "thread_options": thread_options,
             "debate": debate,
+            # New comments are inserted live (static/js/live.js) where they belong: at
+            # the top of the first page of the whole debate, newest first.
+            "live_thread": _shows_newest_first(thread_options, debate),
             "thread": _thread(request, item, debate, bound, can_comment),
             "stance_counts": queries.stance_counts(item),
         }
     )
     return render(request, "consultation/public/item.html", context, status=status)
+
+
+def _shows_newest_first(options_form: ThreadOptionsForm, debate: dict) -> bool:
+    options = options_form.options()
+    return (
+        options["sort"] == "newest"
+        and not options["stance"]
+        and not options_form.search_query()
+        and not debate.get("previous_url")
+    )
 
 
 def _grade_rows(consultation: Consultation, tally: dict | None) -> list[dict]:

@@ -23,7 +23,7 @@ from consultation.models import Consultation, Publication
 from consultation.organising.forms import OfficialResponseForm, PublishForm
 from consultation.results import display, publishing, reading, sections
 from consultation.views.organiser import managed_consultation, organiser_page
-from consultation.views.public import get_consultation
+from consultation.views.public import consultation_context, get_consultation
 
 TEMPLATES = "consultation/results/"
 # Domain refusals that concern one field of a form.
@@ -101,6 +101,16 @@ def _recounts(document: dict) -> list[dict]:
 
 def _published_page(request, slug, version, template, **extra):
     consultation = get_consultation(request, slug)
+    if (
+        version is None
+        and "version" not in request.GET
+        and reading.latest_version(consultation) is None
+        and not permissions.can_review_results(request.user, consultation)
+    ):
+        # Nothing published yet: still a 404 (no results live here yet), but a page
+        # saying when they will be, with what is already public.
+        context = consultation_context(request, consultation)
+        return render(request, TEMPLATES + "not_published.html", context, status=404)
     publication = _published(request, consultation, version)
     if publication is None:
         return redirect("organiser:results", slug=consultation.slug)

@@ -237,10 +237,15 @@
         state.results_visible = frame.results_visible;
         render(true);
       },
-      // Counts come with the tally frame that follows every comment event; here the item
-      // page only learns there is something new to read (bodies are never injected).
+      // Counts come with the tally frame that follows every comment event. A new comment
+      // is inserted where the debate shows it (insertComment); where it cannot be (a
+      // search, another sort, a later page), the notice says there is something new.
       "comment.posted": function (frame) {
         if (String(frame.comment.item) !== itemId) return;
+        if (insertComment(frame.comment)) {
+          announcer.push(format(msg("new-comment"), { author: frame.comment.author || "" }));
+          return;
+        }
         newComments[frame.comment.id] = true;
         render(true);
       },
@@ -253,6 +258,63 @@
         if (window.console) window.console.warn("live:", frame.code, frame.detail);
       }
     };
+
+    // A comment posted since the page was loaded, in place: a new thread at the top of
+    // the first page of the newest-first debate (the list carries data-live-thread), a
+    // reply under its parent when the parent is on the page. Its text is text, never
+    // markup. The browser's scroll anchoring keeps what the reader is reading where it
+    // is. Withheld comments are not shown (the moderators' queue has them).
+    function insertComment(comment) {
+      var thread = document.querySelector("[data-live-thread]");
+      if (!thread || comment.deleted || (comment.moderation && comment.moderation.state !== "visible")) {
+        return false;
+      }
+      if (document.getElementById("comment-" + comment.id)) return true; // already there
+      var after = null, depth = 0;
+      if (comment.parent !== null) {
+        var parent = document.getElementById("comment-" + comment.parent);
+        var parentRow = parent && parent.closest("li.comment");
+        if (!parentRow || parentRow.parentNode !== thread) return false;
+        var parentDepth = parseInt((/depth-(\d+)/.exec(parentRow.className) || [0, 0])[1], 10);
+        depth = parentDepth + 1;
+        after = parentRow;
+        // After the parent's replies already shown (deeper rows that follow it).
+        for (var next = after.nextElementSibling; next; next = next.nextElementSibling) {
+          var nextDepth = /depth-(\d+)/.exec(next.className);
+          if (!nextDepth || parseInt(nextDepth[1], 10) <= parentDepth) break;
+          after = next;
+        }
+      }
+      var row = document.createElement("li");
+      row.className = "comment depth-" + depth + " stance-" + comment.stance + " is-live";
+      var article = document.createElement("article");
+      article.id = "comment-" + comment.id;
+      var meta = document.createElement("p");
+      meta.className = "comment-meta";
+      var author = document.createElement("strong");
+      author.textContent = comment.author || "";
+      var stance = document.createElement("span");
+      stance.className = "badge stance";
+      stance.textContent = thread.getAttribute("data-stance-" + comment.stance) || comment.stance;
+      meta.appendChild(author);
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(stance);
+      var body = document.createElement("div");
+      body.className = "comment-body";
+      body.textContent = comment.body;
+      var link = document.createElement("a");
+      link.href = "?comment=" + comment.id + "#comment-" + comment.id;
+      link.textContent = thread.getAttribute("data-msg-act");
+      var actions = document.createElement("p");
+      actions.appendChild(link);
+      article.appendChild(meta);
+      article.appendChild(body);
+      article.appendChild(actions);
+      row.appendChild(article);
+      thread.insertBefore(row, after ? after.nextSibling : thread.firstChild);
+      each("[data-live-empty]", function (el) { el.hidden = true; }); // "No comment yet."
+      return true;
+    }
 
     function requestSnapshot() {
       last = null;

@@ -7,8 +7,16 @@
  * values, so what is submitted is exactly what the plain form would submit.
  *
  * The rows are kept in ballot order: the first `count` rows are ranked 1..count,
- * the rest are "not ranked". Moving an unranked row up brings it into the ranking;
- * moving the last ranked row down takes it out.
+ * the rest are "not ranked". Moving an unranked row up brings it into the ranking
+ * (even the first row, when nothing is ranked yet); moving the last ranked row down
+ * takes it out. Choosing a rank in a select puts the row at that place and renumbers
+ * the others, so two rows never show the same rank.
+ *
+ * The keyboard model, for long lists (docs/decisions/0037-browser-tests.md): a search
+ * field above the list shows only the items whose title holds what is typed, and Enter
+ * there adds the first unranked one to the ranking; on a row's move buttons the up and
+ * down arrow keys move the row; skip links (in the page, without JavaScript too) go
+ * to the ranking and to the save button. Every move is announced in a polite live region.
  */
 (function () {
   "use strict";
@@ -58,7 +66,10 @@
     };
   }
 
+  var current = { order: [], count: 0 };
+
   function writeState(state) {
+    current = state;
     state.order.forEach(function (row, index) {
       list.appendChild(row);
       selectOf(row).value = index < state.count ? String(index + 1) : "";
@@ -70,8 +81,9 @@
     state.order.forEach(function (row, index) {
       var up = row.querySelector("[data-move='-1']");
       var down = row.querySelector("[data-move='1']");
-      // aria-disabled rather than disabled: the focused button keeps its focus.
-      up.setAttribute("aria-disabled", index === 0 ? "true" : "false");
+      // aria-disabled rather than disabled: the focused button keeps its focus. An
+      // unranked first row can still move up: that ranks it.
+      up.setAttribute("aria-disabled", index === 0 && index < state.count ? "true" : "false");
       down.setAttribute("aria-disabled", index >= state.count ? "true" : "false");
     });
   }
@@ -94,8 +106,8 @@
     var order = state.order;
     var index = order.indexOf(row);
     if (direction < 0) {
-      if (index === 0) {
-        return false;
+      if (index === 0 && state.count > 0) {
+        return false; // already first in the ranking
       }
       if (index >= state.count) {
         // Into the ranking, at its end; when it is full, in place of the last one.
@@ -177,11 +189,96 @@
     }
   });
 
+  // A rank chosen in a select: the row goes to that place, the others close up behind
+  // it (and the last one leaves a full ranking); "not ranked" takes it out.
+  function choose(row) {
+    var chosen = rankOf(row);
+    var order = current.order.slice();
+    var index = order.indexOf(row);
+    var ranked = current.count - (index >= 0 && index < current.count ? 1 : 0);
+    if (index >= 0) {
+      order.splice(index, 1);
+    }
+    var count = ranked;
+    var place = ranked;
+    if (chosen !== null) {
+      place = Math.min(chosen - 1, ranked);
+      count = Math.min(ranked + 1, size);
+    }
+    order.splice(place, 0, row);
+    writeState({ order: order, count: count });
+    announce(row);
+  }
+
   list.addEventListener("change", function (event) {
     if (event.target.tagName === "SELECT") {
-      refreshButtons(readState());
+      var select = event.target;
+      choose(select.closest(".ranking-row"));
+      // Moving the row in the page drops the focus: give it back.
+      select.focus();
     }
   });
+
+  // Arrow keys on a row's move buttons move the row, the focus staying on the button.
+  list.addEventListener("keydown", function (event) {
+    var target = event.target.closest ? event.target.closest("[data-move]") : null;
+    if (!target || (event.key !== "ArrowUp" && event.key !== "ArrowDown")) {
+      return;
+    }
+    event.preventDefault();
+    var direction = event.key === "ArrowUp" ? -1 : 1;
+    var row = target.closest(".ranking-row");
+    if (move(row, direction)) {
+      var again = row.querySelector("[data-move='" + target.getAttribute("data-move") + "']");
+      again.focus();
+    }
+  });
+
+  // --- Finding an item by typing --------------------------------------------------
+  var finder = document.querySelector("[data-ranking-finder]");
+  if (finder) {
+    var input = finder.querySelector("input");
+    finder.hidden = false;
+    var matching = function () {
+      var words = input.value.trim().toLocaleLowerCase();
+      return rows().filter(function (row) {
+        return !words || titleOf(row).toLocaleLowerCase().indexOf(words) !== -1;
+      });
+    };
+    input.addEventListener("input", function () {
+      var shown = matching();
+      rows().forEach(function (row) {
+        row.hidden = shown.indexOf(row) === -1;
+      });
+      if (status) {
+        status.textContent = finder.getAttribute("data-msg-found").replace("%(count)s", String(shown.length));
+      }
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") {
+        return;
+      }
+      event.preventDefault(); // never submits the form half-made
+      var state = readState();
+      var candidates = matching().filter(function (row) {
+        return state.order.indexOf(row) >= state.count;
+      });
+      if (!candidates.length || !input.value.trim()) {
+        return;
+      }
+      var row = candidates[0];
+      var order = state.order.slice();
+      order.splice(order.indexOf(row), 1);
+      var count = Math.min(state.count + 1, size);
+      order.splice(count - 1, 0, row);
+      writeState({ order: order, count: count });
+      announce(row);
+      input.value = "";
+      rows().forEach(function (each) {
+        each.hidden = false;
+      });
+    });
+  }
 
   // --- Dragging (pointer events: mouse, touch, pen) -----------------------------
   var drag = null;

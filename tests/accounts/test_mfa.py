@@ -45,6 +45,22 @@ def test_citizen_does_not_need_mfa_for_ordinary_pages(client_for, citizen):
 
 def test_citizen_may_set_up_mfa(client, citizen):
     client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
+    # Seconds after logging in, the password is not asked again (issue 15, point 7).
+    response = client.get(MFA_SETUP)
+    assert response.status_code == 200
+    assert b'name="code"' in response.content
+
+
+def test_setting_up_mfa_long_after_logging_in_asks_for_the_password_again(client, citizen):
+    from allauth.account.authentication import AUTHENTICATION_METHODS_SESSION_KEY
+
+    client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
+    session = client.session
+    records = session[AUTHENTICATION_METHODS_SESSION_KEY]
+    for record in records:
+        record["at"] -= 3600  # logged in an hour ago
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = records
+    session.save()
     # allauth asks for the password again before a security change.
     response = client.get(MFA_SETUP)
     assert response["Location"].startswith(reverse("account_reauthenticate"))

@@ -40,7 +40,7 @@ def camille(client_for, citizen):
 def test_citizen_votes_changes_and_withdraws_from_the_page(camille, citizen, item):
     response = camille.post(url("vote", item), {"choice": "for"})
     assert response.status_code == 302
-    assert response["Location"] == item.get_absolute_url() + "#vote"
+    assert response["Location"] == item.get_absolute_url() + "#vote-done"
     assert Vote.objects.get(user=citizen, item=item).choice == "for"
 
     page = camille.get(response["Location"])
@@ -122,7 +122,7 @@ def test_vote_needs_the_csrf_token(citizen, item):
 
 def test_citizen_grades_and_withdraws(camille, citizen, item):
     response = camille.post(url("grade", item), {"grade": "5"})
-    assert response["Location"] == item.get_absolute_url() + "#grade"
+    assert response["Location"] == item.get_absolute_url() + "#grade-done"
     assert Grade.objects.get(user=citizen, item=item).grade == 5
     content = camille.get(item.get_absolute_url()).content.decode()
     assert "Your grade:" in content and "Very good" in content
@@ -233,7 +233,7 @@ def test_citizen_comments_and_replies(camille, citizen, make_user, item):
     response = camille.post(url("comment", item), {"body": "Je suis pour.", "stance": "for"})
     comment = Comment.objects.get(author=citizen)
     assert response["Location"] == (
-        f"{item.get_absolute_url()}?comment={comment.pk}#comment-{comment.pk}"
+        f"{item.get_absolute_url()}?comment={comment.pk}#comment-{comment.pk}-done"
     )
     assert comment.stance == "for"
 

@@ -415,7 +415,7 @@ def test_after_replying_far_down_the_debate_the_reply_is_on_the_page(
     )
     assert response.status_code == 302
     mine = Comment.objects.get(body="Ma réponse tardive")
-    assert response["Location"].endswith(f"#comment-{mine.pk}")
+    assert response["Location"].endswith(f"#comment-{mine.pk}-done")
     content = get_page(client, response["Location"])
     assert mine.pk in article_ids(content)
 

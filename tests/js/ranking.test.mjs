@@ -267,6 +267,14 @@ function press(view, title, direction) {
   dispatch(button, "click");
 }
 
+/** A rank chosen in a row's select (the select fires "change"). */
+function choose(view, title, value) {
+  const select = rowOf(view, title).querySelector("select");
+  select.focus();
+  select.value = value;
+  dispatch(select, "change");
+}
+
 // --- The tests -------------------------------------------------------------------------
 
 test("every row gets labelled move buttons and the rows follow the server's ranks", () => {
@@ -336,12 +344,38 @@ test("a disabled button does nothing", () => {
 test("gaps and duplicate ranks from the selects close up into one order", () => {
   const view = page(["A", "B", "C"], { ranks: { 1: 3, 2: 1 } });
   assert.deepEqual(submitted(view), { rank_2: "1", rank_1: "2", rank_3: "" });
-  // Choosing in a select by hand, then using a button, keeps the hand-made choice.
-  rowOf(view, "C").querySelector("select").value = "1";
-  dispatch(rowOf(view, "C").querySelector("select"), "change");
+  // Choosing rank 1 in a select puts the row first and renumbers the others at once:
+  // no two rows ever show the same rank.
+  choose(view, "C", "1");
+  assert.deepEqual(order(view), ["C", "B", "A"]);
+  assert.deepEqual(submitted(view), { rank_3: "1", rank_2: "2", rank_1: "3" });
+  assert.equal(view.status.textContent, "C: rank 1.");
+  assert.equal(view.document.activeElement, rowOf(view, "C").querySelector("select"));
   press(view, "A", -1);
-  assert.deepEqual(order(view), ["B", "A", "C"]);
-  assert.deepEqual(submitted(view), { rank_2: "1", rank_1: "2", rank_3: "3" });
+  assert.deepEqual(order(view), ["C", "A", "B"]);
+  assert.deepEqual(submitted(view), { rank_3: "1", rank_1: "2", rank_2: "3" });
+});
+
+test("a rank chosen in a full ranking pushes the last one out; “not ranked” takes a row out", () => {
+  const view = page(["A", "B", "C", "D"], { size: 2, ranks: { 1: 1, 2: 2 } });
+  choose(view, "D", "1");
+  assert.deepEqual(submitted(view), { rank_4: "1", rank_1: "2", rank_2: "", rank_3: "" });
+  choose(view, "D", "");
+  assert.deepEqual(submitted(view), { rank_1: "1", rank_4: "", rank_2: "", rank_3: "" });
+  assert.equal(view.status.textContent, "D: not ranked.");
+});
+
+test("the first row, unranked, can be ranked with its move-up button, and come back after leaving", () => {
+  const view = page(["A", "B", "C"]);
+  assert.equal(buttonOf(view, "A", -1).getAttribute("aria-disabled"), "false");
+  press(view, "A", -1);
+  assert.deepEqual(submitted(view), { rank_1: "1", rank_2: "", rank_3: "" });
+  press(view, "A", 1); // out of the ranking, still first
+  assert.deepEqual(submitted(view), { rank_1: "", rank_2: "", rank_3: "" });
+  assert.equal(buttonOf(view, "A", -1).getAttribute("aria-disabled"), "false");
+  press(view, "A", -1); // not stuck: ranked again
+  assert.deepEqual(submitted(view), { rank_1: "1", rank_2: "", rank_3: "" });
+  assert.equal(buttonOf(view, "A", -1).getAttribute("aria-disabled"), "true");
 });
 
 test("dragging a row by its handle (mouse, touch or pen) reorders and ranks it", () => {
