@@ -34,8 +34,11 @@ def free_port() -> int:
 class ServerProcess:
     """A server subprocess whose stdout and stderr go to one log file."""
 
-    def __init__(self, name: str, command: list[str], env: dict, log_path: Path, ready: str):
+    def __init__(
+        self, name: str, command: list[str], env: dict, log_path: Path, ready: str, cwd=ROOT
+    ):
         self.name = name
+        self.cwd = cwd
         self.command = command
         self.env = env
         self.log_path = log_path
@@ -45,7 +48,7 @@ class ServerProcess:
     def start(self, timeout: float = 60.0) -> None:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                self.command, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+                self.command, env=self.env, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
