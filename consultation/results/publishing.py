@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -31,7 +32,7 @@ from consultation.models import (
 )
 from consultation.notices import audience
 from consultation.organising import lifecycle
-from consultation.results import opendata
+from consultation.results import opendata, publication_files
 from consultation.results.computing import FINAL, dumps
 
 logger = logging.getLogger(__name__)
@@ -182,6 +183,14 @@ def _write_version(
         if "card" in document:
             # The rule declared before the vote, as its own file: hashed in the manifest.
             (scratch / CARD_FILE).write_text(dumps(document["card"]), encoding="utf-8")
+        # Comments, participation over time, the licence, the table schemas, then the data
+        # package and the DCAT-AP record, which describe and hash every file above.
+        publication_files.write(
+            consultation,
+            scratch,
+            version=version,
+            published_at=datetime.fromisoformat(document["published_at"]),
+        )
         names = sorted(p.name for p in scratch.iterdir())
         manifest = {
             **formats.build_manifest(scratch, names),

@@ -13,6 +13,8 @@ from consultation.views.public import get_consultation
 CONTENT_TYPES = {
     ".csv": "text/csv; charset=utf-8",
     ".json": "application/json; charset=utf-8",
+    ".jsonld": "application/ld+json; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
 }
 
 

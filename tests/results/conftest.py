@@ -15,13 +15,23 @@ import pytest
 from consultation.models import Membership
 from tests.factories import add_member, make_consultation, take_part
 
-MEDIA_ROOT = Path(os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="agora-media-")))
+OWN_MEDIA_ROOT = "MEDIA_ROOT" not in os.environ
+SHARED_MEDIA_ROOT = Path(
+    os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="agora-media-"))
+)
+# pytest imports this file in the xdist controller too (it is the conftest of an argument's
+# folder), so its workers inherit one MEDIA_ROOT, and their factories number consultations
+# alike (``consultation-1``...): each worker publishes into a folder of its own.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+MEDIA_ROOT = SHARED_MEDIA_ROOT / XDIST_WORKER if XDIST_WORKER else SHARED_MEDIA_ROOT
 MIN_GROUP = int(os.environ.setdefault("OPEN_DATA_MIN_GROUP", "3"))
 
 
 def pytest_sessionfinish(session):
-    if MEDIA_ROOT.name.startswith("agora-media-"):
-        shutil.rmtree(MEDIA_ROOT, ignore_errors=True)
+    if XDIST_WORKER and not OWN_MEDIA_ROOT:
+        shutil.rmtree(MEDIA_ROOT, ignore_errors=True)  # the controller removes the rest
+    elif SHARED_MEDIA_ROOT.name.startswith("agora-media-"):
+        shutil.rmtree(SHARED_MEDIA_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -54,6 +54,14 @@ def test_publishing_records_who_when_and_moves_to_published(counted, organiser):
         "moderation_log.json",
         "results.json",
         "card.json",  # the declared rule, frozen at opening (issue 14)
+        # comments, participation, licence, schemas, data package, DCAT-AP (issue 14)
+        "comments.csv",
+        "participation.csv",
+        "LICENCE.txt",
+        "datapackage.json",
+        "dcat.jsonld",
+        *(f"{stem}.schema.json" for stem in ("items", "rankings", "grades", "votes")),
+        *(f"{stem}.schema.json" for stem in ("comments", "participation", "moderation_log")),
     }
     for name, digest in listed.items():
         assert opendata.formats.sha256_file(directory / name) == digest

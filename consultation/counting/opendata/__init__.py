@@ -14,7 +14,7 @@ builds ``datapackage.json`` and the DCAT-AP record, ``verifying.py`` checks a wh
 published version. Import from here: ``from consultation.counting import opendata``.
 """
 
-from consultation.counting.opendata import tables, verifying
+from consultation.counting.opendata import package, tables, verifying
 from consultation.counting.opendata.formats import (
     GRADES_FORMAT,
     ITEM_FIELDS,
@@ -34,9 +34,11 @@ from consultation.counting.opendata.manifest import (
 from consultation.counting.opendata.reading import FileError, item_titles, load_profile, read_items
 from consultation.counting.opendata.verifying import BALLOT_FILES, listed_sha256
 from consultation.counting.opendata.writing import (
+    write_comments,
     write_grades,
     write_items,
     write_moderation_log,
+    write_participation,
     write_rankings,
     write_votes,
 )
@@ -58,13 +60,16 @@ __all__ = [
     "item_titles",
     "listed_sha256",
     "load_profile",
+    "package",
     "read_items",
     "sha256_file",
     "tables",
     "verifying",
+    "write_comments",
     "write_grades",
     "write_items",
     "write_moderation_log",
+    "write_participation",
     "write_rankings",
     "write_votes",
 ]

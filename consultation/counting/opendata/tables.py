@@ -150,7 +150,12 @@ _FIXED: dict[str, dict[str, Any]] = {
                 "or comment withdrawn by its author)",
                 **BALLOT_ID,
             ),
-            _field("stance", "string", "the stance chosen", required=True, enum=list(STANCES)),
+            _field(
+                "stance",
+                "string",
+                "the stance chosen (empty: comment withdrawn by its author)",
+                enum=list(STANCES),
+            ),
             _field("created_at", "datetime", "when it was posted (UTC)", required=True),
             _field("edited_at", "datetime", "its last edit (empty: never edited)"),
             _field("edits", "integer", "how many times it was edited", required=True, minimum=0),

@@ -1,5 +1,5 @@
 """The streaming writers of the open-data files: items, rankings, grades, votes, and the
-moderation log published beside them.
+moderation log, the comments' facts and participation over time published beside them.
 
 A million ballots are written as they are iterated, never built as one list or one string.
 Every CSV cell goes through ``safe_csv`` (the spreadsheet-formula rule).
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from consultation.counting import safe_csv
@@ -22,6 +23,8 @@ from consultation.counting.opendata.formats import (
 )
 from consultation.counting.profiles import CHOICES
 from consultation.counting.result import JSON_OPTIONS
+
+HOUR = timedelta(hours=1)
 
 
 def _dumps(value: Any) -> str:
@@ -217,3 +220,72 @@ def _ordered(
         return sorted(((int(i), v) for i, v in values.items()), key=lambda iv: position[iv[0]])
     except KeyError as missing:
         raise ValueError(f"ballot {ballot_id}: unknown item {missing.args[0]}") from None
+
+
+COMMENT_FIELDS = (
+    "comment",
+    "item",
+    "parent",
+    "author",
+    "stance",
+    "created_at",
+    "edited_at",
+    "edits",
+    "deleted_at",
+    "moderation",
+    "rule",
+    "rule_number",
+)
+PARTICIPATION_FIELDS = ("kind", "period_start", "period_end", "count")
+
+
+def write_comments(fp: IO[str], comments: Iterable[Mapping[str, Any]]) -> int:
+    """``comments.csv``: one row per comment, ``COMMENT_FIELDS`` as columns (an empty cell
+    for none), in the order given. What the site passes holds no text: only ids,
+    pseudonyms, dates, counts and states. Returns the number of rows."""
+    writer = _csv_writer(fp)
+    writer.writerow(COMMENT_FIELDS)
+    count = 0
+    for comment in comments:
+        writer.writerow(["" if comment.get(f) is None else comment[f] for f in COMMENT_FIELDS])
+        count += 1
+    return count
+
+
+def participation_periods(
+    hours: Iterable[tuple[datetime, int]], minimum: int
+) -> list[tuple[datetime, datetime, int]]:
+    """``(start, end, count)`` periods from ``(hour, count)`` pairs (any order), none with
+    fewer than ``minimum``: an hour below it is merged with the hours after it until the
+    period reaches ``minimum``, and a last period still below it joins the one before.
+    Fewer than ``minimum`` in all: no period at all (the small-group rule)."""
+    periods: list[tuple[datetime, datetime, int]] = []
+    start: datetime | None = None
+    total = 0
+    last = None
+    for hour, count in sorted(pair for pair in hours if pair[1] > 0):
+        start = hour if start is None else start
+        total += count
+        last = hour
+        if total >= minimum:
+            periods.append((start, hour + HOUR, total))
+            start, total = None, 0
+    if total and periods and last is not None:
+        first, _end, count = periods.pop()
+        periods.append((first, last + HOUR, count + total))
+    return periods
+
+
+def write_participation(fp: IO[str], periods: Iterable[tuple[str, datetime, datetime, int]]) -> int:
+    """``participation.csv``: ``(kind, start, end, count)`` rows, dates in ISO 8601 UTC."""
+    writer = _csv_writer(fp)
+    writer.writerow(PARTICIPATION_FIELDS)
+    count = 0
+    for kind, start, end, n in periods:
+        writer.writerow([kind, _iso(start), _iso(end), n])
+        count += 1
+    return count
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
