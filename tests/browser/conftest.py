@@ -9,6 +9,7 @@ without Playwright's event loop in their thread (tests/support/browser.py, ``Chr
 """
 
 import pytest
+from django.conf import settings
 
 from tests.support.browser import Chromium, LiveServer, chromium_executable, log_in
 
@@ -64,6 +65,10 @@ def new_context(browser, served_agora):
             **options,
         )
         context.set_default_timeout(10_000)
+        # The language chosen in the switcher: it wins over a persona's preferred language.
+        context.add_cookies(
+            [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": served_agora.url}]
+        )
         if user is not None:
             log_in(context, served_agora.url, user, second_factor=second_factor)
         contexts.append(context)

@@ -1,0 +1,98 @@
+"""axe-core on every page type (issue 15, "Accessibility, proven by tests"): logged out and
+in, organiser and moderator pages, French at desktop width and English at 390 px. The
+test prints the pages it visited; each must have zero violations."""
+
+import random
+
+import pytest
+from django.urls import reverse
+
+from consultation.models import Membership
+from consultation.participation import debate
+from consultation.results import computing, publishing
+from tests.factories import add_member, close, make_consultation, take_part
+from tests.support.browser import axe_violations, describe
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+
+@pytest.fixture
+def world(make_user, citizen, organiser, moderator, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    rng = random.Random(11)
+    open_one = make_consultation(items=4, organiser=organiser)
+    add_member(open_one, moderator, Membership.Role.MODERATOR)
+    item = open_one.items.first()
+    debate.post_comment(make_user(), item, "Un premier avis.", "for")
+    published = make_consultation(items=4, organiser=organiser)
+    for _ in range(6):
+        take_part(make_user(), published, rng=rng)
+    close(published)
+    computing.compute_results(published.pk, "final")
+    publishing.publish(published, organiser)
+    closed = close(make_consultation(items=2))
+    return {"open": open_one, "item": item, "published": published, "closed": closed}
+
+
+def page_types(world):
+    slug = world["open"].slug
+    published = world["published"].slug
+    return {
+        None: [
+            reverse("home"),
+            reverse("consultation:list"),
+            world["open"].get_absolute_url(),
+            world["item"].get_absolute_url(),
+            reverse("consultation:methods"),
+            reverse("consultation:results", kwargs={"slug": published}),
+            reverse("consultation:report", kwargs={"slug": published}),
+            reverse("consultation:results", kwargs={"slug": world["closed"].slug}),
+            reverse("account_login"),
+            reverse("account_signup"),
+            reverse("accessibility"),
+            reverse("privacy"),
+            "/page-qui-n-existe-pas/",
+        ],
+        "citizen": [
+            world["item"].get_absolute_url(),
+            reverse("consultation:ranking", kwargs={"slug": slug}),
+            reverse("consultation:my_participation"),
+            reverse("accounts:profile"),
+            reverse("accounts:my_data"),
+            reverse("notices:list"),
+            reverse("mfa_index"),
+        ],
+        "organiser": [
+            reverse("organiser:dashboard"),
+            reverse("organiser:manage", kwargs={"slug": slug}),
+            reverse("organiser:items", kwargs={"slug": slug}),
+            reverse("organiser:results", kwargs={"slug": world["closed"].slug}),
+        ],
+        "moderator": [
+            reverse("moderation:queue"),
+            reverse("moderation:consultation", kwargs={"slug": slug}),
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "width"), [("fr", 1280), ("en", 390)], ids=["fr-desktop", "en-390px"]
+)
+def test_no_page_type_has_an_axe_violation(
+    new_context, world, citizen, organiser, moderator, language, width
+):
+    people = {None: None, "citizen": citizen, "organiser": organiser, "moderator": moderator}
+    found, visited = {}, []
+    for persona, addresses in page_types(world).items():
+        context = new_context(people[persona], width=width, language=language)
+        page = context.new_page()
+        for address in addresses:
+            page.goto(address)
+            assert page.locator("html").get_attribute("lang") == language, address
+            visited.append(f"{persona or 'visitor'} {address}")
+            violations = axe_violations(page)
+            if violations:
+                found[f"{persona or 'visitor'} {address}"] = violations
+        context.close()
+    print(f"\naxe-core, {language} at {width} px, pages visited:\n  " + "\n  ".join(visited))
+    assert found == {}, describe([{"page": page, "violations": v} for page, v in found.items()])
