@@ -11,7 +11,9 @@ admin.site.site_header = _("Agora administration")
 admin.site.site_title = settings.SITE_NAME
 
 # What a visitor gets when a view fails: the error page, even when its stylesheet is missing.
-handler500 = "config.views.server_error"
+# A database that does not answer is a 503 with Retry-After (config/outage.py), anything
+# else the 500 page of config/views.py.
+handler500 = "config.outage.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -44,7 +44,8 @@ def served_database(tmp_path_factory):
 
 @pytest.fixture
 def serve(served_database):
-    """``serve(**environment)`` starts a server like `make run`'s and returns its address."""
+    """``serve(**environment)`` starts a server like `make run`'s and returns its address;
+    ``environment`` is added to (or replaces) its settings."""
     started = []
 
     def start(**environment):
@@ -54,8 +55,8 @@ def serve(served_database):
             DEBUG="true",
             DATABASE_URL=f"sqlite:///{served_database}",
             CELERY_EMBEDDED_WORKER="false",  # no jobs needed here
-            **environment,
         )
+        env.update(environment)  # which may say otherwise, DEBUG and DATABASE_URL included
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "config.asgi:application",
              "--host", "127.0.0.1", "--port", str(port), *uvicorn_options()],
