@@ -25,6 +25,7 @@ urlpatterns = [
         open_data.download,
         name="open_data",
     ),
+    path("donnees/catalogue.jsonld", open_data.catalog, name="open_data_catalog"),
     path(RESULTS, results.results_page, name="results"),
     path(RESULTS + "v<int:version>/", results.results_page, name="results_version"),
     path(RESULTS + "flux.atom", feeds.results_feed, name="results_feed"),

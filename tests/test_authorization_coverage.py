@@ -357,6 +357,12 @@ URLS = {
             "tests/results/test_downloads.py::test_published_files_download_with_their_type_and_name",
         ],
     ),
+    "consultation:open_data_catalog": rule(
+        PUBLIC,
+        tests=[
+            "tests/results/test_open_data_files.py::test_the_sites_catalogue_lists_the_latest_version_of_each_consultation",
+        ],
+    ),
     # consultation/urls.py: taking part
     "consultation:ranking": rule(
         {"GET": PUBLIC_CONSULTATION, "POST": PARTICIPANT},

@@ -32,6 +32,7 @@ from consultation.counting.opendata import (
 )
 from consultation.counting.profiles import Profile
 from consultation.counting.result import Result
+from consultation.counting.ties import draw_seed
 
 
 class InputError(Exception):
@@ -167,10 +168,28 @@ def _verify(args: argparse.Namespace, profile: Profile, kind: str) -> int:
     )
     if not names:
         raise InputError(f"{args.verify.name} publishes no {kind} method to verify")
+    ok &= _verify_seed(published)
     for name in names:
         ok &= _verify_method(name, published["methods"].get(name), profile)
     print("OK" if ok else "MISMATCH")
     return 0 if ok else 1
+
+
+def _verify_seed(published: dict[str, Any]) -> bool:
+    """The draw's published seed is the one the frozen card and the ballot files give:
+    nobody chose it after seeing which items tie (docs/counting.md). Results published
+    before the card existed have no seed: nothing to check."""
+    if "draw_seed" not in published:
+        return True
+    card = published.get("card")
+    if not isinstance(card, dict):
+        raise InputError("results.json: 'card' is not an object")
+    expected = draw_seed(card, published["computed_from"])
+    if published["draw_seed"] != expected:
+        print(f"MISMATCH: draw_seed is not the seed of the card and the ballots ({expected})")
+        return False
+    print("OK: draw_seed is the seed of the card and the ballot files")
+    return True
 
 
 def _results_document(path: Path) -> dict[str, Any]:
@@ -245,6 +264,11 @@ def _verify_directory(args: argparse.Namespace) -> int:
         print(line)
         ok &= good
     published = _results_document(directory / "results.json")
+    ok &= _verify_seed(published)
+    if "card" in published and "card.json" in verifying.manifest_files(directory / "manifest.json"):
+        same = verifying.read_json(directory / "card.json") == published["card"]
+        print(f"{'OK' if same else 'MISMATCH'}: card.json is the card results.json counted with")
+        ok &= same
     for name in BALLOT_FILES:
         path = directory / name
         if not path.is_file():

@@ -35,7 +35,7 @@ from consultation.counting import opendata as formats
 from consultation.counting.opendata import package, tables
 from consultation.counting.opendata.writing import participation_periods
 from consultation.counting.result import JSON_OPTIONS
-from consultation.models import Ballot, Comment, Consultation, Grade, Vote
+from consultation.models import Ballot, Comment, Consultation, Grade, Publication, Vote
 from consultation.results import opendata
 
 COMMENTS_FILE = "comments.csv"
@@ -232,3 +232,39 @@ def write(
 
 def _dump(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document, **JSON_OPTIONS) + "\n", encoding="utf-8")
+
+
+# --- the site's catalogue -----------------------------------------------------------------
+
+
+def catalog() -> dict[str, Any]:
+    """The DCAT-AP catalogue of the site (``/donnees/catalogue.jsonld``): the dataset of the
+    latest published version of every consultation, as its own ``dcat.jsonld`` describes
+    it. Versions published before these records existed have none and are left out."""
+    latest: dict[int, Publication] = {}
+    publications = (
+        Publication.objects.filter(consultation__in=Consultation.objects.visible())
+        .select_related("consultation")
+        .defer("results_json", "manifest_json")
+        .order_by("consultation_id", "-version")
+    )
+    for publication in publications:
+        latest.setdefault(publication.consultation_id, publication)
+    datasets = []
+    for publication in sorted(latest.values(), key=lambda p: p.published_at, reverse=True):
+        path = opendata.version_dir(publication.consultation, publication.version)
+        record = path / package.DCAT_FILE
+        if record.is_file():
+            dataset = package.dataset_of(json.loads(record.read_text(encoding="utf-8")))
+            if dataset is not None:
+                datasets.append(dataset)
+    return package.build_catalog(
+        title=f"{settings.SITE_NAME} — données ouvertes des consultations",
+        description=(
+            "Résultats, bulletins anonymisés et faits des débats de chaque consultation "
+            "publiée, recomptables par chacun."
+        ),
+        publisher=settings.SITE_NAME,
+        homepage=settings.SITE_URL + "/",
+        datasets=datasets,
+    )

@@ -1,13 +1,16 @@
-"""Downloads of published open data: /consultations/<slug>/donnees/<version>/<file>.
+"""Downloads of published open data: /consultations/<slug>/donnees/<version>/<file>, and
+the site's DCAT-AP catalogue of them, /donnees/catalogue.jsonld.
 
 Only files listed in a published version's manifest (and the manifest itself) are
 served; anything else, and any version not published, is a 404.
 """
 
-from django.http import FileResponse, Http404
+import json
+
+from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_safe
 
-from consultation.results import opendata, reading
+from consultation.results import opendata, publication_files, reading
 from consultation.views.public import get_consultation
 
 CONTENT_TYPES = {
@@ -39,4 +42,16 @@ def download(request, slug, version, filename):
     )
     # Published versions never change: let caches keep them.
     response["Cache-Control"] = "public, max-age=86400, immutable"
+    return response
+
+
+@require_safe
+def catalog(request):
+    """The site's DCAT-AP catalogue, for data portals to harvest (docs/open-data.md)."""
+    document = publication_files.catalog()
+    response = HttpResponse(
+        json.dumps(document, ensure_ascii=False, indent=2) + "\n",
+        content_type=CONTENT_TYPES[".jsonld"],
+    )
+    response["Cache-Control"] = "public, max-age=3600"
     return response

@@ -238,6 +238,8 @@ def test_verify_checks_every_file_schema_and_recount_of_a_version(published, tmp
     out = done.stdout.splitlines()
     assert out[-1] == "OK"
     assert "OK: comments.csv follows its table schema (5 rows)" in out
+    assert "OK: draw_seed is the seed of the card and the ballot files" in out
+    assert "OK: card.json is the card results.json counted with" in out
     assert any(line.startswith("rankings.json: OK: schulze") for line in out)
     assert any(line.startswith("votes.csv: OK: votes") for line in out)
     # A comments file changed after publication: its hash gives it away.
@@ -265,3 +267,21 @@ def test_comment_rows_of_an_account_deleted_keep_no_author(debated):
     out = io.StringIO()
     opendata.formats.write_comments(out, publication_files.comment_rows(debated))
     assert all(r["author"] == "" for r in csv.DictReader(io.StringIO(out.getvalue())))
+
+
+def test_the_sites_catalogue_lists_the_latest_version_of_each_consultation(
+    debated, organiser, client, voted
+):
+    publishing.publish(debated, organiser)
+    second = publishing.publish(debated, organiser, note="Réponses officielles ajoutées.")
+    voted(4, seed=1, items=2)  # still open: nothing published, not in the catalogue
+    response = client.get("/donnees/catalogue.jsonld")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/ld+json")
+    document = json.loads(response.content)
+    catalog, *datasets = document["@graph"]
+    assert catalog["@type"] == "dcat:Catalog"
+    assert [d["dct:identifier"] for d in datasets] == [f"{debated.slug}/v2"]
+    assert catalog["dcat:dataset"] == [{"@id": datasets[0]["@id"]}]
+    record = json.loads((version_dir(second) / "dcat.jsonld").read_text())
+    assert datasets[0] == record["@graph"][1]

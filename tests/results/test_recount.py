@@ -74,3 +74,22 @@ def test_verify_says_ok_and_then_mismatch_after_one_byte_changes(published, tmp_
     out = recount(copy / "rankings.csv", "--verify", copy / "results.json")
     assert out.returncode == 1
     assert "MISMATCH" in out.stdout
+
+
+def test_verify_refuses_a_draw_seed_that_is_not_the_cards_and_the_ballots(published, tmp_path):
+    source = opendata.version_dir(published.consultation, published.version)
+    copy = tmp_path / "download"
+    shutil.copytree(source, copy)
+    out = recount(copy / "rankings.json", "--verify", copy / "results.json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "OK: draw_seed is the seed of the card and the ballot files" in out.stdout
+    # A seed chosen after the count (to pick a winner among tied items) gives itself away,
+    # even with every method recounted with it.
+    document = json.loads((copy / "results.json").read_text(encoding="utf-8"))
+    document["draw_seed"] = "0" * 64
+    for method in document["methods"].values():
+        method["details"]["tie_break"]["seed"] = "0" * 64
+    (copy / "results.json").write_text(json.dumps(document), encoding="utf-8")
+    out = recount(copy / "rankings.json", "--verify", copy / "results.json", "--method", "borda")
+    assert out.returncode == 1
+    assert "MISMATCH: draw_seed is not the seed of the card and the ballots" in out.stdout

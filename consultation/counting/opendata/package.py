@@ -238,3 +238,30 @@ def build_dcat(directory: Path, names: Iterable[str], version: Version) -> dict[
     }
     context = {**CONTEXT, "owl": "http://www.w3.org/2002/07/owl#"}
     return {"@context": context, "@graph": [catalog, dataset]}
+
+
+def dataset_of(record: Any) -> dict[str, Any] | None:
+    """The ``dcat:Dataset`` node of a version's DCAT-AP record (None if it has none)."""
+    graph = record.get("@graph") if isinstance(record, dict) else None
+    for node in graph if isinstance(graph, list) else []:
+        if isinstance(node, dict) and node.get("@type") == "dcat:Dataset":
+            return node
+    return None
+
+
+def build_catalog(
+    *, title: str, description: str, publisher: str, homepage: str, datasets: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The site's DCAT-AP catalogue: one address a portal harvests every consultation from,
+    each dataset as its latest version's record describes it."""
+    catalog = {
+        "@id": f"{homepage}#catalog",
+        "@type": "dcat:Catalog",
+        "dct:title": _texts(title, ""),
+        "dct:description": _texts(description, ""),
+        "dct:publisher": {"@type": "foaf:Agent", "foaf:name": publisher},
+        "foaf:homepage": {"@id": homepage},
+        "dcat:dataset": [{"@id": dataset["@id"]} for dataset in datasets],
+    }
+    context = {**CONTEXT, "owl": "http://www.w3.org/2002/07/owl#"}
+    return {"@context": context, "@graph": [catalog, *datasets]}
