@@ -3,7 +3,8 @@
 Async consumers (an exception to our sync-by-default rule): thousands of idle
 sockets must cost a coroutine each, not a thread. They use no channel layer:
 the process hub fans frames out (see hub.py), and every database read runs off
-the event loop through ``database_sync_to_async``.
+the event loop through ``database_sync_to_async``: at most one per connect
+(doorway.py), and snapshots shared per topic (hub.py).
 """
 
 import asyncio
@@ -11,12 +12,14 @@ import json
 import time
 from collections import deque
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from config.json_input import InvalidJson, load_json
 from realtime import topics
+from realtime.doorway import doorway
 from realtime.hub import hub
 
 MAX_FRAME_BYTES = 4096
@@ -40,10 +43,34 @@ def _seq_of(text: str) -> int:
     return int(text[8 : text.index(",")])
 
 
-class LiveConsumer(AsyncWebsocketConsumer):
+class DoorwayConsumer(AsyncWebsocketConsumer):
+    """Channels' websocket consumer, minus its database hop for every message.
+
+    Channels 4.2+ awaits ``aclose_old_connections()`` before each message it dispatches
+    and again on disconnect: a hop to the database thread, which every socket of the
+    process shares, three times per socket's life. In a reconnect storm those hops
+    queued behind one another and cost most of a connect's CPU (docs/performance.md).
+    Our consumers read the database only through ``database_sync_to_async``, which
+    closes stale connections itself before and after each read, so these hops guard
+    nothing here.
+    """
+
+    channel_layer_alias = None  # the hub fans out; no per-socket channel-layer traffic
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_disconnect(self, message):
+        await self.disconnect(message["code"])
+        raise StopConsumer()
+
+
+class LiveConsumer(DoorwayConsumer):
     kind = "consultation"
     stream = "public"
-    channel_layer_alias = None  # the hub fans out; no per-socket channel-layer traffic
 
     async def __call__(self, scope, receive, send):
         """Channels' own loop, minus its per-socket Task and ``asyncio.wait``.
@@ -70,11 +97,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # No layer of ours wraps ``send`` (see realtime/middleware.py): the hub writes
         # frames straight to the server's send, and watches its flow control.
         self.writable = _flow_control(self.base_send)
-        user = self.scope.get("user")
-        self.user_id = user.pk if user is not None and user.is_authenticated else None
-        access = await database_sync_to_async(topics.provider(self.kind).resolve)(
-            user, **self.scope["url_route"]["kwargs"]
-        )
+        # At most one database hop: the session's user and the stream's access together,
+        # shared with the other connects of a storm where it can be (realtime/doorway.py).
+        user, access = await doorway.admit(self.kind, self.scope)
+        self.user_id = user.pk if user.is_authenticated else None
         await self.accept()
         if access.topic is None:
             await self.close(code=access.close_code)
@@ -214,10 +240,8 @@ class PersonalConsumer(LiveConsumer):
                 return
 
 
-class PingConsumer(AsyncWebsocketConsumer):
+class PingConsumer(DoorwayConsumer):
     """Liveness of the websocket doorway: answers ``{"type": "ping"}`` with a pong."""
-
-    channel_layer_alias = None
 
     async def receive(self, text_data=None, bytes_data=None):
         if text_data is None or len(text_data) > MAX_FRAME_BYTES:

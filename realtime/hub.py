@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
@@ -64,6 +64,9 @@ class Hub:
         # Tasks started and not awaited, held until they end: the event loop keeps only
         # a weak reference to a task, which may otherwise vanish mid-way.
         self._background: set[asyncio.Task[None]] = set()
+        # Told that a topic changed (a frame, its last local socket gone; None: every
+        # topic, between tests): realtime.doorway forgets who may follow it.
+        self.on_change: list[Callable[[str | None], None]] = []
 
     # --- sockets ---------------------------------------------------------------------
 
@@ -100,6 +103,7 @@ class Hub:
             del self.sockets[topic]
             self._snapshots.pop(topic, None)
             self._generation.pop(topic, None)
+            self._changed(topic)  # its frames stop reaching this process
             if link.uses_redis():
                 await self._unsubscribe(topic)
 
@@ -157,9 +161,15 @@ class Hub:
         return result
 
     def _invalidate(self, topic: str) -> None:
-        """The topic changed: its shared snapshot, and any build in flight, are stale."""
+        """The topic changed: its shared snapshot, any build in flight, and the shared
+        answers of who may follow it (a status change is a frame) are stale."""
         self._snapshots.pop(topic, None)
         self._generation[topic] += 1
+        self._changed(topic)
+
+    def _changed(self, topic: str | None) -> None:
+        for hook in self.on_change:
+            hook(topic)
 
     def reset_for_tests(self) -> None:
         """Forget frame numbers (here and in Redis) and shared snapshots.
@@ -173,6 +183,7 @@ class Hub:
         for topic in list(self._generation):
             self._invalidate(topic)
         self._snapshots.clear()
+        self._changed(None)
         if link.uses_redis():
             client = link.redis_client()
             keys = list(client.scan_iter(link.SEQ_PREFIX + "*"))

@@ -20,6 +20,10 @@ NOT_FOUND = 4404
 class Access:
     topic: str | None  # None: refused
     close_code: int = NOT_ALLOWED
+    # True when the answer is the same for every visitor, signed in or not (a published
+    # consultation's public stream): the doorway may give it to the next connects of a
+    # storm for a moment without asking again (realtime/doorway.py).
+    shared: bool = False
 
 
 @dataclass(frozen=True)

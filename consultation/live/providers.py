@@ -7,6 +7,7 @@ import logging
 import threading
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from accounts.types import Person
@@ -44,7 +45,10 @@ def _resolve_public(user: Person, slug: str) -> Access:
     consultation = Consultation.objects.filter(slug=slug).first()
     if consultation is None or not permissions.can_view(user, consultation):
         return Access(None, NOT_FOUND)
-    return Access(topic(consultation.pk))
+    # Open to everyone once it is no draft: the answer holds for the storm's next
+    # visitors, until the topic's next frame (a status change publishes one).
+    shared = permissions.can_view(AnonymousUser(), consultation)
+    return Access(topic(consultation.pk), shared=shared)
 
 
 def _resolve_moderation(user: Person, slug: str) -> Access:
