@@ -359,15 +359,21 @@ def check(count: dict, people: int, who: str) -> None:
         raise SystemExit(f"{who}: {count} for {people} people: some missing or twice")
 
 
-def check_pace(paced: dict, people: int, rate: float) -> None:
-    """The operator's rate held: overall, and in every second (give or take the one slot
-    of a tenth of the rate that may straddle a second's edge)."""
+def check_pace(paced: dict, people: int, rate: float) -> list[str]:
+    """Whether the operator's rate held, as the server saw it: overall, and in every
+    second. The server stamps a message when it accepts it, a little after the slot it was
+    sent in (the tenth of a second ``delivery.Pace`` gives it): on a busy machine that
+    delay varies, so two messages of neighbouring slots can land together. Allowed: the
+    rate plus 5 % overall, and two slots' worth more than the rate in any one second."""
     seen = paced["server"]
     slot = max(1, math.ceil(rate / 10))
+    problems = []
     if seen["messages"] != people or paced["sent"] != people:
-        raise SystemExit(f"pace: {seen['messages']} messages for {people}")
-    if seen["rate"] > rate * 1.02 or seen["most_in_a_second"] > rate + slot:
-        raise SystemExit(f"pace: {seen} for a pace of {rate} a second")
+        problems.append(f"pace: {seen['messages']} messages for {people}")
+    if seen["rate"] > rate * 1.05 or seen["most_in_a_second"] > rate + 2 * slot:
+        problems.append(f"pace: {seen} for a pace of {rate} a second")
+    paced["held"] = not problems
+    return problems
 
 
 def main(argv=None) -> int:
@@ -385,6 +391,7 @@ def main(argv=None) -> int:
     load_before = os.getloadavg()
     sink = SinkProcess()
     created = None
+    problems: list[str] = []
     try:
         with tempfile.TemporaryDirectory(prefix="agora-bench-mail-") as workdir:
             work = Path(workdir)
@@ -411,7 +418,7 @@ def main(argv=None) -> int:
                     sink.ask("reset")
                     paced = run_child("pace", args, url, sink.port, work)
                     paced["server"] = sink.ask("pace")
-                    check_pace(paced, min(args.pace_people, args.people), args.pace)
+                    problems += check_pace(paced, min(args.pace_people, args.people), args.pace)
                     results["pace"] = paced
     finally:
         sink.close()
@@ -423,7 +430,9 @@ def main(argv=None) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nresults: {path}")
-    return 0
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
 
 
 def report(results: dict) -> None:
@@ -464,7 +473,7 @@ def report(results: dict) -> None:
             f"\npace: NOTICE_EMAILS_PER_SECOND={paced['rate_set']:g}, {paced['workers']} "
             f"processes: {seen['messages']:,} e-mails in {seen['seconds']:.1f} s, "
             f"{seen['rate']:.1f}/s seen by the server, at most {seen['most_in_a_second']} "
-            "in any one second"
+            f"in any one second: {'held' if paced['held'] else 'NOT HELD'}"
         )
 
 
