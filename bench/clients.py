@@ -5,7 +5,8 @@ connections when told to, waits for each one's first frame (the ``snapshot``), t
 counts, per frame ``seq``, how many of its clients received it and the latest
 receive time (``time.time()``, comparable across processes). Clients behave like
 the browser client: they offer permessage-deflate, answer pings, keep the last
-``seq`` and drop stale frames; they send nothing else.
+``seq`` and drop stale frames; they send nothing else. A client given a cookie
+(``--signed-in``) sends it with its handshake, as a signed-in visitor's browser does.
 
 On two cores the clients share the CPU with the server under test, so their own
 cost per frame inflates every latency. The default client, ``LightClient``, is a
@@ -49,7 +50,7 @@ def seq_of(text: str) -> int | None:
 
 
 class Worker:
-    def __init__(self, pipe, url, origin, count, concurrency, timeout, client, deflate):
+    def __init__(self, pipe, url, origin, count, concurrency, timeout, client, deflate, cookies):
         self.pipe = pipe
         self.url = url
         self.origin = origin
@@ -58,6 +59,7 @@ class Worker:
         self.timeout = timeout
         self.client_class = LightClient if client == "light" else LibraryClient
         self.deflate = deflate
+        self.cookies = list(cookies)  # one per client while they last; the rest anonymous
         self.clients: list = []
         self.failures: Counter[str] = Counter()
         self.received: dict[int, list] = {}  # seq -> [clients that got it, latest time]
@@ -96,14 +98,15 @@ class Worker:
 
     async def open_all(self) -> None:
         gate = asyncio.Semaphore(self.concurrency)
-        await asyncio.gather(*(self.open_one(gate) for _ in range(self.count)))
+        cookies = self.cookies + [None] * (self.count - len(self.cookies))
+        await asyncio.gather(*(self.open_one(gate, cookie) for cookie in cookies[: self.count]))
 
-    async def open_one(self, gate: asyncio.Semaphore) -> None:
+    async def open_one(self, gate: asyncio.Semaphore, cookie: str | None) -> None:
         async with gate:
             client = self.client_class(self)
             try:
                 async with asyncio.timeout(self.timeout):
-                    await client.open(self.url, self.origin, self.deflate)
+                    await client.open(self.url, self.origin, self.deflate, cookie)
             except Exception as error:
                 self.failures[type(error).__name__] += 1
                 client.abort()
@@ -167,7 +170,7 @@ class LightClient(BaseClient, asyncio.Protocol):
         self.fragments: list[bytes] = []
         self.compressed = False
 
-    async def open(self, url: str, origin: str, deflate: bool) -> None:
+    async def open(self, url: str, origin: str, deflate: bool, cookie: str | None) -> None:
         parts = urlsplit(url)
         loop = asyncio.get_running_loop()
         await loop.create_connection(lambda: self, parts.hostname, parts.port)
@@ -178,6 +181,8 @@ class LightClient(BaseClient, asyncio.Protocol):
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
             f"Origin: {origin}\r\n"
         )
+        if cookie:
+            request += f"Cookie: {cookie}\r\n"
         if deflate:
             request += "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
         request += "\r\n"
@@ -268,12 +273,13 @@ class LibraryClient(BaseClient):
         self.websocket = None
         self.listener: asyncio.Task | None = None
 
-    async def open(self, url: str, origin: str, deflate: bool) -> None:
+    async def open(self, url: str, origin: str, deflate: bool, cookie: str | None) -> None:
         from websockets.asyncio.client import connect
 
         self.websocket = await connect(
             url,
             origin=origin,
+            additional_headers={"Cookie": cookie} if cookie else None,
             compression="deflate" if deflate else None,
             ping_interval=None,
             max_size=2**20,
@@ -302,7 +308,7 @@ class LibraryClient(BaseClient):
             self.listener.cancel()
 
 
-def worker_main(pipe, url, origin, count, concurrency, timeout, client, deflate) -> None:
+def worker_main(pipe, url, origin, count, concurrency, timeout, client, deflate, cookies) -> None:
     """Entry point of a client process (``multiprocessing`` target)."""
     try:
         import uvloop
@@ -311,4 +317,5 @@ def worker_main(pipe, url, origin, count, concurrency, timeout, client, deflate)
     else:
         run = uvloop.run
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: the parent cleans up
-        run(Worker(pipe, url, origin, count, concurrency, timeout, client, deflate).run())
+        worker = Worker(pipe, url, origin, count, concurrency, timeout, client, deflate, cookies)
+        run(worker.run())

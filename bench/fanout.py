@@ -7,7 +7,9 @@ time is recorded. Agora's frames go through its real publishing function
 (``consultation.live.events.publish_tally``); the reference gets a plain Redis PUBLISH of
 a frame of the same shape. Printed per N, for both servers and as a ratio:
 
-- connect time: from "connect" until all N clients hold their snapshot;
+- connect time: from "connect" until all N clients hold their snapshot (a reconnect
+  storm: a process redeployed sends its sockets to the others at once), and the
+  server's CPU per connect;
 - memory per idle connection: server RSS with N idle sockets minus RSS before, / N;
 - last-client latency: time from just before publishing until the LAST of the N
   clients has the frame, median and p90 over the measured sends;
@@ -17,6 +19,7 @@ a frame of the same shape. Printed per N, for both servers and as a ratio:
 
     .venv/bin/python bench/fanout.py            # N = 100, 1,000, 5,000; 20 sends each
     .venv/bin/python bench/fanout.py --quick    # N = 100, 500; 10 sends (CI-sized, < 60 s)
+    .venv/bin/python bench/fanout.py --sizes 5000 --signed-in 5000   # a storm of sessions
 
 Results: a table on stdout and JSON (``--json``, default under /tmp/agora-bench/).
 Needs Redis (``--redis-url``, default database 13). See docs/performance.md.
@@ -43,6 +46,7 @@ from servers import HOST, AsgiFloorSide, ProjectSide, ReferenceSide, free_port
 TARGET_N = 5000
 TARGET_LATENCY_RATIO = 1.5
 TARGET_MEMORY_RATIO = 2.0
+TARGET_CONNECT_RATIO = 2.0  # a reconnect storm (issue 13)
 CONSULTATION_ITEMS = 5
 
 
@@ -77,6 +81,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         action="store_false",
         help="clients do not offer permessage-deflate (browsers do)",
     )
+    parser.add_argument(
+        "--signed-in",
+        type=int,
+        default=0,
+        metavar="K",
+        help="K of the N clients carry a session of an account of their own (0: all anonymous)",
+    )
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--json", type=Path, help="where to write the results as JSON")
     args = parser.parse_args(argv)
@@ -101,12 +112,13 @@ def auto_workers(n: int) -> int:
 class Clients:
     """N clients spread over a few worker processes, driven over pipes."""
 
-    def __init__(self, url, origin, n: int, workers: int, args: argparse.Namespace):
+    def __init__(self, url, origin, n: int, workers: int, args: argparse.Namespace, cookies=()):
         context = multiprocessing.get_context("spawn")  # no inherited Django or Redis state
         self.pipes = []
         self.processes = []
         shares = [n // workers + (i < n % workers) for i in range(workers)]
-        for share in shares:
+        cookies = list(cookies)
+        for index, share in enumerate(shares):
             parent_end, child_end = context.Pipe()
             # 1,000 handshakes in flight in all: a storm, inside uvicorn's backlog of 2,048.
             concurrency = max(1, 1000 // workers)
@@ -121,6 +133,7 @@ class Clients:
                     args.connect_timeout,
                     args.client,
                     args.deflate,
+                    cookies[index::workers],  # signed-in clients spread over the workers
                 ),
                 daemon=True,
             )
@@ -222,8 +235,9 @@ def percentile(values: list[float], p: float) -> float:
 class Trial:
     """One server and its N clients, from start to stop; sends are driven from outside."""
 
-    def __init__(self, side, n: int, args: argparse.Namespace):
+    def __init__(self, side, n: int, args: argparse.Namespace, cookies=()):
         self.side = side
+        self.cookies = cookies
         self.n = n
         self.args = args
         self.port = free_port()
@@ -243,7 +257,7 @@ class Trial:
         time.sleep(0.5)
         rss_before = self.server.rss_bytes()
         workers = self.args.workers or auto_workers(self.n)
-        self.clients = Clients(url, origin, self.n, workers, self.args)
+        self.clients = Clients(url, origin, self.n, workers, self.args, self.cookies)
         cpu_before = self.server.cpu_seconds()
         started = time.perf_counter()
         opened, failures = self.clients.connect(timeout=self.args.connect_timeout + 30)
@@ -253,6 +267,7 @@ class Trial:
         rss_idle = self.server.rss_bytes()
         self.result.update(
             workers=workers,
+            signed_in=min(len(self.cookies), self.n),
             opened=opened,
             connect_failures=failures,
             failures_total=sum(failures.values()),
@@ -306,13 +321,13 @@ class Trial:
         self.server.stop()
 
 
-def measure(sides: list, n: int, args: argparse.Namespace) -> dict[str, dict]:
+def measure(sides: list, n: int, args: argparse.Namespace, cookies=()) -> dict[str, dict]:
     """All servers up with N clients each, then sends alternating between them.
 
     Alternating (and rotating who goes first) exposes every server to the same
     background load, so the ratios hold even on a machine that is not idle.
     """
-    trials = [Trial(side, n, args) for side in sides]
+    trials = [Trial(side, n, args, cookies) for side in sides]
     try:
         for trial in trials:
             trial.open()
@@ -368,6 +383,9 @@ def verdicts(project: dict, reference: dict | None) -> dict[str, bool]:
         result[f"memory/conn <= {TARGET_MEMORY_RATIO}x reference"] = (
             ratio(project, reference, "memory_per_conn_kib") <= TARGET_MEMORY_RATIO
         )
+        result[f"connect time <= {TARGET_CONNECT_RATIO}x reference"] = (
+            ratio(project, reference, "connect_s") <= TARGET_CONNECT_RATIO
+        )
     return result
 
 
@@ -378,7 +396,11 @@ def print_table(n: int, results: dict[str, dict]) -> None:
     if floor:
         columns.append(("asgi-floor", floor))
     some = next(r for _, r in columns if r)
-    print(f"\nN = {n:,}  ({some['sends']} measured sends, {some['workers']} client processes)")
+    signed_in = f", {some['signed_in']:,} signed in" if some.get("signed_in") else ""
+    print(
+        f"\nN = {n:,}  ({some['sends']} measured sends, {some['workers']} client processes"
+        f"{signed_in})"
+    )
     print(f"{'':34}" + "".join(f"{name:>12}" for name, _ in columns) + f"{'ratio':>9}")
     for label, key, fmt, with_ratio in ROWS:
         cells = "".join(f"{fmt.format(r[key]) if r else '-':>12}" for _, r in columns)
@@ -425,6 +447,48 @@ def machine(redis_url: str) -> dict:
     }
 
 
+def signed_in_cookies(count: int) -> list[str]:
+    """Session cookies of ``count`` accounts, each signed in as Django's login leaves it.
+
+    Created in the project's throwaway database (``ProjectSide.prepare`` set Django up
+    here). The other servers get the same cookies and ignore them: they know no one.
+    """
+    if "django" not in sys.modules:
+        raise SystemExit("--signed-in needs the project's side (not --only reference)")
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    tag = os.urandom(4).hex()
+    with transaction.atomic():
+        users = get_user_model().objects.bulk_create(
+            get_user_model()(
+                email=f"bench-{tag}-{i}@example.org",
+                display_name=f"Bench {i}",
+                password=make_password(None),  # no one logs in by password here
+            )
+            for i in range(count)
+        )
+        cookies = []
+        for user in users:
+            session = store()
+            session[SESSION_KEY] = str(user.pk)
+            session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+            session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+            session.save()
+            cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
+    return cookies
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     limit = raise_open_files_limit()
@@ -446,8 +510,9 @@ def main(argv=None) -> int:
     try:
         for side in sides:
             side.prepare()
+        cookies = signed_in_cookies(args.signed_in) if args.signed_in else []
         for n in args.sizes:
-            results = measure(sides, n, args)
+            results = measure(sides, n, args, cookies)
             print_table(n, results)
             all_results.append(results)
     finally:

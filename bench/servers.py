@@ -251,7 +251,7 @@ class ProjectSide:
             path.unlink()
         if "django" not in sys.modules:
             return  # prepare() never ran
-        from realtime.broadcast import redis_client
+        from realtime.redis import redis_client
 
         client = redis_client()
         patterns = (
