@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from consultation.models import Consultation, Item, Notice, NoticeSettings
+from consultation.models import Consultation, ConsultationCard, Item, Notice, NoticeSettings
 from consultation.notices import audience, fanout, personal_results
 from consultation.participation import voting
 from consultation.results import computing, publishing
@@ -214,3 +214,26 @@ def test_only_people_who_voted_graded_or_ranked_are_told(stage, make_user, citiz
     assert {"lea@example.org", "nadia@example.org"} <= people
     assert citizen.email not in people and gone.email not in people
     assert len(people) == 5
+
+
+def test_the_email_leads_with_the_method_the_card_declared_and_a_turnout_not_met(stage, organiser):
+    # The card as opening would have frozen it (written straight: the stage is already open).
+    ConsultationCard.objects.create(
+        consultation=stage["consultation"],
+        deciding_method="majority_judgment",
+        tie_break="shared",
+        quorum=1000,
+        frozen_at=timezone.now(),
+    )
+    consultation = stage["close_and_count"]()
+    publication = publishing.publish(consultation, organiser)
+    run_fanout(consultation, publication)
+    _notice, email, html = personal_mail(stage["lea"])
+    body = email.body
+    assert body.index("Declared outcome (Majority judgment") < body.index("== ")
+    assert html.index("Declared outcome (Majority judgment") < html.index("<h2")
+    assert "Minimum turnout not met: " in body and "does not stand" in body
+    first_measure = body[body.index("== ") :].split("\n== ")[0]
+    lines = [line for line in first_measure.splitlines() if line.startswith("- ")]
+    assert lines[0].startswith("- Majority judgment: rank")
+    assert len(lines) > 1 and all(line.endswith("(for information)") for line in lines[1:])
