@@ -258,6 +258,19 @@ CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
 if CELERY_VISIBILITY_TIMEOUT < 1:
     raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be a positive number of seconds.")
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+# A request that queues a job must not wait on a Redis that is down: Celery's Redis result
+# backend retried its reconnection 20 times, a second apart, inside every send_task (the
+# organiser's "close" took 20 s). Bounded like the broker's own publish retries (about a
+# second), after which the enqueue fails, is logged, and the write stands; the periodic
+# sweeps queue the job again (docs/deploy.md, "Faults").
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
+}
 CELERY_TASK_DEFAULT_QUEUE = "agora"
 CELERY_TIMEZONE = "UTC"
 # Static schedule (django-celery-beat does not support Django 6.1 yet).
@@ -268,7 +281,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "advance-due-consultations": {
         "task": "consultation.tasks.advance_due_consultations",
-        "schedule": 30.0,
+        # How late a consultation may open or close (seconds); the fault tests shorten it.
+        "schedule": env.float("LIFECYCLE_CHECK_SECONDS", default=30.0),
     },
     "reconcile-live-counters": {
         "task": "consultation.tasks.reconcile_live_counters",

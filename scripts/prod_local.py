@@ -516,7 +516,10 @@ class Shape:
     def _worker_command(self, name: str) -> tuple[list[str], dict, str | None]:
         command = [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
         options = ["--concurrency=2", f"--hostname=worker@prod-local-{os.getpid()}"]
-        return [*command, *options], self.agora_env(), None
+        # As deploy/systemd/agora-worker.service: without these, a worker can stop taking
+        # tasks for good after a Redis restart (docs/decisions/0033-production-shape.md).
+        quiet = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+        return [*command, *options, *quiet], self.agora_env(), None
 
     def _beat_command(self, name: str) -> tuple[list[str], dict, str | None]:
         schedule = self.home / "celerybeat-schedule"

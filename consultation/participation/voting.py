@@ -5,6 +5,8 @@ on a database constraint as the last word against races (double clicks, two
 tabs, concurrent API calls): see tests/consultation/test_concurrency.py.
 """
 
+from datetime import datetime
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +21,19 @@ from consultation.models import Ballot, BallotEntry, Consultation, Grade, Item, 
 from consultation.notices import follows
 
 
+def _dated_while_open(user: User, consultation: Consultation) -> datetime:
+    """The instant a write is dated, still within the consultation's opening hours.
+
+    The permission check read the clock a moment earlier: at the closing second the two
+    readings could straddle ``closes_at``, and a vote let through as "open" would be dated
+    after the close (tests/faults/test_closing_second.py). Decide again at the instant the
+    row carries."""
+    now = timezone.now()
+    if not consultation.accepts_participation(now):
+        raise permissions.why_not_participate(user, consultation)
+    return now
+
+
 def _upsert[Row: (Vote, Grade)](
     model: type[Row], kind: str, *, item: Item, user: User, field: str, value: object
 ) -> Row:
@@ -28,7 +43,7 @@ def _upsert[Row: (Vote, Grade)](
     makes the second fail, and we then update the row the first one created.
     The live counters learn the change (old → new) once the transaction commits.
     """
-    now = timezone.now()
+    now = _dated_while_open(user, item.consultation)
     for _attempt in range(3):
         try:
             with transaction.atomic():
@@ -164,7 +179,7 @@ def submit_ballot(user: Person, consultation: Consultation, item_ids: object) ->
     user = permissions.require_participation(
         permissions.can_rank(user, consultation), user, consultation
     )
-    now = timezone.now()
+    now = _dated_while_open(user, consultation)
     for _attempt in range(3):
         try:
             with transaction.atomic():
