@@ -99,6 +99,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--max-connections", type=int, default=2000, help="HTTP, client side")
     parser.add_argument("--shape", choices=("auto", "prod-local", "own"), default="auto")
     parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an Agora setting for every process of the shape (repeatable)",
+    )
+    parser.add_argument(
         "--postgres-url",
         default="postgres://postgres@127.0.0.1:5432/postgres",
         help="own shape: the server's maintenance database; the bench creates its own beside",
@@ -118,6 +125,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         kind: float(weight)
         for kind, weight in (part.split("=") for part in args.mix.split(",") if part)
     }
+    args.env = dict(pair.split("=", 1) for pair in args.env)
     unknown = set(args.mix) - {"vote", "grade", "ballot", "comment"}
     if unknown:
         parser.error(f"--mix: unknown kinds {sorted(unknown)}")
@@ -170,6 +178,7 @@ class OwnShape:
             "EMAIL_URL": f"file://{workdir / 'mail'}",
             "CELERY_EMBEDDED_WORKER": "false",
             "LOG_LEVEL": "WARNING",
+            **args.env,
         }
         for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
             self.env.pop(name, None)
@@ -261,7 +270,7 @@ class ProdLocalShape:
         from scripts.prod_local import Shape
 
         self.args = args
-        self.shape = Shape(home=workdir / "prod-local", logs=workdir / "logs")
+        self.shape = Shape(home=workdir / "prod-local", logs=workdir / "logs", env=args.env)
 
     @staticmethod
     def unavailable() -> str | None:
@@ -455,7 +464,13 @@ class TrafficProcess:
         expect(self.pipe, "ready", 60)
 
     def run(self, plan: dict, on_phase) -> dict:
-        self.pipe.send(("run", plan))
+        if not self.process.is_alive():
+            raise RuntimeError(f"the write traffic process ended (exit {self.process.exitcode})")
+        # The plan (thousands of tokens) goes by file: a message larger than the pipe's
+        # buffer would be read in pieces by the generator's event loop.
+        plan_file = Path(plan["log"]).with_name("plan.json")
+        plan_file.write_text(json.dumps(plan))
+        self.pipe.send(("run", str(plan_file)))
         limit = sum(s for _n, _r, s in plan["phases"]) + len(plan["phases"]) * (
             plan["timeout"] * (plan["retries"] + 1) + 60
         )
@@ -464,11 +479,17 @@ class TrafficProcess:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not self.pipe.poll(remaining):
                 raise TimeoutError("the write traffic did not finish in time")
-            message = self.pipe.recv()
+            try:
+                message = self.pipe.recv()
+            except (EOFError, OSError) as error:
+                self.process.join(timeout=5)
+                raise RuntimeError(
+                    f"the write traffic process ended (exit code {self.process.exitcode})"
+                ) from error
             if message[0] == "phase":
                 on_phase(message[1])
             elif message[0] == "done":
-                return message[1]
+                return json.loads(Path(message[1]).read_text())
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):

@@ -23,8 +23,8 @@ not applied), or ``unknown``.
 
 Parent and generator talk over a ``multiprocessing`` pipe:
 
-    parent → generator   ("run", plan) | ("stop",)
-    generator → parent   ("ready",) | ("phase", summary) … | ("done", summary)
+    parent → generator   ("run", path of the plan, JSON) | ("stop",)
+    generator → parent   ("ready",) | ("phase", {"name"}) … | ("done", path of the results)
 
 Every wait is bounded: a request unanswered ``timeout`` seconds after it was due counts as a
 timeout (its connection is dropped); a generator that hears nothing for ``IDLE_LIMIT``
@@ -33,11 +33,13 @@ seconds exits.
 
 import asyncio
 import contextlib
+import faulthandler
 import json
 import os
 import random
 import time
 from collections import Counter, deque
+from pathlib import Path
 
 IDLE_LIMIT = 1800.0
 # Idle keep-alive connections are not reused past this (uvicorn closes them after 5 s).
@@ -324,7 +326,7 @@ class Generator:
                 summary["peak_in_flight"] = self.peak_in_flight
                 summary["peak_connections"] = self.pool.peak
                 summaries.append(summary)
-                pipe.send(("phase", {k: v for k, v in summary.items() if k != "latencies"}))
+                pipe.send(("phase", {"name": phase.name}))  # small: the pipe is non-blocking
                 self.peak_in_flight = 0
                 self.pool.peak = self.pool.open
         finally:
@@ -469,18 +471,23 @@ async def serve(pipe) -> None:
             return
         if command[0] == "stop":
             return
-        generator = Generator(command[1])
+        with open(command[1]) as plan:
+            generator = Generator(json.load(plan))
         started_cpu = os.times()
         result = await generator.run(pipe)
         ended_cpu = os.times()
         result["cpu_s"] = (ended_cpu.user - started_cpu.user) + (
             ended_cpu.system - started_cpu.system
         )
-        pipe.send(("done", result))
+        # By file, as the plan came: too large for one write on a non-blocking pipe.
+        with open(Path(command[1]).with_name("traffic.json"), "w") as out:
+            json.dump(result, out)
+        pipe.send(("done", out.name))
 
 
 def generator_main(pipe) -> None:
     """Entry point of the generator process (``multiprocessing`` target)."""
+    faulthandler.enable()  # a crash in the event loop's C code still says where
     try:
         import uvloop
     except ImportError:

@@ -615,8 +615,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 # Load shedding (config/admission.py): HTTP requests served at once by one process; the next
 # wait up to REQUEST_QUEUE_SECONDS for a place, then are answered 503 with Retry-After.
-MAX_CONCURRENT_REQUESTS = env.int("MAX_CONCURRENT_REQUESTS", default=32)
-REQUEST_QUEUE_SECONDS = env.float("REQUEST_QUEUE_SECONDS", default=1.0)
+# 8: under the pool's DATABASE_POOL_SIZE, so a request let in seldom waits for a connection;
+# more threads in one process only fight over the interpreter (docs/performance.md).
+MAX_CONCURRENT_REQUESTS = env.int("MAX_CONCURRENT_REQUESTS", default=8)
+REQUEST_QUEUE_SECONDS = env.float("REQUEST_QUEUE_SECONDS", default=2.0)
 if MAX_CONCURRENT_REQUESTS < 1 or REQUEST_QUEUE_SECONDS < 0:
     raise ImproperlyConfigured(
         "MAX_CONCURRENT_REQUESTS must be 1 or more (requests at once per process), and "
