@@ -118,6 +118,9 @@ RATE_LIMITED_PREFIXES = (
 # The write limit protects the service, not an account: it may fail open when Redis is
 # down, so votes are still taken (config/cache.py). Account limits are allauth's.
 RATELIMIT_USE_CACHE = "degradable"
+# And when its counter vanishes between django-ratelimit's add and incr (evicted, flushed),
+# which django-ratelimit would otherwise answer with a 429 (tests/config/test_ratelimit.py).
+RATELIMIT_FAIL_OPEN = True
 
 ROOT_URLCONF = "config.urls"
 # Django's renderer, minus echoing control characters (NUL…) back into pages.

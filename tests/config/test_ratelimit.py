@@ -241,3 +241,25 @@ def test_a_client_of_the_served_site_cannot_choose_its_address_for_logins(serve)
         assert status == 200 and "Too many failed login attempts" not in page
     status, page = attempt(allowed)
     assert "Too many failed login attempts" in page
+
+
+def test_a_write_counter_that_vanishes_mid_count_lets_the_write_through(
+    client, settings, monkeypatch
+):
+    """django-ratelimit adds the window's counter, then increments it. When the key is gone
+    in between (Redis evicted it, a failover, a flush), it has no count: the write limit
+    fails open then, as it does when Redis is down (decision 0010), instead of refusing a
+    person who did nothing (seen in the write-path bench: docs/performance.md)."""
+    from django.core.cache import caches
+
+    cache = caches[settings.RATELIMIT_USE_CACHE]
+    real_incr = cache.incr
+
+    def incr_after_eviction(key, delta=1, version=None):
+        cache.delete(key, version=version)  # what another client of Redis did meanwhile
+        return real_incr(key, delta, version=version)
+
+    monkeypatch.setattr(cache, "incr", incr_after_eviction)
+    first = client.post("/api/v1/nothing", content_type="application/json")  # counter added
+    second = client.post("/api/v1/nothing", content_type="application/json")  # counted
+    assert (first.status_code, second.status_code) == (404, 404)
