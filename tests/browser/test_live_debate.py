@@ -62,8 +62,11 @@ def test_two_people_see_each_others_vote_and_comment_within_a_second(
 
     theirs.locator("#vote input[value='for']").check()
     theirs.locator("#vote button[type=submit]").click()
+    theirs.wait_for_url("**#vote-done")
     expect(mine.locator("[data-live='participation.votes']")).to_have_text("1", timeout=1000)
     mine.locator("#comment_body").fill("Je réponds à Bruno.")
     mine.locator("form:has(#comment_body) input[name=stance][value=neutral]").check()
+    theirs.wait_for_selector("[data-live-status][data-state='live']")  # after its reload
     mine.locator("form:has(#comment_body) button[type=submit]").first.click()
+    mine.wait_for_url("**-done")  # written: from here, a second at most
     theirs.wait_for_selector("article:has-text('Je réponds à Bruno.')", timeout=1000)

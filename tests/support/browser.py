@@ -120,12 +120,35 @@ def _config_options() -> dict:
     return options
 
 
+def _fresh_application():
+    """``config.asgi``'s router with a Django handler of its own: the module's handler
+    loaded its middleware when first imported (at collection, by the websocket tests), and
+    ServeStatic's middleware indexes STATIC_ROOT then, before the session's static files
+    were collected (tests/conftest.py); a handler made now serves them."""
+    from channels.routing import ProtocolTypeRouter
+
+    from config import asgi
+    from config.body_limit import BodyLimitMiddleware
+    from config.http import get_asgi_application
+
+    router = ProtocolTypeRouter(
+        {
+            "http": BodyLimitMiddleware(get_asgi_application()),
+            "websocket": asgi.router.application_mapping["websocket"],
+        }
+    )
+
+    async def application(scope, receive, send):
+        await router(scope, receive, send)
+
+    return application
+
+
 class LiveServer:
     """uvicorn in a thread of this process; ``url`` is its address, ``stop()`` ends it."""
 
     def __init__(self) -> None:
-        from config.asgi import application
-
+        application = _fresh_application()
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(
