@@ -625,17 +625,17 @@ def main(argv: list[str] | None = None) -> int:
     shape._save()
     print(f"\n  Agora's production shape is running on {state['url']}  (Ctrl+C stops it)")
     print(f"  logs: {shape.logs}/   state: {shape.state_file}\n", flush=True)
-    stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    try:
-        while not stopping:
-            time.sleep(0.5)
-            for name, service in state["services"].items():
-                if service["pid"] and not _alive(service["pid"]):
-                    print(f"prod-local: {name} exited (see {service['log']})", file=sys.stderr)
-                    service["pid"] = None
-    except KeyboardInterrupt:
-        pass
+    stopping: list[int] = []
+    # Ctrl+C (SIGINT, even when started with it ignored, as background jobs are) or
+    # `prod_local.py stop` (SIGTERM): stop everything, in order.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+    while not stopping:
+        time.sleep(0.5)
+        for name, service in state["services"].items():
+            if service["pid"] and not _alive(service["pid"]):
+                print(f"prod-local: {name} exited (see {service['log']})", file=sys.stderr)
+                service["pid"] = None
     print("\nprod-local: stopping…", flush=True)
     shape.stop()
     print("prod-local: stopped")
