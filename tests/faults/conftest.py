@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.prod_local import ROOT, Shape
+from scripts.prod_local import ROOT, Shape, free_port
 
 # Quick enough for tests, the same code paths as in production: every write is allowed
 # (the write limit is not under test), small groups are shown (a handful of voters), a
@@ -44,7 +44,7 @@ def shape():
     # The logs stay after the run, for whoever reads a failure: var/log/faults/.
     logs = ROOT / "var" / "log" / "faults"
     shutil.rmtree(logs, ignore_errors=True)
-    running = Shape(home, logs, env=SHAPE_SETTINGS)
+    running = Shape(home, logs, port=free_port(), env=SHAPE_SETTINGS)  # never 8080: prod-local's
     try:
         running.start()
         yield running
