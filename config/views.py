@@ -68,7 +68,7 @@ def server_error(request):
         logger.exception("server error page: no stylesheet")
         stylesheet = ""
     try:
-        html = loader.render_to_string("500.html", {"stylesheet": stylesheet})
+        html: str = loader.render_to_string("500.html", {"stylesheet": stylesheet})
     except Exception:
         logger.exception("server error page: the template failed")
         html = BARE_SERVER_ERROR
