@@ -17,6 +17,7 @@ from consultation import permissions, queries
 from consultation.live.counters import TOTALS, current_counts, reconcile_pairwise, recount
 from consultation.live.stores import (
     BUILT,
+    FLUSH_CLAIM_SECONDS,
     VOTE,
     Unavailable,
     choice_field,
@@ -102,15 +103,61 @@ pending_timers: set[threading.Timer] = set()
 
 def request_tally(consultation_id: int) -> None:
     """Coalesce: the first change in a 250 ms window schedules one tally frame."""
-    if store().claim_flush(consultation_id):
+    current = store()
+    if current.claim_flush(consultation_id):
         timer = threading.Timer(COALESCE_SECONDS, _flush, args=(consultation_id,))
         timer.daemon = True
         pending_timers.add(timer)
         timer.start()
+    elif current.shared:
+        _recheck_later(consultation_id)
+
+
+# A change whose claim was refused rides along with the claimant's frame. If the claimant
+# never sends it (its process was killed, or Redis went away before it could), the claim
+# lingers until it expires and the pages would show stale counts until some later change
+# (tests/faults/test_web_process_killed.py, test_redis_outage.py). So a process that was
+# refused asks again once the claim has surely expired: at worst one redundant frame (a
+# frame carries the whole counts). One pending recheck per consultation and process.
+_rechecks: dict[int, threading.Timer] = {}
+_rechecks_lock = threading.Lock()
+
+
+def _recheck_later(consultation_id: int) -> None:
+    with _rechecks_lock:
+        if consultation_id in _rechecks:
+            return
+        timer = threading.Timer(
+            FLUSH_CLAIM_SECONDS + COALESCE_SECONDS, _recheck, args=(consultation_id,)
+        )
+        timer.daemon = True
+        _rechecks[consultation_id] = timer
+    timer.start()
+
+
+def cancel_rechecks() -> None:
+    """Forget the pending rechecks (the end of a test: its consultations are gone)."""
+    with _rechecks_lock:
+        for timer in _rechecks.values():
+            timer.cancel()
+        _rechecks.clear()
+
+
+def _recheck(consultation_id: int) -> None:
+    with _rechecks_lock:
+        _rechecks.pop(consultation_id, None)
+    try:
+        request_tally(consultation_id)
+    except Unavailable:
+        pass  # Redis is away: its return resyncs every socket (realtime.hub)
+    except Exception:
+        logger.exception("tally recheck for consultation %s failed", consultation_id)
 
 
 def wait_for_pending_tallies(timeout: float = 2.0) -> None:
-    """Let scheduled tally frames go out (process shutdown, end of a test)."""
+    """Let scheduled tally frames go out (process shutdown, end of a test); drop the
+    rechecks, a safety net for claims a dead process left."""
+    cancel_rechecks()
     for timer in list(pending_timers):
         timer.join(timeout)
 

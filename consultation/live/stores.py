@@ -50,6 +50,8 @@ def comments_field(item_id: int) -> str:
 class MemoryStore:
     """The embedded default: one process, counters in memory."""
 
+    shared = False  # a claim dies with its process, and its timer with it
+
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.counts: dict[int, dict[str, int]] = {}
@@ -102,12 +104,20 @@ class MemoryStore:
             self.pending.discard(cid)
 
 
+# How long a claim to send a consultation's next tally frame lives in Redis: it matters only
+# when its process died, or lost Redis, before sending (consultation.live.events rechecks).
+FLUSH_CLAIM_SECONDS = 5.0
+
+
 class Unavailable(Exception):
     """Redis is down (or cooling down): the live view pauses, the database carries on."""
 
 
 class RedisStore:
     """With REDIS_URL: counters shared by every process (hash + set per consultation)."""
+
+    # A flush claim may outlive the process that took it (consultation.live.events).
+    shared = True
 
     def _keys(self, cid: int) -> tuple[str, str]:
         return f"agora:live:{cid}:counts", f"agora:live:{cid}:people"
@@ -171,7 +181,8 @@ class RedisStore:
         # Whoever sets the flag schedules the flush; others' changes ride along with it.
         # The expiry only matters if that process dies before flushing.
         key = f"agora:live:{cid}:flush"
-        return bool(self._run(lambda client: client.set(key, 1, nx=True, px=5000)))
+        ttl = int(FLUSH_CLAIM_SECONDS * 1000)
+        return bool(self._run(lambda client: client.set(key, 1, nx=True, px=ttl)))
 
     def release_flush(self, cid: int) -> None:
         key = f"agora:live:{cid}:flush"
