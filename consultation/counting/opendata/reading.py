@@ -39,6 +39,16 @@ class FileError(ValueError):
     """An open-data file that cannot be trusted: the message names the file (and line)."""
 
 
+# Where a row is: a line number (CSV, the JSON layout the writers produce) or "ballot n" (other
+# JSON). Kept as is while reading and worded only when something is refused: a string built
+# for each of a million rows would cost more than the checks themselves.
+Where = int | str
+
+
+def _at(path: Path, where: Where) -> str:
+    return f"{path.name}, line {where}" if isinstance(where, int) else f"{path.name}, {where}"
+
+
 def load_profile(path: str | Path, *, scale: int | None = None) -> Profile:
     """The profile in a rankings/grades/votes file, CSV or JSON.
 
@@ -85,21 +95,21 @@ class _Seen:
         self.ballots: dict[str, int] = {}
         self.bits: dict[int, int] = {}
 
-    def ballot(self, ballot: Any, where: str) -> str:
+    def ballot(self, ballot: Any, where: Where) -> str:
         if not isinstance(ballot, str | int) or isinstance(ballot, bool) or ballot == "":
-            raise FileError(f"{self.path.name}, {where}: the ballot id is missing or not text")
+            raise FileError(f"{_at(self.path, where)}: the ballot id is missing or not text")
         key = str(ballot)
         if key in self.ballots:
-            raise FileError(f"{self.path.name}, {where}: ballot {key} appears twice")
+            raise FileError(f"{_at(self.path, where)}: ballot {key} appears twice")
         self.ballots[key] = 0
         return key
 
-    def answer(self, ballot: str, item: int, where: str) -> None:
+    def answer(self, ballot: str, item: int, where: Where) -> None:
         """Record that ``ballot`` answered ``item``; refuse a second answer."""
         bit = 1 << self.bits.setdefault(item, len(self.bits))
         mask = self.ballots.get(ballot, 0)
         if mask & bit:
-            raise FileError(f"{self.path.name}, {where}: ballot {ballot} answers item {item} twice")
+            raise FileError(f"{_at(self.path, where)}: ballot {ballot} answers item {item} twice")
         self.ballots[ballot] = mask | bit
 
     @property
@@ -126,12 +136,12 @@ def _load_json(path: Path) -> Profile:
                 ballot_id = seen.ballot(ballot.get("ballot"), where)
                 ranking = ballot.get("ranking")
                 if not isinstance(ranking, list) or not all(type(i) is int for i in ranking):
-                    raise FileError(f"{path.name}, {where}: 'ranking' is not a list of item ids")
-                yield _checked_ranking(ranking, known, size, f"{path.name}, {where}", ballot_id)
+                    raise FileError(f"{_at(path, where)}: 'ranking' is not a list of item ids")
+                yield _checked_ranking(ranking, known, size, path, where, ballot_id)
 
         return _not_empty(path, RankingProfile.from_rankings(items, rankings(), size))
     field = "grades" if kind == "grades" else "votes"
-    check: Callable[[Any, str], Any]
+    check: Callable[[Any, Where], Any]
     grade_scale = 0
     if kind == "grades":
         scale = header.get("scale")
@@ -148,10 +158,10 @@ def _load_json(path: Path) -> Profile:
             answers = ballot.get(field)
             if not isinstance(answers, dict) or not answers:
                 raise FileError(
-                    f"{path.name}, {where}: '{field}' is not an object of item ids and answers"
+                    f"{_at(path, where)}: '{field}' is not an object of item ids and answers"
                 )
             for key, value in answers.items():
-                item = _int(key, f"{path.name}, {where}", "item id")
+                item = _int(key, path, where, "item id")
                 seen.answer(ballot_id, item, where)
                 yield item, check(value, where)
 
@@ -162,7 +172,7 @@ def _load_json(path: Path) -> Profile:
     return _not_empty(path, replace(votes, n_ballots=seen.n))
 
 
-def _json_ballots(path: Path) -> tuple[dict[str, Any], Iterator[tuple[str, dict[str, Any]]]]:
+def _json_ballots(path: Path) -> tuple[dict[str, Any], Iterator[tuple[Where, dict[str, Any]]]]:
     """The header and the ballots (with where each is: ``line n`` or ``ballot n``).
 
     The one-ballot-per-line layout the writers produce is streamed; other valid JSON is
@@ -170,12 +180,12 @@ def _json_ballots(path: Path) -> tuple[dict[str, Any], Iterator[tuple[str, dict[
     with open(path, encoding=ENCODING) as fp:
         first = fp.readline()
     if first.endswith(STREAMED_TAIL):
-        header = _json_value(first[: -len(STREAMED_TAIL)] + "}", path, "line 1")
+        header = _json_value(first[: -len(STREAMED_TAIL)] + "}", path, 1)
         if not isinstance(header, dict):
             raise FileError(f"{path.name}, line 1: not an Agora ballots file")
         return header, _json_lines(path)
     with open(path, encoding=ENCODING) as fp:
-        document = _json_value(fp.read(), path, "")
+        document = _json_value(fp.read(), path, None)
     if not isinstance(document, dict) or not isinstance(document.get("ballots"), list):
         raise FileError(
             f"{path.name}: not an Agora ballots file (a JSON object with 'format' and "
@@ -187,15 +197,14 @@ def _json_ballots(path: Path) -> tuple[dict[str, Any], Iterator[tuple[str, dict[
     )
 
 
-def _json_lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+def _json_lines(path: Path) -> Iterator[tuple[Where, dict[str, Any]]]:
     with open(path, encoding=ENCODING) as fp:
         fp.readline()
         for number, line in enumerate(fp, start=2):
             text = line.rstrip("\n").removesuffix(",")
             if text == "]}":
                 return
-            where = f"line {number}"
-            yield where, _object(_json_value(text, path, where), path, where)
+            yield number, _object(_json_value(text, path, number), path, number)
     raise FileError(f"{path.name}: truncated file (no closing ']}}')")
 
 
@@ -210,10 +219,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return dict(pairs)
 
 
-def _json_value(text: str, path: Path, where: str) -> Any:
+def _json_value(text: str, path: Path, where: Where | None) -> Any:
     """Parse ``text``; a key given twice in one object is refused (JSON would keep the
     last one silently)."""
-    at = f"{path.name}, {where}" if where else path.name
+    at = path.name if where is None else _at(path, where)
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as error:
@@ -224,9 +233,9 @@ def _json_value(text: str, path: Path, where: str) -> Any:
         raise FileError(f"{at}: JSON nested too deeply") from None
 
 
-def _object(value: Any, path: Path, where: str) -> dict[str, Any]:
+def _object(value: Any, path: Path, where: Where) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise FileError(f"{path.name}, {where}: a ballot is not a JSON object")
+        raise FileError(f"{_at(path, where)}: a ballot is not a JSON object")
     return value
 
 
@@ -257,33 +266,47 @@ def _load_csv(path: Path, scale: int | None) -> Profile:
     raise FileError(f"{path.name}: unknown CSV header {','.join(header)}")
 
 
-def _csv_rows(path: Path, width: int) -> Iterator[tuple[str, list[str]]]:
-    """Rows after the header, each with where it is (``line n``)."""
+def _csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
+    """Rows after the header, each with its line number."""
     with open(path, encoding=ENCODING, newline="") as fp:
         reader = csv.reader(fp)
         next(reader)
         try:
             for row in reader:
-                where = f"line {reader.line_num}"
                 if len(row) != width:
-                    raise FileError(f"{path.name}, {where}: {len(row)} cells, expected {width}")
-                yield where, row
+                    raise FileError(
+                        f"{path.name}, line {reader.line_num}: {len(row)} cells, expected {width}"
+                    )
+                yield reader.line_num, row
         except csv.Error:
             raise FileError(
                 f"{path.name}, line {reader.line_num}: malformed CSV (a quote is not closed)"
             ) from None
 
 
-def _int(cell: Any, at: str, what: str) -> int:
-    text = cell.strip() if isinstance(cell, str) else ""
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise FileError(f"{at}: {what} {cell!r} is not an integer")
-    return int(text)
+def _int(cell: Any, path: Path, where: Where | None, what: str) -> int:
+    """A whole number written in ASCII digits (no sign, space or ``_``), or a refusal."""
+    if type(cell) is str and cell.isdigit() and cell.isascii():
+        try:
+            return int(cell)
+        except ValueError:  # more digits than Python converts
+            pass
+    at = path.name if where is None else _at(path, where)
+    raise FileError(f"{at}: {what} {cell!r} is not an integer")
 
 
 def _checked_ranking(
-    ranking: list[int], known: set[int] | None, size: int, at: str, ballot: str
+    ranking: list[int], known: set[int] | None, size: int, path: Path, where: Where, ballot: str
 ) -> list[int]:
+    ids = set(ranking)
+    if (
+        ranking
+        and len(ranking) <= size
+        and len(ids) == len(ranking)
+        and (known is None or known >= ids)
+    ):
+        return ranking  # the usual case, checked at once
+    at = _at(path, where)
     if not ranking:
         raise FileError(f"{at}: ballot {ballot} ranks no item")
     if len(ranking) > size:
@@ -303,19 +326,30 @@ def _rankings_csv(path: Path, items: list[int] | None, size: int) -> RankingProf
     known = set(items) if items is not None else None
 
     def rankings() -> Iterator[list[int]]:
-        seen = _Seen(path)
-        for where, row in _csv_rows(path, size + 1):
-            ballot = seen.ballot(row[0], where)
+        # The usual row costs a few C calls; a refusal is worded by the slower checks.
+        seen: set[str] = set()
+        for line, row in _csv_rows(path, size + 1):
+            ballot = row[0]
+            if not ballot or ballot in seen:
+                _Seen(path).ballot(ballot or None, line)  # the refusal, worded
+                raise FileError(f"{path.name}, line {line}: ballot {ballot} appears twice")
+            seen.add(ballot)
             cells = row[1:]
-            filled = [cell for cell in cells if cell != ""]
-            if cells[: len(filled)] != filled:
-                gap = cells.index("") + 1
-                raise FileError(
-                    f"{path.name}, {where}: rank {gap} is empty but a later rank is filled"
-                )
-            at = f"{path.name}, {where}"
-            ranking = [_int(cell, at, "item") for cell in filled]
-            yield _checked_ranking(ranking, known, size, at, ballot)
+            if "" in cells:
+                cells = cells[: cells.index("")]
+                if any(row[len(cells) + 1 :]):
+                    raise FileError(
+                        f"{path.name}, line {line}: rank {len(cells) + 1} is empty but a later "
+                        "rank is filled"
+                    )
+            try:
+                digits = "".join(cells)
+                if not (digits.isdigit() and digits.isascii()):
+                    raise ValueError
+                ranking = list(map(int, cells))
+            except ValueError:  # a cell that is not a number (or too long to be one)
+                ranking = [_int(cell, path, line, "item") for cell in cells]
+            yield _checked_ranking(ranking, known, size, path, line, ballot)
 
     if items is None:
         items = _warn_items(path, {i for r in rankings() for i in r})
@@ -325,7 +359,7 @@ def _rankings_csv(path: Path, items: list[int] | None, size: int) -> RankingProf
 def _per_item_csv(
     path: Path,
     items: list[int] | None,
-    check: Callable[[Any, str], Any],
+    check: Callable[[Any, Where], Any],
     kind: str,
     scale: int,
 ) -> Profile:
@@ -334,14 +368,17 @@ def _per_item_csv(
     known = set(items) if items is not None else None
 
     def rows(seen: _Seen) -> Iterator[tuple[int, Any]]:
-        for where, (ballot, item_cell, cell) in _csv_rows(path, 3):
+        for line, (ballot, item_cell, cell) in _csv_rows(path, 3):
             if ballot == "":
-                raise FileError(f"{path.name}, {where}: the ballot id is empty")
-            item = _int(item_cell, f"{path.name}, {where}", "item")
+                raise FileError(f"{path.name}, line {line}: the ballot id is empty")
+            if item_cell.isdigit() and item_cell.isascii() and len(item_cell) < 19:
+                item = int(item_cell)
+            else:
+                item = _int(item_cell, path, line, "item")
             if known is not None and item not in known:
-                raise FileError(f"{path.name}, {where}: unknown item {item}")
-            seen.answer(ballot, item, where)
-            yield item, check(cell, where)
+                raise FileError(f"{path.name}, line {line}: unknown item {item}")
+            seen.answer(ballot, item, line)
+            yield item, check(cell, line)
 
     if items is None:
         items = _warn_items(path, {i for i, _ in rows(_Seen(path))})
@@ -353,22 +390,21 @@ def _per_item_csv(
     return _not_empty(path, replace(votes, n_ballots=seen.n))
 
 
-def _grade_check(path: Path, scale: int) -> Callable[[Any, str], int]:
-    def check(value: Any, where: str) -> int:
-        at = f"{path.name}, {where}"
-        grade = value if type(value) is int else _int(value, at, "grade")
+def _grade_check(path: Path, scale: int) -> Callable[[Any, Where], int]:
+    def check(value: Any, where: Where) -> int:
+        grade = value if type(value) is int else _int(value, path, where, "grade")
         if not 0 <= grade < scale:
-            raise FileError(f"{at}: grade {grade} is outside 0..{scale - 1}")
+            raise FileError(f"{_at(path, where)}: grade {grade} is outside 0..{scale - 1}")
         return grade
 
     return check
 
 
-def _choice_check(path: Path) -> Callable[[Any, str], str]:
-    def check(value: Any, where: str) -> str:
+def _choice_check(path: Path) -> Callable[[Any, Where], str]:
+    def check(value: Any, where: Where) -> str:
         if value not in CHOICES:
             raise FileError(
-                f"{path.name}, {where}: vote {value!r} is not one of {', '.join(CHOICES)}"
+                f"{_at(path, where)}: vote {value!r} is not one of {', '.join(CHOICES)}"
             )
         return str(value)
 
@@ -399,10 +435,13 @@ def read_items(path: str | Path) -> list[int]:
     """Item ids in display order (``position``, then file order) from items.csv/json."""
     path = Path(path)
     rows = _item_rows(path)
-    at = path.name
     try:
         keyed = [
-            (_int(str(r["position"] or 0), at, "position"), n, _int(str(r["item"]), at, "item"))
+            (
+                _int(str(r["position"] or 0), path, None, "position"),
+                n,
+                _int(str(r["item"]), path, None, "item"),
+            )
             for n, r in enumerate(rows)
         ]
     except (KeyError, TypeError):
@@ -419,7 +458,7 @@ def _item_rows(path: Path) -> list[dict[str, Any]]:
     def read() -> list[dict[str, Any]]:
         with open(path, encoding=ENCODING, newline="") as fp:
             if path.suffix == ".json":
-                document = _json_value(fp.read(), path, "")
+                document = _json_value(fp.read(), path, None)
                 items = document.get("items") if isinstance(document, dict) else None
                 if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
                     raise FileError(f"{path.name}: expected an object with a list of 'items'")
@@ -445,7 +484,7 @@ def item_titles(ballots_path: str | Path, lang: str = "fr") -> dict[int, str]:
             field = "title_en" if lang == "en" else "title"
             rows = _item_rows(path)
             return {
-                _int(str(r.get("item")), path.name, "item"): str(
+                _int(str(r.get("item")), path, None, "item"): str(
                     r.get(field) or r.get("title") or r.get("item")
                 )
                 for r in rows
