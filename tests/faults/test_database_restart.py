@@ -60,7 +60,7 @@ def test_a_database_restart_under_load_answers_503s_and_service_resumes_by_itsel
     # Once PostgreSQL is back, the pools reconnect by themselves (psycopg-pool retries with
     # a growing pause), within seconds; after the first vote taken, every vote is taken.
     assert resumed - back_at < 20, f"votes resumed {resumed - back_at:.1f} s after PostgreSQL"
-    late = [a for a in voters.answers if a.at > resumed + 1]
+    late = [a for a in voters.answers if a.sent > resumed + 1]
     assert late, "votes were sent after the service resumed"
     assert all(a.status == 200 for a in late), [(a.status, a.body) for a in late if a.status != 200]
     assert processes == {n: shape.state["services"][n]["pid"] for n in processes}

@@ -85,7 +85,8 @@ class Answer:
     status: int  # 0: no answer at all (connection dropped or timed out)
     body: dict
     retry_after: str | None
-    at: float
+    at: float  # when the answer came
+    sent: float = 0.0  # when the request was sent
 
 
 @dataclass
@@ -105,6 +106,7 @@ class Voters:
     def vote(self, citizen: dict, item: int, choice: str, timeout: float = 30) -> Answer:
         parts = urlsplit(self.url)
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        sent = time.time()
         headers = {
             "Authorization": f"Bearer {citizen['token']}",
             "Content-Type": "application/json",
@@ -121,11 +123,11 @@ class Voters:
                 body = {"raw": raw[:200].decode(errors="replace")}
             answer = Answer(
                 citizen["id"], item, choice, response.status, body,
-                response.getheader("Retry-After"), time.time(),
+                response.getheader("Retry-After"), time.time(), sent,
             )  # fmt: skip
         except (OSError, http.client.HTTPException) as error:
             answer = Answer(
-                citizen["id"], item, choice, 0, {"error": str(error)}, None, time.time()
+                citizen["id"], item, choice, 0, {"error": str(error)}, None, time.time(), sent
             )
         finally:
             connection.close()
@@ -203,6 +205,7 @@ class LivePage:
         self.connections = 0
         self.closes: list[int | None] = []
         self.items: dict[str, dict] = {}
+        self.last: int | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._socket = None
@@ -227,8 +230,9 @@ class LivePage:
                 with connect(self.uri, origin=self.origin, open_timeout=5) as socket:
                     self._socket = socket
                     self.connections += 1
+                    self.last = None  # waiting for this connection's snapshot
                     for text in socket:
-                        self._receive(json.loads(text))
+                        self._receive(json.loads(text), socket)
                     self.closes.append(socket.close_code)
             except ConnectionClosed as error:
                 self.closes.append(error.rcvd.code if error.rcvd else None)
@@ -236,12 +240,24 @@ class LivePage:
                 self.closes.append(None)
             self._stop.wait(0.5)  # live.js waits a moment (with jitter) before reconnecting
 
-    def _receive(self, frame: dict) -> None:
+    def _receive(self, frame: dict, socket) -> None:
+        """As live.js's ``seqAction``: a snapshot sets the page; a numbered frame right
+        after the last one applies; an older one is ignored; after a gap (frames missed,
+        a Redis outage) the page asks for a snapshot and waits for it."""
         frame["_at"] = time.time()
         self.frames.append(frame)
         if frame.get("type") == "snapshot":
             self.items = {k: v for k, v in frame["consultation"]["items"].items()}
-        elif frame.get("type") == "tally":
+            self.last = frame["seq"]
+            return
+        if not isinstance(frame.get("seq"), int) or self.last is None or frame["seq"] <= self.last:
+            return
+        if frame["seq"] > self.last + 1:
+            self.last = None
+            socket.send(json.dumps({"type": "resync"}))
+            return
+        self.last = frame["seq"]
+        if frame.get("type") == "tally":
             for key, value in frame.get("items", {}).items():
                 self.items.setdefault(key, {}).update(value)
 
