@@ -12,7 +12,8 @@ grade, a top-K ballot or a comment, drawn by weight. A citizen has at most one w
 flight: their writes reach the server in the order they were sent, so the last one
 acknowledged is what the database must hold. A write whose outcome is unknown (no answer in
 time, the connection lost, a 5xx) may still be applied later: that citizen sends nothing
-more, so it stays the last write of theirs. With ``retries`` > 0 such a write, and one shed
+more for the same row (their vote or grade on that item, their ballot), so it stays their
+last for it. With ``retries`` > 0 such a write, and one shed
 with 429/503, is sent again after ``Retry-After`` (or a short back-off) with the same
 ``Idempotency-Key``, as a careful client would.
 
@@ -204,6 +205,7 @@ class Writes:
         self.rng = random.Random(plan["seed"])
         self.citizens = plan["citizens"]  # [[id, token], ...]
         self.free = list(range(len(self.citizens)))
+        self.unknown: set[tuple] = set()
         self.items = plan["items"]
         self.slug = plan["slug"]
         self.ranking_size = plan["ranking_size"]
@@ -223,24 +225,32 @@ class Writes:
     def release(self, citizen: int) -> None:
         self.free.append(citizen)
 
+    def outcome_unknown(self, citizen: int, kind: str, target) -> None:
+        """That write may still be applied later: nothing more for the same row from this
+        citizen, so that it stays their last for it."""
+        if kind != "comment":
+            self.unknown.add((citizen, kind, target))
+
     def draw(self, i: int, citizen: int, host: str) -> dict:
         rng = self.rng
         user, token = self.citizens[citizen]
-        kind = rng.choices(self.kinds, self.weights)[0]
+        for _try in range(20):  # not a vote, grade or ballot whose last outcome is unknown
+            kind = rng.choices(self.kinds, self.weights)[0]
+            target = self.slug if kind == "ballot" else rng.choice(self.items)
+            if kind == "comment" or (citizen, kind, target) not in self.unknown:
+                break
+        else:
+            kind = "comment"  # each comment stands alone: no earlier one to overtake
         if kind == "vote":
-            target = rng.choice(self.items)
             value = rng.choice(("for", "against", "abstain"))
             method, path, body = "PUT", f"/api/v1/items/{target}/vote", {"choice": value}
         elif kind == "grade":
-            target = rng.choice(self.items)
             value = rng.randrange(self.grade_scale)
             method, path, body = "PUT", f"/api/v1/items/{target}/grade", {"grade": value}
         elif kind == "ballot":
-            target = self.slug
             value = rng.sample(self.items, self.ranking_size)
             method, path, body = "PUT", f"/api/v1/consultations/{target}/ballot", {"items": value}
         elif kind == "comment":
-            target = rng.choice(self.items)
             # The tag ties the database's row to this request (bench/load.py's checks).
             value = f"[load {self.run_id}#{i}]"
             text = f"{value} Un avis de charge numéro {i}, écrit pour le banc d'essai."
@@ -404,8 +414,9 @@ class Generator:
             phase.latencies.append(latency)
         phase.last_answer = loop.time()
         self.in_flight -= 1
-        if outcome != "unknown":
-            self.writes.release(citizen)  # else: retired, so this stays their last write
+        if outcome == "unknown":
+            self.writes.outcome_unknown(citizen, write["kind"], write["target"])
+        self.writes.release(citizen)
         record = {
             **write,
             "phase": phase.name,
