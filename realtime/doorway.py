@@ -16,7 +16,9 @@ So a connect makes at most ONE database hop, and often none:
   comes first. A status change publishes a frame, so a consultation taken back to draft
   is asked about afresh from then on;
 - a signed-in visitor: the session, the user (``realtime.middleware.load_user``) and,
-  unless a shared answer is at hand, the provider's answer, in one hop. The user is
+  unless a shared answer is at hand, the provider's answer, in one hop, which the connects
+  queued behind one another share (one trip to the thread and one database connection
+  for up to ``MAX_BATCH`` of them; each still reads its own session). The user is
   always read: the hub files the socket under its account, so that a deactivation or a
   password change closes it (``broadcast.disconnect_user``).
 
@@ -38,6 +40,7 @@ from realtime.middleware import load_user, user_is_read
 
 ANSWER_TTL_SECONDS = 1.0
 MAX_ANSWERS = 1024
+MAX_BATCH = 200  # connects whose reads share one hop (one trip, one database connection)
 
 type Key = tuple[str, tuple[tuple[str, Any], ...]]
 
@@ -51,6 +54,9 @@ class Doorway:
         # (kind, url kwargs) -> the anonymous question in flight (event loop only)
         self._asking: dict[Key, asyncio.Task[topics.Access]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Signed-in connects waiting for their hop, and the task that makes those hops.
+        self._queued: list[tuple[dict[str, Any], str, Key, asyncio.Future[Any]]] = []
+        self._draining: asyncio.Task[None] | None = None
         # Counts forget() calls: an answer read while a frame went out may predate it
         # (a status change committed during the read), so it is used but not kept.
         self._changes = 0
@@ -60,14 +66,15 @@ class Doorway:
         kwargs = scope["url_route"]["kwargs"]
         key: Key = (kind, tuple(sorted(kwargs.items())))
         access = self._fresh(key)
-        if not user_is_read(scope) or (access is None and scope["user"].is_authenticated):
-            return await database_sync_to_async(self._hop)(scope, kind, key)
-        user = scope["user"]
-        if access is not None:
-            return user, access
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a restarted server, or the next test: tasks of the
             self._loop, self._asking = loop, {}  # old loop can no longer be awaited
+            self._queued, self._draining = [], None
+        if not user_is_read(scope) or (access is None and scope["user"].is_authenticated):
+            return await self._in_next_hop(loop, scope, kind, key)
+        user = scope["user"]
+        if access is not None:
+            return user, access
         asking = self._asking.get(key)
         if asking is None:
             asking = loop.create_task(self._ask(key, kind, user, kwargs))
@@ -78,6 +85,50 @@ class Doorway:
     def _done_asking(self, key: Key, task: asyncio.Task[topics.Access]) -> None:
         if self._asking.get(key) is task:
             del self._asking[key]
+
+    async def _in_next_hop(
+        self, loop: asyncio.AbstractEventLoop, scope: dict[str, Any], kind: str, key: Key
+    ) -> tuple[Any, topics.Access]:
+        """Wait for a hop that reads this connect's session (and maybe its answer).
+
+        In a storm, connects arrive faster than the database thread serves them: those
+        that queue up behind a hop in progress share the next one, so a hop's trip and
+        database connection are paid once per batch, not once per socket. Each socket
+        still reads its own session and user.
+        """
+        future: asyncio.Future[Any] = loop.create_future()
+        self._queued.append((scope, kind, key, future))
+        if self._draining is None or self._draining.done():
+            self._draining = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
+            try:
+                outcomes = await database_sync_to_async(self._hops)(batch)
+            except BaseException as error:  # (cancelled: the loop is going away)
+                outcomes = [(False, error)] * len(batch)
+                if not isinstance(error, Exception):
+                    for *_, future in batch:
+                        future.cancel()
+                    raise
+            for (*_, future), (done, value) in zip(batch, outcomes, strict=True):
+                if future.done():  # its client left meanwhile
+                    continue
+                if done:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+    def _hops(self, batch: list[tuple[dict[str, Any], str, Key, Any]]) -> list[tuple[bool, Any]]:
+        outcomes: list[tuple[bool, Any]] = []
+        for scope, kind, key, _future in batch:
+            try:
+                outcomes.append((True, self._hop(scope, kind, key)))
+            except Exception as error:  # that connect fails alone, as it did on its own
+                outcomes.append((False, error))
+        return outcomes
 
     def _hop(self, scope: dict[str, Any], kind: str, key: Key) -> tuple[Any, topics.Access]:
         """A connect's one hop: the session's user, then the answer unless one is at hand.
