@@ -329,6 +329,8 @@ class Shape:
     def start_service(self, name: str, *, deadline: float | None = None) -> None:
         deadline = deadline or time.monotonic() + 120
         service = self.state["services"][name]
+        if service.get("pid") and _alive(service["pid"]):
+            self.stop_service(name)  # never two of one: the first would be left running
         command, env, user = getattr(self, f"_{re.sub(r'[0-9]', '', name)}_command")(name)
         with self.log(name).open("ab") as log:
             log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}\n".encode())
