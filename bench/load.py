@@ -75,6 +75,7 @@ GRADE_SCALE = 7
 VIEWERS_PER_PROCESS = 1000
 AGREE_WITHIN = 10.0  # seconds after the end for counters, recount and frames to agree
 TAG = re.compile(r"\[load (\w+)#(\d+)\]")
+REPAIRED = re.compile(r"live counters of \S+ repaired")  # consultation.live.events
 TARGET_P99_MS = 250.0
 DEFAULT_MIX = "vote=55,grade=25,ballot=15,comment=5"
 
@@ -817,7 +818,7 @@ def repaired_in_logs(logs: dict[str, Path]) -> int:
     total = 0
     for path in logs.values():
         with contextlib.suppress(OSError):
-            total += path.read_text(errors="replace").count("live counters of ")
+            total += len(REPAIRED.findall(path.read_text(errors="replace")))
     return total
 
 

@@ -4,6 +4,7 @@ snapshots, debate and moderation events, status changes.
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
@@ -35,6 +36,9 @@ from realtime import broadcast
 logger = logging.getLogger(__name__)
 
 COALESCE_SECONDS = 0.25  # at most 4 tally frames a second per consultation
+# reconcile: how many times to count while the counters move, and how long apart.
+RECONCILE_TRIES = 5
+RECONCILE_PAUSE_SECONDS = 0.2
 
 
 def topic(consultation_id: int) -> str:
@@ -397,9 +401,24 @@ def pairwise_changed(cid: int, old: list[int] | None, new: list[int] | None) -> 
 
 
 def reconcile(consultation: Consultation) -> dict[str, tuple[int, int]]:
-    """Compare the live counters with a recount; repair and report what differed."""
-    truth, people = recount(consultation)
-    found = store().read(consultation.pk)
+    """Compare the live counters with a recount; repair and report what differed.
+
+    Only when the counters stood still while the database was counted: a write committed
+    meanwhile is in the counters and maybe not in the recount (its queries ran before it),
+    and "repairing" would undo it. Under a steady stream of writes the repair waits for a
+    quieter moment: a few tries now, a moment apart, then the next run (every minute)."""
+    for attempt in range(RECONCILE_TRIES):
+        if attempt:
+            time.sleep(RECONCILE_PAUSE_SECONDS)
+        before = store().read(consultation.pk)
+        truth, people = recount(consultation)
+        found = store().read(consultation.pk)
+        if found == before:
+            break
+    else:
+        logger.info("live counters of %s kept moving while counted: next time", consultation.slug)
+        reconcile_pairwise(consultation)
+        return {}
     live, live_people = found if found is not None else ({}, -1)
     drift = {
         field: (live.get(field, 0), value)
