@@ -19,6 +19,7 @@ Parent and viewer process talk over a ``multiprocessing`` pipe:
 import asyncio
 import base64
 import contextlib
+import faulthandler
 import json
 import os
 import re
@@ -258,6 +259,7 @@ class Viewers:
 
 def viewers_main(pipe, url, origin, count, concurrency, timeout) -> None:
     """Entry point of a viewer process (``multiprocessing`` target)."""
+    faulthandler.enable()  # a crash in the event loop's C code still says where
     try:
         import uvloop
     except ImportError:
