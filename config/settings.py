@@ -527,6 +527,13 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 OPEN_DATA_MIN_GROUP = env.int("OPEN_DATA_MIN_GROUP", default=10)
 if OPEN_DATA_MIN_GROUP < 1:
     raise ImproperlyConfigured("OPEN_DATA_MIN_GROUP must be at least 1.")
+# The licence of every published version's files, one per site (docs/open-data.md, decision
+# 0036): an SPDX identifier among those of consultation.counting.opendata.package.LICENCES.
+OPEN_DATA_LICENCE = env.str("OPEN_DATA_LICENCE", default="etalab-2.0")
+if OPEN_DATA_LICENCE not in ("etalab-2.0", "ODbL-1.0", "CC-BY-4.0", "CC0-1.0"):
+    raise ImproperlyConfigured(
+        "OPEN_DATA_LICENCE must be one of etalab-2.0, ODbL-1.0, CC-BY-4.0, CC0-1.0."
+    )
 
 # Moderation (consultation.moderation, docs/moderation.md). Reports a person may send in
 # an hour; an account younger than MODERATION_NEW_ACCOUNT_HOURS posts no links and at
@@ -541,13 +548,6 @@ MODERATION_REPEAT_HOURS = env.int("MODERATION_REPEAT_HOURS", default=24)
 
 # Notices' e-mails (consultation.notices.delivery): a claim older than this belongs to a
 # worker that died, and its notices are sent by the next one.
-# The licence of every published version's files, one per site (docs/open-data.md, decision
-# 0036): an SPDX identifier among those of consultation.counting.opendata.package.LICENCES.
-OPEN_DATA_LICENCE = env.str("OPEN_DATA_LICENCE", default="etalab-2.0")
-if OPEN_DATA_LICENCE not in ("etalab-2.0", "ODbL-1.0", "CC-BY-4.0", "CC0-1.0"):
-    raise ImproperlyConfigured(
-        "OPEN_DATA_LICENCE must be one of etalab-2.0, ODbL-1.0, CC-BY-4.0, CC0-1.0."
-    )
 NOTICE_EMAIL_LEASE_SECONDS = env.int("NOTICE_EMAIL_LEASE_SECONDS", default=300)
 # The pace of notices' e-mails for the whole site, every worker together (an SMTP relay's
 # quota): at most this many a second, 0 = as fast as the server takes them. They go in
