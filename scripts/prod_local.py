@@ -539,10 +539,11 @@ class Shape:
         config.write_text(
             f"""# Written by scripts/prod_local.py: deploy/nginx.conf's shape on loopback.
 {worker_user}worker_processes 1;
+worker_rlimit_nofile 40000;
 daemon off;
 pid {prefix}/nginx.pid;
 error_log {self.logs}/nginx-error.log warn;
-events {{ worker_connections 8192; }}
+events {{ worker_connections 16384; }}
 http {{
     access_log {self.logs}/nginx-access.log;
     client_body_temp_path {prefix}/client_body;
