@@ -32,6 +32,14 @@ def tell(user, consultation):
     )
 
 
+def newest(frames):
+    """The frame a page keeps of those it received: the largest ``order`` (the last one
+    received when the frames carry none, as on the embedded in-process layer)."""
+    if all("order" in frame for frame in frames):
+        return max(frames, key=lambda frame: frame["order"])
+    return frames[-1]
+
+
 async def open_personal(cookies=None, origin=b"http://127.0.0.1:8000"):
     socket = Socket("/ws/me/", cookies=cookies, origin=origin)
     assert await socket.open()
@@ -84,12 +92,18 @@ async def test_a_new_notice_and_marking_read_send_the_new_count(client, citizen,
     notice = await in_thread(tell)(citizen, consultation)
     await socket.frames_until(unread_is(2))
 
-    # Someone else's notice is not told here: the next frame is this person's own count.
+    # Someone else's notice changes nothing here: whatever reaches this socket meanwhile
+    # still says 2 (a late copy of the count, e.g. the snapshot once the stream's
+    # subscription is confirmed on a busy machine), and the page ends on its own new count,
+    # carried by the frame it keeps: the one with the largest order (notices.js).
     await in_thread(tell)(await in_thread(make_user)(), consultation)
     await in_thread(sending.mark_read)(citizen, [notice.pk])
-    assert (await socket.frame())["unread"] == 1
+    frames = await socket.frames_until(unread_is(1))
+    assert [frame["unread"] for frame in frames[:-1]] == [2] * (len(frames) - 1)
+    assert newest(frames)["unread"] == 1
     await in_thread(sending.mark_read)(citizen)
-    assert (await socket.frame())["unread"] == 0
+    frames = await socket.frames_until(unread_is(0))
+    assert newest(frames)["unread"] == 0
     await socket.close()
 
 

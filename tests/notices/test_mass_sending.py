@@ -130,9 +130,13 @@ def test_no_pace_by_default(make_user, sink, monkeypatch, settings):
     assert delivery.Pace(0).per_slot == 0
     notices = pending_notices(make_user, 30)
     waits = []
-    clock = SimpleNamespace(
-        time=time.time, monotonic=time.monotonic, sleep=lambda seconds: waits.append(seconds)
-    )
+    now = [time.time()]  # the pace's clock moves only when it sleeps: no load changes it
+
+    def sleep(seconds):
+        waits.append(seconds)
+        now[0] += seconds
+
+    clock = SimpleNamespace(time=lambda: now[0], monotonic=time.monotonic, sleep=sleep)
     monkeypatch.setattr(delivery, "time", clock)
     delivery.deliver([n.pk for n in notices])
     assert len(sink.accepted) == 30
