@@ -12,13 +12,14 @@ from consultation.participation import debate
 from consultation.results import computing, publishing
 from tests.factories import add_member, close, make_consultation, take_part
 from tests.support.browser import axe_violations, describe
+from tests.support.media import use_the_workers_media_root
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 @pytest.fixture
 def world(make_user, citizen, organiser, moderator, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    use_the_workers_media_root(settings, tmp_path)
     rng = random.Random(11)
     open_one = make_consultation(items=4, organiser=organiser)
     add_member(open_one, moderator, Membership.Role.MODERATOR)

@@ -5,7 +5,6 @@ and nothing asked of another host. The figures go to docs/performance.md ("Page 
 A page type over its budget today is listed in ``OVER_BUDGET`` with its figure: the test
 fails if another page goes over, and if a listed page fits (take it off the list)."""
 
-import os
 import random
 
 import pytest
@@ -13,6 +12,7 @@ from django.urls import reverse
 
 from consultation.results import computing, publishing
 from tests.factories import close, make_consultation, take_part
+from tests.support.media import use_the_workers_media_root
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -51,13 +51,7 @@ def weigh(page, address):
 
 @pytest.fixture
 def world(make_user, organiser, settings, tmp_path):
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        settings.MEDIA_ROOT = tmp_path  # the embedded worker runs in this process
-    elif os.environ.get("MEDIA_ROOT"):
-        # The production pass's Celery worker is another process: closing queues the final
-        # count there, and it writes the open data under the MEDIA_ROOT it started with
-        # (tests/results/conftest.py sets it at collection). Publishing reads them there.
-        settings.MEDIA_ROOT = os.environ["MEDIA_ROOT"]
+    use_the_workers_media_root(settings, tmp_path)
     rng = random.Random(7)
     small = make_consultation(items=6, organiser=organiser)
     big = make_consultation(items=58, ranking_size=5, organiser=organiser)

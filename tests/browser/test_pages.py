@@ -8,6 +8,7 @@ from django.urls import reverse
 from consultation.models import Consultation
 from consultation.results import computing, publishing
 from tests.factories import close, make_consultation, take_part
+from tests.support.media import use_the_workers_media_root
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -21,7 +22,7 @@ def publish_one(make_user, organiser, settings, tmp_path, *, items):
     """A consultation with published results: 8 participants, ``items`` items."""
     import random
 
-    settings.MEDIA_ROOT = tmp_path
+    use_the_workers_media_root(settings, tmp_path)
     consultation = make_consultation(items=items, organiser=organiser)
     rng = random.Random(3)
     for _ in range(8):
