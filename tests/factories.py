@@ -109,3 +109,19 @@ def take_part(user, consultation, *, rng: random.Random):
 def close(consultation) -> Consultation:
     """Close ``consultation`` now, as its organisers would before the date."""
     return lifecycle.transition(consultation.pk, "closed", reason="")
+
+
+def publish_now(consultation, by) -> Consultation:
+    """Closed, counted in this process and published by ``by``: a results page's final
+    state with no job left to a worker. (Closing through the lifecycle queues the final
+    count, which the production pass's worker, another process with its own MEDIA_ROOT,
+    would race this count for.)"""
+    from consultation.results import computing, publishing
+
+    Consultation.objects.filter(pk=consultation.pk).update(
+        status=Consultation.Status.CLOSED, closed_at=timezone.now()
+    )
+    consultation.refresh_from_db()
+    computing.compute_results(consultation.pk, "final")
+    publishing.publish(consultation, by)
+    return consultation

@@ -9,17 +9,15 @@ from django.urls import reverse
 
 from consultation.models import Membership
 from consultation.participation import debate
-from consultation.results import computing, publishing
-from tests.factories import add_member, close, make_consultation, take_part
+from tests.factories import add_member, close, make_consultation, publish_now, take_part
 from tests.support.browser import axe_violations, describe
-from tests.support.media import use_the_workers_media_root
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 @pytest.fixture
 def world(make_user, citizen, organiser, moderator, settings, tmp_path):
-    use_the_workers_media_root(settings, tmp_path)
+    settings.MEDIA_ROOT = tmp_path
     rng = random.Random(11)
     open_one = make_consultation(items=4, organiser=organiser)
     add_member(open_one, moderator, Membership.Role.MODERATOR)
@@ -28,9 +26,7 @@ def world(make_user, citizen, organiser, moderator, settings, tmp_path):
     published = make_consultation(items=4, organiser=organiser)
     for _ in range(6):
         take_part(make_user(), published, rng=rng)
-    close(published)
-    computing.compute_results(published.pk, "final")
-    publishing.publish(published, organiser)
+    publish_now(published, organiser)
     closed = close(make_consultation(items=2))
     return {"open": open_one, "item": item, "published": published, "closed": closed}
 

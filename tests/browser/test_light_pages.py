@@ -10,9 +10,7 @@ import random
 import pytest
 from django.urls import reverse
 
-from consultation.results import computing, publishing
-from tests.factories import close, make_consultation, take_part
-from tests.support.media import use_the_workers_media_root
+from tests.factories import make_consultation, publish_now, take_part
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -51,7 +49,7 @@ def weigh(page, address):
 
 @pytest.fixture
 def world(make_user, organiser, settings, tmp_path):
-    use_the_workers_media_root(settings, tmp_path)
+    settings.MEDIA_ROOT = tmp_path
     rng = random.Random(7)
     small = make_consultation(items=6, organiser=organiser)
     big = make_consultation(items=58, ranking_size=5, organiser=organiser)
@@ -61,9 +59,7 @@ def world(make_user, organiser, settings, tmp_path):
     published = make_consultation(items=6, organiser=organiser)
     for person in people:
         take_part(person, published, rng=rng)
-    close(published)
-    computing.compute_results(published.pk, "final")
-    publishing.publish(published, organiser)
+    publish_now(published, organiser)
     return {"small": small, "big": big, "published": published, "citizen": people[0]}
 
 

@@ -6,9 +6,7 @@ import pytest
 from django.urls import reverse
 
 from consultation.models import Consultation
-from consultation.results import computing, publishing
-from tests.factories import close, make_consultation, take_part
-from tests.support.media import use_the_workers_media_root
+from tests.factories import close, make_consultation, publish_now, take_part
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -22,14 +20,12 @@ def publish_one(make_user, organiser, settings, tmp_path, *, items):
     """A consultation with published results: 8 participants, ``items`` items."""
     import random
 
-    use_the_workers_media_root(settings, tmp_path)
+    settings.MEDIA_ROOT = tmp_path
     consultation = make_consultation(items=items, organiser=organiser)
     rng = random.Random(3)
     for _ in range(8):
         take_part(make_user(), consultation, rng=rng)
-    close(consultation)
-    computing.compute_results(consultation.pk, "final")
-    publishing.publish(consultation, organiser)
+    publish_now(consultation, organiser)
     return consultation
 
 
