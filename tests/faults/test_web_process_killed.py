@@ -21,10 +21,11 @@ pytestmark = [pytest.mark.production, pytest.mark.timeout(300)]
 def test_pages_on_a_killed_process_reconnect_to_the_other_and_resync(shape):
     """What citizens saw: the pages connected to the killed process lost their live
     connection for about half a second, reconnected (through nginx, to the other process)
-    and showed the current counts again (live counts may stand still up to 5 s: see
-    below), even with no vote after the fault; votes sent meanwhile were all answered, by
-    the other process. Nothing was lost: every acknowledged vote is in the database, and
-    every page ends up showing what a recount from the database says."""
+    and showed the current counts again (live counts may stand still up to 5 s, or
+    be one vote off for up to a minute: see below), even with no vote after the fault;
+    votes sent meanwhile were all answered, by the other process. Nothing was lost: every
+    acknowledged vote is in the database, and every page ends up showing what a recount
+    from the database says."""
     stage = seed(shape, items=3, citizens=8)
     slug = stage["consultation"]["slug"]
     survivor = shape.state["services"]["web2"]["pid"]
@@ -65,8 +66,12 @@ def test_pages_on_a_killed_process_reconnect_to_the_other_and_resync(shape):
         expected = tally_of(database)
         # The killed process may have died holding the claim of the next tally frame (5 s
         # in Redis, consultation.live.stores): the other sends it once the claim expired.
+        # It may also have died between a vote's commit and its after-commit counter
+        # update: the vote is in the database (checked above) and the periodic
+        # reconciliation (every 60 s, config/settings.py) repairs the counters and tells
+        # the pages. So a page may stand on a count one vote off for up to a minute.
         for page in pages:
-            page.comes_to_show(expected, timeout=15)
+            page.comes_to_show(expected, timeout=75)
         assert os.path.exists(f"/proc/{survivor}"), "the other process kept running"
     finally:
         for page in pages:
