@@ -7,7 +7,7 @@ from redis.exceptions import RedisError
 from config.cache import degradable
 from consultation import jobs
 from consultation.errors import Refused
-from consultation.live import events
+from consultation.live import repair
 from consultation.models import IdempotencyKey
 from consultation.notices import delivery, digests
 from consultation.organising import lifecycle
@@ -36,7 +36,7 @@ def advance_due_consultations() -> dict:
 @shared_task
 def reconcile_live_counters() -> dict:
     """Periodic: recount open consultations from the database and repair live counters."""
-    return events.reconcile_all()
+    return repair.reconcile_all()
 
 
 def _computed(consultation_id: int, kind: str) -> dict:

@@ -4,7 +4,6 @@ snapshots, debate and moderation events, status changes.
 
 import logging
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
@@ -15,9 +14,8 @@ from django.db import transaction
 from django.utils import translation
 
 from consultation import permissions, queries
-from consultation.live.counters import TOTALS, current_counts, reconcile_pairwise, recount
+from consultation.live.counters import TOTALS, current_counts
 from consultation.live.stores import (
-    BUILT,
     FLUSH_CLAIM_SECONDS,
     VOTE,
     Unavailable,
@@ -36,9 +34,6 @@ from realtime import broadcast
 logger = logging.getLogger(__name__)
 
 COALESCE_SECONDS = 0.25  # at most 4 tally frames a second per consultation
-# reconcile: how many times to count while the counters move, and how long apart.
-RECONCILE_TRIES = 5
-RECONCILE_PAUSE_SECONDS = 0.2
 
 
 def topic(consultation_id: int) -> str:
@@ -395,68 +390,3 @@ def status_changed(consultation_id: int) -> None:
 def pairwise_changed(cid: int, old: list[int] | None, new: list[int] | None) -> None:
     """A ranking ballot went from ``old`` to ``new`` (item ids, best first; None: absent)."""
     pairwise_store().apply(cid, old, new)
-
-
-# --- repairing drift (the periodic job and the resync) -------------------------------------
-
-
-def reconcile(consultation: Consultation) -> dict[str, tuple[int, int]]:
-    """Compare the live counters with a recount; repair and report what differed.
-
-    Only when the counters stood still while the database was counted: a write committed
-    meanwhile is in the counters and maybe not in the recount (its queries ran before it),
-    and "repairing" would undo it. Under a steady stream of writes the repair waits for a
-    quieter moment: a few tries now, a moment apart, then the next run (every minute)."""
-    for attempt in range(RECONCILE_TRIES):
-        if attempt:
-            time.sleep(RECONCILE_PAUSE_SECONDS)
-        before = store().read(consultation.pk)
-        truth, people = recount(consultation)
-        found = store().read(consultation.pk)
-        if found == before:
-            break
-    else:
-        logger.info("live counters of %s kept moving while counted: next time", consultation.slug)
-        reconcile_pairwise(consultation)
-        return {}
-    live, live_people = found if found is not None else ({}, -1)
-    drift = {
-        field: (live.get(field, 0), value)
-        for field, value in truth.items()
-        if field != BUILT and live.get(field, 0) != value
-    }
-    drift.update(
-        {field: (value, 0) for field, value in live.items() if field not in truth and value}
-    )
-    if live_people != len(people):
-        drift["participants"] = (live_people, len(people))
-    if drift:
-        store().replace(consultation.pk, truth, people)
-        logger.warning("live counters of %s repaired: %s", consultation.slug, drift)
-        publish_tally(consultation.pk)
-    reconcile_pairwise(consultation)
-    return drift
-
-
-def participant_erased(consultation_id: int) -> None:
-    """A deleted account's votes, grades and ballot in this open consultation went in a
-    few bulk deletions, not through the domain's writes: count the consultation again now
-    and tell the pages, instead of leaving its counters wrong until the periodic
-    ``reconcile``. A write landing between the recount and the replacement is missed
-    until then, as with ``reconcile`` itself."""
-    consultation = Consultation.objects.filter(pk=consultation_id).first()
-    if consultation is None:
-        return
-    truth, people = recount(consultation)
-    store().replace(consultation.pk, truth, people)
-    reconcile_pairwise(consultation)
-    publish_tally(consultation.pk)
-
-
-def reconcile_all() -> dict[str, dict]:
-    report = {}
-    for consultation in Consultation.objects.filter(status=Consultation.Status.OPEN):
-        drift = reconcile(consultation)
-        if drift:
-            report[consultation.slug] = {k: list(v) for k, v in drift.items()}
-    return report

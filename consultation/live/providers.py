@@ -17,10 +17,10 @@ from consultation.live.events import (
     moderation_frame,
     moderation_topic,
     pending_timers,
-    reconcile,
     snapshot_frame,
     topic,
 )
+from consultation.live.repair import reconcile
 from consultation.models import Comment, Consultation, Rule
 from consultation.moderation import reports, space
 from consultation.notices import sending

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import User
-from consultation.live import events
+from consultation.live import events, repair
 from consultation.models import (
     Ballot,
     Comment,
@@ -160,4 +160,4 @@ def erase(user: User) -> None:
     Comment.objects.filter(author=user).update(author=None)
     CommentReaction.objects.filter(user=user).delete()
     for consultation_id in sorted(touched):
-        events.after_commit(events.participant_erased, consultation_id)
+        events.after_commit(repair.participant_erased, consultation_id)

@@ -5,7 +5,7 @@ that land while it counts (bench/load.py found it doing so under load: docs/perf
 import pytest
 from django.db import connection
 
-from consultation.live import counters, events, stores
+from consultation.live import counters, repair, stores
 from consultation.participation import voting
 from tests.factories import make_consultation, make_user
 
@@ -43,7 +43,7 @@ def test_votes_cast_while_the_reconciliation_counts_stay_counted(consultation):
         return result
 
     with connection.execute_wrapper(a_vote_after_each_query):
-        events.reconcile(consultation)
+        repair.reconcile(consultation)
 
     live, participants = stores.store().read(consultation.pk)
     truth, people_in_db = counters.recount(consultation)
@@ -58,7 +58,7 @@ def test_counters_that_drifted_are_repaired(consultation):
     counters.current_counts(consultation)
     stores.store().apply(consultation.pk, {stores.vote_field(item.pk, "against"): 5, "votes": 5})
 
-    drift = events.reconcile(consultation)
+    drift = repair.reconcile(consultation)
 
     assert drift[stores.vote_field(item.pk, "against")] == (8, 3)
     live, _participants = stores.store().read(consultation.pk)
