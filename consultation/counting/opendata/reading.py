@@ -11,15 +11,23 @@ every check is ours, so the ``recount`` CLI prints one sentence a citizen unders
 from __future__ import annotations
 
 import csv
-import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from consultation.counting import safe_csv
-from consultation.counting.opendata.formats import ITEM_FIELDS, KINDS
+from consultation.counting.opendata.formats import KINDS
+from consultation.counting.opendata.items import item_titles, read_items
+from consultation.counting.opendata.refusals import (
+    ENCODING,
+    FileError,
+    Where,
+    json_value,
+    named,
+    place,
+    whole_number,
+)
 from consultation.counting.profiles import (
     CHOICES,
     MAX_RANKING_SIZE,
@@ -30,23 +38,7 @@ from consultation.counting.profiles import (
     VoteProfile,
 )
 
-# "utf-8-sig" reads plain UTF-8 and drops a byte order mark at the start if there is one.
-ENCODING = "utf-8-sig"
 STREAMED_TAIL = ', "ballots": [\n'
-
-
-class FileError(ValueError):
-    """An open-data file that cannot be trusted: the message names the file (and line)."""
-
-
-# Where a row is: a line number (CSV, the JSON layout the writers produce) or "ballot n" (other
-# JSON). Kept as is while reading and worded only when something is refused: a string built
-# for each of a million rows would cost more than the checks themselves.
-Where = int | str
-
-
-def _at(path: Path, where: Where) -> str:
-    return f"{path.name}, line {where}" if isinstance(where, int) else f"{path.name}, {where}"
 
 
 def load_profile(path: str | Path, *, scale: int | None = None) -> Profile:
@@ -58,20 +50,7 @@ def load_profile(path: str | Path, *, scale: int | None = None) -> Profile:
     ``grades.json`` beside it (default 7, with a warning). Raises ``FileError``.
     """
     path = Path(path)
-    return _named(path, lambda: _load_json(path) if is_json(path) else _load_csv(path, scale))
-
-
-def _named[T](path: Path, read: Callable[[], T]) -> T:
-    """Run ``read``; give its refusals the file's name, and a decoding error a sentence."""
-    try:
-        return read()
-    except FileError:
-        raise
-    except UnicodeDecodeError as error:
-        byte = error.object[error.start : error.start + 1].hex()
-        raise FileError(f"{path.name}: not UTF-8 text (byte 0x{byte} cannot be read)") from None
-    except ValueError as error:  # a profile's own refusal: already a sentence of ours
-        raise FileError(f"{path.name}: {error}") from None
+    return named(path, lambda: _load_json(path) if is_json(path) else _load_csv(path, scale))
 
 
 def is_json(path: Path) -> bool:
@@ -97,10 +76,10 @@ class _Seen:
 
     def ballot(self, ballot: Any, where: Where) -> str:
         if not isinstance(ballot, str | int) or isinstance(ballot, bool) or ballot == "":
-            raise FileError(f"{_at(self.path, where)}: the ballot id is missing or not text")
+            raise FileError(f"{place(self.path, where)}: the ballot id is missing or not text")
         key = str(ballot)
         if key in self.ballots:
-            raise FileError(f"{_at(self.path, where)}: ballot {key} appears twice")
+            raise FileError(f"{place(self.path, where)}: ballot {key} appears twice")
         self.ballots[key] = 0
         return key
 
@@ -109,7 +88,7 @@ class _Seen:
         bit = 1 << self.bits.setdefault(item, len(self.bits))
         mask = self.ballots.get(ballot, 0)
         if mask & bit:
-            raise FileError(f"{_at(self.path, where)}: ballot {ballot} answers item {item} twice")
+            raise FileError(f"{place(self.path, where)}: ballot {ballot} answers item {item} twice")
         self.ballots[ballot] = mask | bit
 
     @property
@@ -136,7 +115,7 @@ def _load_json(path: Path) -> Profile:
                 ballot_id = seen.ballot(ballot.get("ballot"), where)
                 ranking = ballot.get("ranking")
                 if not isinstance(ranking, list) or not all(type(i) is int for i in ranking):
-                    raise FileError(f"{_at(path, where)}: 'ranking' is not a list of item ids")
+                    raise FileError(f"{place(path, where)}: 'ranking' is not a list of item ids")
                 yield _checked_ranking(ranking, known, size, path, where, ballot_id)
 
         return _not_empty(path, RankingProfile.from_rankings(items, rankings(), size))
@@ -158,10 +137,10 @@ def _load_json(path: Path) -> Profile:
             answers = ballot.get(field)
             if not isinstance(answers, dict) or not answers:
                 raise FileError(
-                    f"{_at(path, where)}: '{field}' is not an object of item ids and answers"
+                    f"{place(path, where)}: '{field}' is not an object of item ids and answers"
                 )
             for key, value in answers.items():
-                item = _int(key, path, where, "item id")
+                item = whole_number(key, path, where, "item id")
                 seen.answer(ballot_id, item, where)
                 yield item, check(value, where)
 
@@ -180,12 +159,12 @@ def _json_ballots(path: Path) -> tuple[dict[str, Any], Iterator[tuple[Where, dic
     with open(path, encoding=ENCODING) as fp:
         first = fp.readline()
     if first.endswith(STREAMED_TAIL):
-        header = _json_value(first[: -len(STREAMED_TAIL)] + "}", path, 1)
+        header = json_value(first[: -len(STREAMED_TAIL)] + "}", path, 1)
         if not isinstance(header, dict):
             raise FileError(f"{path.name}, line 1: not an Agora ballots file")
         return header, _json_lines(path)
     with open(path, encoding=ENCODING) as fp:
-        document = _json_value(fp.read(), path, None)
+        document = json_value(fp.read(), path, None)
     if not isinstance(document, dict) or not isinstance(document.get("ballots"), list):
         raise FileError(
             f"{path.name}: not an Agora ballots file (a JSON object with 'format' and "
@@ -204,38 +183,13 @@ def _json_lines(path: Path) -> Iterator[tuple[Where, dict[str, Any]]]:
             text = line.rstrip("\n").removesuffix(",")
             if text == "]}":
                 return
-            yield number, _object(_json_value(text, path, number), path, number)
+            yield number, _object(json_value(text, path, number), path, number)
     raise FileError(f"{path.name}: truncated file (no closing ']}}')")
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    if len(set(keys)) != len(keys):
-        raise _DuplicateKey(next(k for k in keys if keys.count(k) > 1))
-    return dict(pairs)
-
-
-def _json_value(text: str, path: Path, where: Where | None) -> Any:
-    """Parse ``text``; a key given twice in one object is refused (JSON would keep the
-    last one silently)."""
-    at = path.name if where is None else _at(path, where)
-    try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
-    except json.JSONDecodeError as error:
-        raise FileError(f"{at}: malformed JSON ({error.msg.lower()})") from None
-    except _DuplicateKey as key:
-        raise FileError(f"{at}: the key {key.args[0]!r} appears twice in one object") from None
-    except RecursionError:
-        raise FileError(f"{at}: JSON nested too deeply") from None
 
 
 def _object(value: Any, path: Path, where: Where) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise FileError(f"{_at(path, where)}: a ballot is not a JSON object")
+        raise FileError(f"{place(path, where)}: a ballot is not a JSON object")
     return value
 
 
@@ -284,17 +238,6 @@ def _csv_rows(path: Path, width: int) -> Iterator[tuple[int, list[str]]]:
             ) from None
 
 
-def _int(cell: Any, path: Path, where: Where | None, what: str) -> int:
-    """A whole number written in ASCII digits (no sign, space or ``_``), or a refusal."""
-    if type(cell) is str and cell.isdigit() and cell.isascii():
-        try:
-            return int(cell)
-        except ValueError:  # more digits than Python converts
-            pass
-    at = path.name if where is None else _at(path, where)
-    raise FileError(f"{at}: {what} {cell!r} is not an integer")
-
-
 def _checked_ranking(
     ranking: list[int], known: set[int] | None, size: int, path: Path, where: Where, ballot: str
 ) -> list[int]:
@@ -306,7 +249,7 @@ def _checked_ranking(
         and (known is None or known >= ids)
     ):
         return ranking  # the usual case, checked at once
-    at = _at(path, where)
+    at = place(path, where)
     if not ranking:
         raise FileError(f"{at}: ballot {ballot} ranks no item")
     if len(ranking) > size:
@@ -348,7 +291,7 @@ def _rankings_csv(path: Path, items: list[int] | None, size: int) -> RankingProf
                     raise ValueError
                 ranking = list(map(int, cells))
             except ValueError:  # a cell that is not a number (or too long to be one)
-                ranking = [_int(cell, path, line, "item") for cell in cells]
+                ranking = [whole_number(cell, path, line, "item") for cell in cells]
             yield _checked_ranking(ranking, known, size, path, line, ballot)
 
     if items is None:
@@ -374,7 +317,7 @@ def _per_item_csv(
             if item_cell.isdigit() and item_cell.isascii() and len(item_cell) < 19:
                 item = int(item_cell)
             else:
-                item = _int(item_cell, path, line, "item")
+                item = whole_number(item_cell, path, line, "item")
             if known is not None and item not in known:
                 raise FileError(f"{path.name}, line {line}: unknown item {item}")
             seen.answer(ballot, item, line)
@@ -392,9 +335,9 @@ def _per_item_csv(
 
 def _grade_check(path: Path, scale: int) -> Callable[[Any, Where], int]:
     def check(value: Any, where: Where) -> int:
-        grade = value if type(value) is int else _int(value, path, where, "grade")
+        grade = value if type(value) is int else whole_number(value, path, where, "grade")
         if not 0 <= grade < scale:
-            raise FileError(f"{_at(path, where)}: grade {grade} is outside 0..{scale - 1}")
+            raise FileError(f"{place(path, where)}: grade {grade} is outside 0..{scale - 1}")
         return grade
 
     return check
@@ -404,7 +347,7 @@ def _choice_check(path: Path) -> Callable[[Any, Where], str]:
     def check(value: Any, where: Where) -> str:
         if value not in CHOICES:
             raise FileError(
-                f"{_at(path, where)}: vote {value!r} is not one of {', '.join(CHOICES)}"
+                f"{place(path, where)}: vote {value!r} is not one of {', '.join(CHOICES)}"
             )
         return str(value)
 
@@ -428,70 +371,6 @@ def _warn_items(path: Path, seen: set[int]) -> list[int]:
     return sorted(seen)
 
 
-# --- items --------------------------------------------------------------------------------
-
-
-def read_items(path: str | Path) -> list[int]:
-    """Item ids in display order (``position``, then file order) from items.csv/json."""
-    path = Path(path)
-    rows = _item_rows(path)
-    try:
-        keyed = [
-            (
-                _int(str(r["position"] or 0), path, None, "position"),
-                n,
-                _int(str(r["item"]), path, None, "item"),
-            )
-            for n, r in enumerate(rows)
-        ]
-    except (KeyError, TypeError):
-        raise FileError(f"{path.name}: expected columns {', '.join(ITEM_FIELDS)}") from None
-    ids = [item for _, _, item in sorted(keyed)]
-    if not ids:
-        raise FileError(f"{path.name}: lists no item")
-    if len(set(ids)) != len(ids):
-        raise FileError(f"{path.name}: an item id appears twice")
-    return ids
-
-
-def _item_rows(path: Path) -> list[dict[str, Any]]:
-    def read() -> list[dict[str, Any]]:
-        with open(path, encoding=ENCODING, newline="") as fp:
-            if path.suffix == ".json":
-                document = _json_value(fp.read(), path, None)
-                items = document.get("items") if isinstance(document, dict) else None
-                if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-                    raise FileError(f"{path.name}: expected an object with a list of 'items'")
-                return items
-            # Titles come back as they were typed, without the quote the writer put before
-            # a would-be formula. Ballot files need no such step: ids, numbers, fixed words.
-            return [
-                {key: safe_csv.restore(value) for key, value in row.items()}
-                for row in csv.DictReader(fp)
-            ]
-
-    try:
-        return _named(path, read)
-    except csv.Error:
-        raise FileError(f"{path.name}: malformed CSV") from None
-
-
-def item_titles(ballots_path: str | Path, lang: str = "fr") -> dict[int, str]:
-    """Titles of the items described beside a ballots file ({} when there is none)."""
-    for name in ("items.csv", "items.json"):
-        path = Path(ballots_path).parent / name
-        if path.exists():
-            field = "title_en" if lang == "en" else "title"
-            rows = _item_rows(path)
-            return {
-                _int(str(r.get("item")), path, None, "item"): str(
-                    r.get(field) or r.get("title") or r.get("item")
-                )
-                for r in rows
-            }
-    return {}
-
-
 def _items_beside(path: Path) -> list[int] | None:
     for name in ("items.csv", "items.json"):
         if (path.parent / name).exists():
@@ -510,3 +389,6 @@ def _scale_beside(path: Path) -> int:
             return int(scale)
     print(f"warning: grade scale of {path.name} unknown: assuming 7 (use --scale)", file=sys.stderr)
     return 7
+
+
+__all__ = ["FileError", "is_json", "item_titles", "load_profile", "read_items"]
