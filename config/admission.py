@@ -27,7 +27,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from config.body_limit import Scope, Send, _language
+from config.body_limit import Scope, Send, scope_language
 
 NOT_COUNTED = ("/health/",)
 
@@ -98,7 +98,7 @@ _page: bytes | None = None
 async def _busy(scope: Scope, send: Send) -> None:
     global _page
     if scope.get("path", "").startswith("/api/"):
-        with translation.override(_language(scope)):
+        with translation.override(scope_language(scope)):
             detail = _("Agora is very busy right now: please try again in a moment.")
         body = json.dumps({"code": "unavailable", "detail": detail}).encode()
         content_type = b"application/json"

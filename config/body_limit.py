@@ -83,7 +83,7 @@ def _content_length(scope: Scope) -> int | None:
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     if scope.get("path", "").startswith("/api/"):
-        with translation.override(_language(scope)):
+        with translation.override(scope_language(scope)):
             detail = _("The request is too large: at most %(max)s kB.") % {"max": limit // 1024}
         body = json.dumps({"code": "too_large", "detail": detail}).encode()
         content_type = b"application/json"
@@ -109,7 +109,7 @@ async def _too_large(scope: Scope, send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _language(scope: Scope) -> str:
+def scope_language(scope: Scope) -> str:
     """The language LocaleMiddleware would pick (cookie, then Accept-Language)."""
     try:
         return translation.get_language_from_request(ASGIRequest(scope, io.BytesIO()))
