@@ -4,10 +4,14 @@ A slow or failing SMTP server must not slow down or break sign-up, so requests
 only *queue* messages; ``accounts.tasks.send_email`` delivers them with retries.
 """
 
+import logging
+
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.db import transaction
 
 from config.celery import app
+
+logger = logging.getLogger(__name__)
 
 SEND_EMAIL = "accounts.tasks.send_email"
 
@@ -43,6 +47,17 @@ def build(payload: dict) -> EmailMultiAlternatives:
 
 def send_later(message: EmailMessage) -> None:
     """Queue ``message`` for the worker once the current transaction commits. By the
-    task's name: ``accounts.tasks`` imports this module, not the other way round."""
+    task's name: ``accounts.tasks`` imports this module, not the other way round.
+
+    With the broker away, what the transaction wrote stands and the person is not shown a
+    server error: the mail is logged as not queued (allauth's "send the link again" sends
+    a new one once the broker is back)."""
     payload = serialise(message)
-    transaction.on_commit(lambda: app.send_task(SEND_EMAIL, args=[payload]))
+
+    def queue() -> None:
+        try:
+            app.send_task(SEND_EMAIL, args=[payload])
+        except Exception:
+            logger.exception("could not queue an e-mail (subject %r)", payload["subject"])
+
+    transaction.on_commit(queue)

@@ -211,3 +211,19 @@ def test_allauths_old_social_addresses_only_redirect(client, old):
     new = response["Location"]
     assert new.startswith("/compte/3rdparty/")
     assert new.removeprefix("/compte/3rdparty/") == old.replace("connections/", "")
+
+
+def test_sign_up_stands_when_the_mail_queue_is_down(client, monkeypatch, caplog):
+    """The broker is away when the account is written: the person is told to check their
+    mail (the account exists; "send the link again" works once the broker is back) instead
+    of a server error for a sign-up that was recorded."""
+    from config.celery import app
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr(app, "send_task", broker_down)
+    response = sign_up(client)
+    assert response.status_code == 302
+    assert User.objects.filter(email="nadia@example.org").exists()
+    assert "could not queue an e-mail" in caplog.text
