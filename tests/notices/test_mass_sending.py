@@ -116,8 +116,9 @@ def test_the_operators_pace_holds_for_every_worker_together(make_user, sink, set
     delivery.deliver([n.pk for n in notices[30:]])
     elapsed = time.monotonic() - started
     assert len(sink.accepted) == 60
-    # Slots of 4 e-mails every 0.1 s: 60 e-mails take at least 14 slots after the first.
-    assert elapsed >= 1.35
+    # Slots of 4 e-mails every 0.1 s on the clock: 60 e-mails fill 15 slots. The first may be
+    # nearly over when sending starts, so the 15th begins more than 13 whole slots later.
+    assert elapsed > 1.29
     times = sorted(message.at for message in sink.accepted)
     # In any second, at most the rate (and one slot's worth at a slot's edge).
     assert all(times[i + 44] - times[i] >= 0.95 for i in range(len(times) - 44))
