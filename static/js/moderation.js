@@ -178,7 +178,7 @@
     function articles() { return toArray(document.querySelectorAll("[data-entry], [data-appeal]")); }
     function entryOf(id) { return document.querySelector('[data-entry][data-comment="' + String(id) + '"]'); }
     function titleOf(article) {
-      var heading = article.querySelector("h3");
+      var heading = article.querySelector("h2, h3");
       return heading ? heading.textContent.trim() : "";
     }
 
