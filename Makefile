@@ -14,7 +14,7 @@ RUN_PORT = $(or $(PORT),8000)
 # header itself, only when TRUSTED_PROXY_COUNT says a proxy of ours wrote it.
 UVICORN_OPTIONS := --lifespan on --no-access-log --ws-max-size 65536 --no-proxy-headers
 
-.PHONY: help run test test-fast lint fmt messages makemessages lock bench clean install
+.PHONY: help run test test-fast lint fmt messages makemessages lock bench clean install screenshots
 
 help:
 	@echo "make run    set up everything and serve Agora on http://127.0.0.1:$(RUN_PORT) (PORT=...)"
@@ -22,6 +22,7 @@ help:
 	@echo "make test-fast  the embedded pass only, on every core (ARGS='tests/accounts --lf')"
 	@echo "make bench  benchmarks (ratios printed, results in docs/performance.md)"
 	@echo "make prod-local  the production shape on loopback (nginx, 2 ASGI, worker, beat; Ctrl+C stops)"
+	@echo "make screenshots  the README's screenshots of the demo (docs/screenshots/, needs chromium)"
 
 $(VENV)/.installed: requirements/dev.lock
 	@PYTHON=$${PYTHON:-$$(scripts/find-python)} || exit 1; \
@@ -51,6 +52,10 @@ run: install messages
 
 test: install messages
 	@scripts/test.sh
+
+# The README's pictures: the demo served on a free loopback port, photographed in Chromium.
+screenshots: install messages
+	@$(PY) scripts/screenshots.py
 
 # The edit loop: the embedded pass only, on every core (pytest-xdist); ARGS go to pytest.
 test-fast: install messages
