@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from consultation.models import Ballot, Comment, Grade, Vote
+from tests.browser.test_pages import participant_pages
 from tests.factories import make_consultation
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -155,18 +156,11 @@ def test_no_page_scrolls_sideways_at_200_percent_zoom(new_context, citizen, orga
     """A 1,280-pixel window zoomed to 200 % lays pages out 640 CSS pixels wide, at two
     device pixels each: what is emulated here."""
     consultation = make_consultation(items=3, organiser=organiser)
-    item = consultation.items.first()
     visitor_and_citizen = [
-        reverse("home"),
-        reverse("consultation:list"),
-        consultation.get_absolute_url(),
-        item.get_absolute_url(),
-        reverse("consultation:ranking", kwargs={"slug": consultation.slug}),
-        reverse("consultation:methods"),
+        *participant_pages(consultation),
         reverse("notices:list"),
         reverse("notices:settings"),
         reverse("accounts:profile"),
-        reverse("accessibility"),
     ]
     organiser_pages = [
         reverse("organiser:dashboard"),

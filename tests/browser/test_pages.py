@@ -83,19 +83,24 @@ def overflow(page):
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
-def test_no_page_scrolls_sideways_at_320_px(new_context, citizen, published):
-    consultation = make_consultation(items=3)
-    item = consultation.items.first()
-    pages = [
+def participant_pages(consultation) -> list[str]:
+    """The pages a participant goes through, for the layout checks at every width."""
+    return [
         reverse("home"),
         reverse("consultation:list"),
         consultation.get_absolute_url(),
-        item.get_absolute_url(),
+        consultation.items.order_by("position").first().get_absolute_url(),
         reverse("consultation:ranking", kwargs={"slug": consultation.slug}),
         reverse("consultation:methods"),
+        reverse("accessibility"),
+    ]
+
+
+def test_no_page_scrolls_sideways_at_320_px(new_context, citizen, published):
+    pages = [
+        *participant_pages(make_consultation(items=3)),
         reverse("consultation:results", kwargs={"slug": published.slug}),
         reverse("consultation:report", kwargs={"slug": published.slug}),
-        reverse("accessibility"),
     ]
     context = new_context(citizen, width=320, height=640)
     page = context.new_page()
