@@ -6,10 +6,12 @@ counting, and a citizen recounts the downloaded open data; a moderator hides a r
 comment and its author appeals."""
 
 import json
+import os
 import random
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -100,7 +102,10 @@ def test_an_organiser_imports_opens_closes_answers_and_publishes_and_a_citizen_r
     """The organiser's whole journey in the browser, the worker counting as in production;
     then a citizen downloads the published open data and recounts it with the CLI."""
     request.getfixturevalue("celery_worker")  # the final count, after closing
-    settings.MEDIA_ROOT = tmp_path / "media"
+    # Publishing (in this process, the served site's thread) copies the files the worker
+    # counted: both read the same MEDIA_ROOT, the one the worker was started with.
+    if os.environ.get("MEDIA_ROOT"):
+        settings.MEDIA_ROOT = Path(os.environ["MEDIA_ROOT"])
     settings.OPEN_DATA_MIN_GROUP = 3
     consultation = make_consultation(items=0, status=Consultation.Status.DRAFT, organiser=organiser)
     slug = consultation.slug
