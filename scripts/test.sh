@@ -8,6 +8,11 @@
 # side, one per core: the production pass's output is kept in a log and printed after
 # the embedded one. Each pass's wall time is printed in the summary.
 #
+# Each slow group runs in the one pass it is about, keeping the two passes about even: the
+# browser group (tests/browser/, the pages as people use them) in the embedded pass, the
+# fault tests (tests/faults/, the production shape broken on purpose) in the production
+# pass. Every other test runs in both.
+#
 # `scripts/test.sh --fast [pytest arguments]` (`make test-fast`): the embedded pass only,
 # spread over every core by pytest-xdist, for the edit loop; no lint, no second pass.
 set -uo pipefail
@@ -62,7 +67,7 @@ prod_pid=""
 if [ -n "$PROD_DB" ] && [ -n "$PROD_REDIS" ]; then
   (started=$(date +%s)
    DATABASE_URL="$PROD_DB" REDIS_URL="$PROD_REDIS" \
-     $PY -m pytest -o cache_dir="$PRODUCTION_CACHE" "$@" >"$work/production.log" 2>&1
+     $PY -m pytest -o cache_dir="$PRODUCTION_CACHE" -m "not browser" "$@" >"$work/production.log" 2>&1
    echo $? >"$work/production.rc"; took "$started" "$(date +%s)" >"$work/production.time") &
   prod_pid=$!
   echo "(pass 2, the production shape, runs alongside; its output follows pass 1's)"
