@@ -205,6 +205,22 @@ def search_items(consultation: Consultation, *, query: str = "", theme: str = ""
     return found
 
 
+def progress(user: Person, consultation: Consultation) -> dict[str, Any] | None:
+    """How far ``user`` has gone through this consultation, for their eyes only: their
+    vote on each item (``votes``: item id → choice), how many items they graded, and
+    whether their ranking is saved. None for a visitor. Three queries."""
+    if not user.is_authenticated:
+        return None
+    votes = dict(
+        Vote.objects.filter(item__consultation=consultation, user=user).values_list(
+            "item_id", "choice"
+        )
+    )
+    graded = Grade.objects.filter(item__consultation=consultation, user=user).count()
+    ranked = Ballot.objects.filter(consultation=consultation, user=user).exists()
+    return {"votes": votes, "voted": len(votes), "graded": graded, "ranked": ranked}
+
+
 def my_participation(user: User) -> list[dict[str, Any]]:
     """Everything ``user`` did, grouped by consultation: for their eyes only."""
     by_consultation: dict[int, dict[str, Any]] = {}

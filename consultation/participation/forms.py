@@ -36,12 +36,21 @@ def attach_refusal(form: forms.Form, refusal: Refused, field: str | None = None)
 
 
 class ItemFilterForm(SafeTextForm, forms.Form):
-    """Search and theme filter on a consultation page (GET)."""
+    """Search, theme filter and order of the items on a consultation page (GET)."""
 
     q = forms.CharField(
         label=_("Search the items"), required=False, max_length=200, widget=forms.SearchInput
     )
     theme = forms.ChoiceField(label=_("Theme"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Order"),
+        required=False,
+        choices=[
+            ("", _("As the organisers ordered them")),
+            ("title", _("By title, A to Z")),
+            ("comments", _("Most commented first")),
+        ],
+    )
 
     def __init__(self, *args, themes=(), **kwargs):
         kwargs.setdefault("auto_id", "filter_%s")
@@ -56,6 +65,10 @@ class ItemFilterForm(SafeTextForm, forms.Form):
 
     def selected_theme(self) -> str:
         return self.cleaned_data.get("theme", "") if self.is_valid() else ""
+
+    def order(self) -> str:
+        """The order asked for: the consultation's (empty), "title" or "comments"."""
+        return self.cleaned_data.get("sort", "") if self.is_valid() else ""
 
 
 class VoteForm(forms.Form):

@@ -104,19 +104,28 @@ def consultation_detail(request, slug):
     context = consultation_context(request, consultation)
     comment_counts = queries.comment_counts(consultation)
     tallies = context["tallies"]
+    progress = queries.progress(request.user, consultation)
+    my_votes = progress["votes"] if progress else {}
+    rows = [
+        {
+            "item": item,
+            "comments": comment_counts.get(item.pk, 0),
+            "tally": tallies.get(item.pk),
+            "my_vote": Vote.Choice(my_votes[item.pk]).label if item.pk in my_votes else None,
+        }
+        for item in items
+    ]
+    if filters.order() == "title":
+        rows.sort(key=lambda row: queries.fold(row["item"].display_title))
+    elif filters.order() == "comments":
+        rows.sort(key=lambda row: -row["comments"])  # stable: ties keep the consultation's order
     context.update(
         {
             "filters": filters,
-            "filtered": bool(filters.search_query() or filters.selected_theme()),
+            "filtered": bool(filters.search_query() or filters.selected_theme() or filters.order()),
             "themes": themes,
-            "rows": [
-                {
-                    "item": item,
-                    "comments": comment_counts.get(item.pk, 0),
-                    "tally": tallies.get(item.pk),
-                }
-                for item in items
-            ],
+            "rows": rows,
+            "progress": progress,
             "item_total": consultation.items.count(),
             "provisional": display.provisional(consultation)
             if context["can_see_results"]

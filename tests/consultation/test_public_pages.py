@@ -9,7 +9,7 @@ from consultation.models import Comment, Consultation, Membership, Theme
 from consultation.organising import lifecycle
 from consultation.participation import debate, voting
 from tests.factories import make_consultation, make_item
-from tests.support.accounts import enable_totp, remove_mfa
+from tests.support.accounts import enable_totp, login, remove_mfa
 from tests.support.html import problems
 
 pytestmark = pytest.mark.django_db
@@ -216,6 +216,61 @@ def test_consultation_page_filters_items_by_theme_and_search(client):
     assert "Cantines bio" in content and "Vélos partout" not in content
     content = get_sound(client, url).content.decode()
     assert "Cantines bio" in content and "Vélos partout" in content
+
+
+def titles_in_order(content: str, titles: list[str]) -> list[str]:
+    return sorted(titles, key=content.index)
+
+
+def test_consultation_page_orders_items_by_title_or_by_comments(client, make_user):
+    consultation = make_consultation(items=0)
+    first = make_item(consultation, title="Zones piétonnes")
+    make_item(consultation, title="Écoles ouvertes")
+    third = make_item(consultation, title="Arbres en ville")
+    for body in ("Oui.", "Non."):
+        debate.post_comment(make_user(), third, body, "neutral")
+    debate.post_comment(make_user(), first, "Peut-être.", "neutral")
+    url = consultation.get_absolute_url()
+    titles = ["Zones piétonnes", "Écoles ouvertes", "Arbres en ville"]
+
+    def shown(query=""):
+        content = get_sound(client, url + query).content.decode()
+        return titles_in_order(content[content.index('class="item-list"') :], titles)
+
+    assert shown() == titles  # the organisers' order
+    assert shown("?sort=title") == ["Arbres en ville", "Écoles ouvertes", "Zones piétonnes"]
+    assert shown("?sort=comments") == ["Arbres en ville", "Zones piétonnes", "Écoles ouvertes"]
+    # An order that does not exist is said next to its field, and the page stays whole.
+    response = get_sound(client, url + "?sort=random")
+    assert "random" in response.content.decode() and shown("?sort=random") == titles
+
+
+def test_a_participant_sees_their_progress_and_their_votes_in_the_list(client, citizen):
+    consultation = make_consultation(items=3)
+    first, second, _third = consultation.items.order_by("position")
+    url = consultation.get_absolute_url()
+    assert "my-progress" not in get_sound(client, url).content.decode()  # a visitor
+
+    login(client, citizen)
+    client.cookies["django_language"] = "fr"
+    content = get_sound(client, url).content.decode()
+    assert "vous avez voté sur 0 des 3 mesures" in content
+    assert "Votre classement n’est pas encore fait." in content
+
+    voting.cast_vote(citizen, first, "for")
+    voting.cast_vote(citizen, second, "against")
+    voting.grade_item(citizen, first, 4)
+    voting.submit_ballot(citizen, consultation, [second.pk])
+    content = get_sound(client, url).content.decode()
+    assert "vous avez voté sur 2 des 3 mesures" in content
+    assert "Vous avez noté 1 mesure." in content
+    assert "Votre classement est enregistré." in content
+    assert content.count('class="my-vote"') == 2
+    assert "Votre vote : Pour" in content and "Votre vote : Contre" in content
+    client.cookies["django_language"] = "en"
+    content = get_sound(client, url).content.decode()
+    assert "Your progress: you voted on 2 items of 3." in content
+    assert "Your vote: Against" in content
 
 
 def test_search_ignores_case_and_accents_on_every_database(client):
