@@ -42,7 +42,7 @@ class Door:
     async def enter(self, limit: int, patience: float) -> bool:
         """True once the request has a place; False if none came in ``patience`` s."""
         while self.waiting and self.waiting[0].done():  # gave up waiting: not in the line
-            self.waiting.popleft()
+            _gone = self.waiting.popleft()
         if self.busy < limit and not self.waiting:
             self.busy += 1
             return True
