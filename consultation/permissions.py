@@ -13,13 +13,14 @@ everywhere, and the pages of their role send them to set MFA up or to pass it
 
 from typing import TYPE_CHECKING, TypeGuard
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import roles
 from accounts.models import User
 from accounts.types import Person
+from config import rows
 from consultation.errors import NotAllowed
 from consultation.models import (
     Appeal,
@@ -164,14 +165,36 @@ def is_eligible(user: Person, consultation: Consultation) -> bool:
 def suspension_of(user: Person, consultation: Consultation | None) -> Suspension | None:
     """The suspension keeping ``user`` from writing in ``consultation`` (one of its own,
     or a site-wide one), the longest first; None when they may write. Read from the
-    database on every call, so that a suspension holds at once on every door."""
+    database on every call, so that a suspension holds at once on every door.
+
+    Asked on every vote: ``Suspension.objects.active()`` for this person and scope, in SQL
+    written by hand (config/rows.py; tests/consultation/test_suspension_reads.py holds it
+    to the ORM's answer)."""
     if not user.is_authenticated:
         return None
-    scope = Q(consultation__isnull=True)
+    now = rows.moment(timezone.now())
+    params: list[object] = [user.pk, now, now]
+    sql = _SUSPENSION_SQL
     if consultation is not None and consultation.pk is not None:
-        scope |= Q(consultation=consultation)
-    active = Suspension.objects.active().filter(scope, user=user)
-    return active.order_by(F("ends_at").desc(nulls_first=True)).first()
+        sql += ' AND (s."consultation_id" IS NULL OR s."consultation_id" = %s)'
+        params.append(consultation.pk)
+    else:
+        sql += ' AND s."consultation_id" IS NULL'
+    row = rows.fetch_one(sql + _SUSPENSION_ORDER, params)
+    return None if row is None else _SUSPENSION.instance(row)
+
+
+_SUSPENSION = rows.Columns(Suspension, "s")
+# Suspension.objects.active(): not lifted, started, not ended.
+_SUSPENSION_SQL = (
+    f'SELECT {_SUSPENSION.select} FROM "{Suspension._meta.db_table}" s'  # noqa: S608 (names: the models' own)
+    ' WHERE s."user_id" = %s AND s."lifted_at" IS NULL AND s."starts_at" <= %s'
+    ' AND (s."ends_at" IS NULL OR s."ends_at" > %s)'
+)
+# The longest first: no end first, then the latest end.
+_SUSPENSION_ORDER = (
+    ' ORDER BY CASE WHEN s."ends_at" IS NULL THEN 0 ELSE 1 END, s."ends_at" DESC, s."id" LIMIT 1'
+)
 
 
 def can_participate(user: Person, consultation: Consultation) -> bool:

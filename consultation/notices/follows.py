@@ -12,10 +12,12 @@ closes, publishes results); ``thread_followers(comment)`` is who hears of a repl
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.types import Person
+from config import rows
 from consultation import permissions
 from consultation.errors import Invalid, NotAllowed
 from consultation.models import Comment, Consultation, Follow, Item
@@ -110,13 +112,34 @@ def unfollow(
 
 def _ensure(user: User, target: dict[str, object]) -> None:
     """Create a participation follow unless any row (active or not) exists: never
-    reactivating an explicit unfollow. One indexed read when it exists, which is the
-    usual case (each later vote); the insert ignores a row a concurrent call just made."""
-    if Follow.objects.filter(_lookup(target), user=user).exists():
-        return
-    Follow.objects.bulk_create(
-        [Follow(user=user, reason=PARTICIPATION, **target)], ignore_conflicts=True
+    reactivating an explicit unfollow. One statement, on every first vote of a person on
+    an item: an insert that each target's unique constraint (one row per person and
+    consultation, item or thread, active or not) turns into nothing when a row is there,
+    a concurrent call's included. Written by hand (config/rows.py): ``bulk_create(…,
+    ignore_conflicts=True)`` asks the same, with 2 ms of the ORM's Python."""
+    rows.execute(
+        _ENSURE_SQL,
+        [
+            user.pk,
+            _pk(target["consultation"]),
+            _pk(target["item"]),
+            _pk(target["comment"]),
+            True,
+            PARTICIPATION,
+            rows.moment(timezone.now()),
+        ],
     )
+
+
+def _pk(value: object) -> object:
+    return getattr(value, "pk", value)
+
+
+_ENSURE_SQL = (
+    f'INSERT INTO "{Follow._meta.db_table}"'  # noqa: S608 (names: the models' own)
+    ' ("user_id", "consultation_id", "item_id", "comment_id", "active", "reason", "created_at")'
+    " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+)
 
 
 def thread_root(comment: Comment) -> int:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.types import Person
+from config import rows
 from consultation import permissions
 from consultation.errors import Invalid
 from consultation.live import events
@@ -39,25 +40,35 @@ def _upsert[Row: (Vote, Grade)](
 ) -> Row:
     """Insert or update the citizen's row for this item; safe against concurrent calls.
 
-    Two racing inserts both miss in ``select_for_update``; the unique constraint
+    Two racing inserts both miss in the ``SELECT … FOR UPDATE``; the unique constraint
     makes the second fail, and we then update the row the first one created.
     The live counters learn the change (old → new) once the transaction commits.
+
+    Every vote and grade comes through here, so its statements are written by hand
+    (config/rows.py): the same questions the ORM would ask, without its Python.
     """
     now = _dated_while_open(user, item.consultation)
+    sql = _UPSERT_SQL[model]
     for _attempt in range(3):
         try:
             with transaction.atomic():
-                row = model.objects.select_for_update().filter(item=item, user=user).first()
-                old = None if row is None else getattr(row, field)
-                if row is None:
-                    row = model.objects.create(
-                        item=item, user=user, created_at=now, updated_at=now, **{field: value}
+                found = rows.fetch_one(sql.select + rows.for_update(), [item.pk, user.pk])
+                if found is None:
+                    old = None
+                    pk = rows.insert_returning_id(
+                        sql.insert, [item.pk, user.pk, value, rows.moment(now), rows.moment(now)]
                     )
+                    row = model(pk=pk, item=item, user=user, created_at=now, updated_at=now)
+                    setattr(row, field, value)
+                    # Taking part follows the consultation: on the first row only, as every
+                    # later one would find the follow (or the unfollow) already there.
+                    follows.auto_follow(user, item.consultation)
                 else:
+                    row = sql.columns.instance(found)
+                    old = getattr(row, field)
+                    rows.execute(sql.update, [value, rows.moment(now), row.pk])
                     setattr(row, field, value)
                     row.updated_at = now
-                    row.save(update_fields=[field, "updated_at"])
-                follows.auto_follow(user, item.consultation)  # taking part follows it
                 if old != value:
                     events.after_commit(
                         events.choice_changed,
@@ -72,6 +83,27 @@ def _upsert[Row: (Vote, Grade)](
         except IntegrityError:
             continue  # lost the race to an identical insert: retry as an update
     raise IntegrityError(f"could not record {model.__name__} for item {item.pk}")
+
+
+class _UpsertSQL:
+    """The three statements of ``_upsert`` for one model (its choice column: ``field``)."""
+
+    def __init__(self, model: type[Vote | Grade], field: str) -> None:
+        table = model._meta.db_table
+        column = model._meta.get_field(field).column
+        self.columns = rows.Columns(model, "r")
+        self.select = (
+            f'SELECT {self.columns.select} FROM "{table}" r'  # noqa: S608 (names: the models' own)
+            ' WHERE r."item_id" = %s AND r."user_id" = %s'
+        )
+        self.insert = (
+            f'INSERT INTO "{table}" ("item_id", "user_id", "{column}", "created_at", "updated_at")'  # noqa: S608 (names: the models' own)
+            " VALUES (%s, %s, %s, %s, %s)"
+        )
+        self.update = f'UPDATE "{table}" SET "{column}" = %s, "updated_at" = %s WHERE "id" = %s'  # noqa: S608 (names: the models' own)
+
+
+_UPSERT_SQL = {Vote: _UpsertSQL(Vote, "choice"), Grade: _UpsertSQL(Grade, "grade")}
 
 
 def _withdraw(model: type[Vote | Grade], kind: str, *, item: Item, user: User, field: str) -> bool:
@@ -164,9 +196,16 @@ def validate_ranking(consultation: Consultation, item_ids: object) -> list[int]:
         )
     if len(set(ids)) != len(ids):
         raise Invalid("duplicate_item", _("Each item may appear only once in your ranking."))
-    known = set(
-        Item.objects.filter(consultation=consultation, pk__in=ids).values_list("pk", flat=True)
-    )
+    # Asked on every ballot: written by hand (config/rows.py).
+    placeholders = ", ".join(["%s"] * len(ids))
+    known = {
+        row[0]
+        for row in rows.fetch_all(
+            f'SELECT "id" FROM "{Item._meta.db_table}"'  # noqa: S608 (only placeholders)
+            f' WHERE "consultation_id" = %s AND "id" IN ({placeholders})',
+            [consultation.pk, *ids],
+        )
+    }
     if known != set(ids):
         raise Invalid(
             "unknown_item", _("The ranking names an item that is not part of this consultation.")
@@ -184,37 +223,73 @@ def submit_ballot(user: Person, consultation: Consultation, item_ids: object) ->
         try:
             with transaction.atomic():
                 # Locking the ballot row serialises two tabs replacing the same ballot;
-                # the unique constraint settles two tabs creating it.
-                ballot = (
-                    Ballot.objects.select_for_update()
-                    .filter(consultation=consultation, user=user)
-                    .first()
+                # the unique constraint settles two tabs creating it. Every statement
+                # here is written by hand (config/rows.py): a ballot is the heaviest write.
+                found = rows.fetch_one(
+                    _BALLOT.select + rows.for_update(), [consultation.pk, user.pk]
                 )
                 # Checked in the transaction that writes, under that lock. The rules it
                 # reads cannot move meanwhile: items and K are frozen from opening on
                 # (organising.refuse_unless_preparing; an open consultation never goes
                 # back to draft), and ranking needs it open.
                 ids = validate_ranking(consultation, item_ids)
-                old = None if ballot is None else ballot.ranked_item_ids()
-                if ballot is None:
-                    ballot = Ballot.objects.create(
-                        consultation=consultation, user=user, created_at=now, updated_at=now
+                if found is None:
+                    old = None
+                    pk = rows.insert_returning_id(
+                        _BALLOT.insert,
+                        [consultation.pk, user.pk, rows.moment(now), rows.moment(now)],
                     )
+                    ballot = Ballot(
+                        pk=pk, consultation=consultation, user=user, created_at=now, updated_at=now
+                    )
+                    follows.auto_follow(user, consultation)  # taking part follows it
                 else:
-                    ballot.entries.all().delete()
+                    ballot = _BALLOT.columns.instance(found)
+                    ballot.consultation = consultation
+                    old = [row[0] for row in rows.fetch_all(_BALLOT.entries, [ballot.pk])]
+                    rows.execute(_BALLOT.clear, [ballot.pk])
+                    rows.execute(_BALLOT.touch, [rows.moment(now), ballot.pk])
                     ballot.updated_at = now
-                    ballot.save(update_fields=["updated_at"])
-                BallotEntry.objects.bulk_create(
-                    BallotEntry(ballot=ballot, item_id=item_id, rank=rank)
-                    for rank, item_id in enumerate(ids, start=1)
+                values = ", ".join(["(%s, %s, %s)"] * len(ids))
+                rows.execute(
+                    f"{_BALLOT.add} {values}",
+                    [
+                        value
+                        for rank, item_id in enumerate(ids, 1)
+                        for value in (ballot.pk, item_id, rank)
+                    ],
                 )
-                follows.auto_follow(user, consultation)  # taking part follows it
+                ballot.ranked = ids
                 if old != ids:
                     events.after_commit(events.ballot_changed, consultation.pk, user.pk, old, ids)
                 return ballot
         except IntegrityError:
             continue
     raise IntegrityError(f"could not record the ballot of user {user.pk}")
+
+
+class _BallotSQL:
+    """The statements of ``submit_ballot``."""
+
+    def __init__(self) -> None:
+        ballots = Ballot._meta.db_table
+        entries = BallotEntry._meta.db_table
+        self.columns = rows.Columns(Ballot, "b")
+        self.select = (
+            f'SELECT {self.columns.select} FROM "{ballots}" b'  # noqa: S608 (names: the models' own)
+            ' WHERE b."consultation_id" = %s AND b."user_id" = %s'
+        )
+        self.insert = (
+            f'INSERT INTO "{ballots}" ("consultation_id", "user_id", "created_at", "updated_at")'  # noqa: S608
+            " VALUES (%s, %s, %s, %s)"
+        )
+        self.entries = f'SELECT "item_id" FROM "{entries}" WHERE "ballot_id" = %s ORDER BY "rank"'  # noqa: S608
+        self.clear = f'DELETE FROM "{entries}" WHERE "ballot_id" = %s'  # noqa: S608
+        self.touch = f'UPDATE "{ballots}" SET "updated_at" = %s WHERE "id" = %s'  # noqa: S608
+        self.add = f'INSERT INTO "{entries}" ("ballot_id", "item_id", "rank") VALUES'
+
+
+_BALLOT = _BallotSQL()
 
 
 def withdraw_ballot(user: Person, consultation: Consultation) -> bool:

@@ -33,9 +33,10 @@ def test_a_token_vote_reads_the_token_once_then_checks_and_writes(api_as, consul
     # owner is suspended (read on every write, so a suspension holds at once).
     assert len(reads) == 3, reads
     assert '"accounts_apitoken"' in reads[0] and '"account_emailaddress"' in reads[0]
-    assert reads[1].startswith('SELECT "consultation_item"')
+    assert '"consultation_item"' in reads[1] and '"consultation_consultation"' in reads[1]
     assert '"consultation_suspension"' in reads[2]
-    # Then the upsert: the row locked, written, committed; nothing else.
+    # Then the upsert: the row locked, written, committed; nothing else (the follow that
+    # taking part makes was made with the first vote).
     assert len(statements) - begin == 4, statements[begin:]
     assert sum('"accounts_apitoken"' in sql for sql in statements) == 1
 
