@@ -103,14 +103,12 @@ def consultation_detail(request, slug):
     )
     context = consultation_context(request, consultation)
     comment_counts = queries.comment_counts(consultation)
-    tallies = context["tallies"]
     progress = queries.progress(request.user, consultation)
     my_votes = progress["votes"] if progress else {}
     rows = [
         {
             "item": item,
             "comments": comment_counts.get(item.pk, 0),
-            "tally": tallies.get(item.pk),
             "my_vote": Vote.Choice(my_votes[item.pk]).label if item.pk in my_votes else None,
         }
         for item in items
