@@ -159,3 +159,56 @@ def test_results_not_published_yet_say_when_they_will_be(page, phase):
     # What is already public: the participation figures and the way back.
     assert page.locator("#counts-heading").is_visible()
     assert page.locator(f"main a[href='{consultation.get_absolute_url()}']").count() >= 1
+
+
+def box(page, selector):
+    return page.eval_on_selector(
+        selector,
+        """el => { const b = el.getBoundingClientRect();
+                   return {top: b.top, bottom: b.bottom, left: b.left, right: b.right}; }""",
+    )
+
+
+def test_the_results_of_58_items_have_contents_and_pair_charts_and_tables_where_wide(
+    new_context, make_user, organiser, settings, tmp_path
+):
+    settings.OPEN_DATA_MIN_GROUP = 1  # every method's detail broken down, with 8 people
+    published = publish_one(make_user, organiser, settings, tmp_path, items=58)
+    address = reverse("consultation:results", kwargs={"slug": published.slug})
+    page = new_context(width=390, height=800).new_page()
+    page.goto(address)
+    assert overflow(page) <= 0
+    # The declared outcome first, then the contents.
+    headings = page.eval_on_selector_all("main h2[id]", "hs => hs.map(h => h.id)")
+    assert headings.index("outcome-heading") < headings.index("contents-heading")
+    assert headings.index("contents-heading") < headings.index("participation-heading")
+    # Each counting method's detail is under a heading the contents link to.
+    methods = page.eval_on_selector_all(".method-result h3[id]", "hs => hs.map(h => h.id)")
+    assert len(methods) == 4  # the ranking methods of make_consultation's card
+    targets = page.eval_on_selector_all(
+        ".results-contents a", "links => links.map(a => a.getAttribute('href').slice(1))"
+    )
+    assert {"votes-heading", "mj-heading", "rankings-heading", *methods} <= set(targets)
+    for target in targets:
+        page.locator(f".results-contents a[href='#{target}']").click()
+        page.wait_for_url(f"**#{target}")
+        heading = page.locator(f"#{target}")
+        assert heading.evaluate("el => el.tagName") in ("H2", "H3"), target
+        top = box(page, f"#{target}")["top"]
+        # At the top of the window (the page's end may hold the last one lower down).
+        assert -1 <= top < 800 / 2 or target == targets[-1], (target, top)
+        page.evaluate("window.scrollTo(0, 0)")
+    # On a phone each chart is above its table; on a desktop they are side by side.
+    pairs = page.locator(".chart-pair").count()
+    assert pairs >= 3  # votes, majority judgment, Borda
+    for n in range(pairs):
+        pair = f":nth-match(.chart-pair, {n + 1})"
+        chart, table = box(page, f"{pair} > figure"), box(page, f"{pair} > .table-wrapper")
+        assert chart["bottom"] <= table["top"]
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(address)
+    assert overflow(page) <= 0
+    for n in range(pairs):
+        pair = f":nth-match(.chart-pair, {n + 1})"
+        chart, table = box(page, f"{pair} > figure"), box(page, f"{pair} > .table-wrapper")
+        assert chart["right"] <= table["left"] and abs(chart["top"] - table["top"]) < 2, n
