@@ -125,9 +125,7 @@ def test_a_small_group_shows_its_total_and_is_marked_to_grow(client, citizen, se
     small = elements(document, "data-live-small", f"items.{item.pk}.votes")
     assert len(small) == 1 and small[0].get("hidden") is None
     assert marked(document, f"items.{item.pk}.responses.votes")[0].text == "Votes cast: 1"
-    assert (
-        "Fewer than 2 votes: not broken down, to protect the secrecy of each vote." in content
-    )
+    assert "Fewer than 2 votes: not broken down, to protect the secrecy of each vote." in content
     table = elements(document, "data-live-results", f"items.{item.pk}.votes")
     assert len(table) == 1 and table[0].get("hidden") is not None
     assert marked(document, f"items.{item.pk}.votes.against")[0].text == "0"
