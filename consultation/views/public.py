@@ -4,6 +4,8 @@
 the refused form (and a 4xx status) when the domain turns a write down.
 """
 
+from typing import Any
+
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, render
@@ -105,7 +107,7 @@ def consultation_detail(request, slug):
     comment_counts = queries.comment_counts(consultation)
     progress = queries.progress(request.user, consultation)
     my_votes = progress["votes"] if progress else {}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "item": item,
             "comments": comment_counts.get(item.pk, 0),
