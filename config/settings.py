@@ -88,6 +88,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # ServeStatic's, also for a sync chain (config/static.py, config/http.py)
     "config.static.ServeStaticMiddleware",
+    # HTML compressed for visitors who are not logged in (BREACH: config/compression.py);
+    # above every middleware that reads or writes a response's body, below the static files.
+    "config.compression.VisitorPageGZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -4,6 +4,8 @@
 the refused form (and a 4xx status) when the domain turns a write down.
 """
 
+from typing import Any
+
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, render
@@ -103,14 +105,12 @@ def consultation_detail(request, slug):
     )
     context = consultation_context(request, consultation)
     comment_counts = queries.comment_counts(consultation)
-    tallies = context["tallies"]
     progress = queries.progress(request.user, consultation)
     my_votes = progress["votes"] if progress else {}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "item": item,
             "comments": comment_counts.get(item.pk, 0),
-            "tally": tallies.get(item.pk),
             "my_vote": Vote.Choice(my_votes[item.pk]).label if item.pk in my_votes else None,
         }
         for item in items

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from consultation.models import Ballot, Comment, Grade, Vote
-from tests.browser.test_pages import participant_pages
+from tests.browser.page_types import page_type_world, page_types
 from tests.factories import make_consultation
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -152,29 +152,51 @@ def test_nothing_moves_for_those_who_asked_for_less_motion(new_context, citizen)
     assert stilled == ["0s", "none"]
 
 
-def test_no_page_scrolls_sideways_at_200_percent_zoom(new_context, citizen, organiser):
+@pytest.fixture
+def world(make_user, citizen, organiser, moderator, settings, tmp_path):
+    return page_type_world(make_user, citizen, organiser, moderator, settings, tmp_path)
+
+
+# Boxes whose content is cut off: overflow hidden (or clip) and more content than room.
+# The scrollable table regions scroll (overflow auto, reachable by keyboard) and the
+# visually hidden texts are cut on purpose.
+CLIPPED = """() => [...document.querySelectorAll("body *")].filter(el => {
+    if (el.closest(".visually-hidden")) return false;
+    const s = getComputedStyle(el);
+    const cut = ["hidden", "clip"];
+    return (cut.includes(s.overflowX) && el.scrollWidth > el.clientWidth + 1)
+        || (cut.includes(s.overflowY) && el.scrollHeight > el.clientHeight + 1);
+}).map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+             + (el.className && typeof el.className === "string" ? "." + el.className : ""))"""
+
+
+def test_no_page_type_scrolls_sideways_or_clips_at_200_percent_zoom(
+    new_context, world, citizen, organiser, moderator
+):
     """A 1,280-pixel window zoomed to 200 % lays pages out 640 CSS pixels wide, at two
-    device pixels each: what is emulated here."""
-    consultation = make_consultation(items=3, organiser=organiser)
-    visitor_and_citizen = [
-        *participant_pages(consultation),
-        reverse("notices:list"),
-        reverse("notices:settings"),
-        reverse("accounts:profile"),
-    ]
-    organiser_pages = [
-        reverse("organiser:dashboard"),
-        reverse("organiser:manage", kwargs={"slug": consultation.slug}),
-        reverse("organiser:items", kwargs={"slug": consultation.slug}),
-        reverse("organiser:schedule", kwargs={"slug": consultation.slug}),
-        reverse("organiser:card", kwargs={"slug": consultation.slug}),
-    ]
-    wide = {}
-    for person, addresses in ((citizen, visitor_and_citizen), (organiser, organiser_pages)):
-        page = new_context(person, width=640, height=400, device_scale_factor=2).new_page()
+    device pixels each: what is emulated here, on every page type axe-core visits."""
+    people = {None: None, "citizen": citizen, "organiser": organiser, "moderator": moderator}
+    wide, clipped, visited = {}, {}, []
+    for persona, addresses in page_types(world).items():
+        context = new_context(people[persona], width=640, height=400, device_scale_factor=2)
+        page = context.new_page()
         for address in addresses:
             page.goto(address)
+            visited.append(f"{persona or 'visitor'} {address}")
             extra = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             if extra > 0:
-                wide[address] = extra
+                wide[visited[-1]] = extra
+            cut = page.evaluate(CLIPPED)
+            if cut:
+                clipped[visited[-1]] = cut
+        context.close()
+    print("\n200 % zoom, pages visited:\n  " + "\n  ".join(visited))
+    assert len(visited) == sum(len(addresses) for addresses in page_types(world).values())
     assert wide == {}
+    assert clipped == {}
+    # The check does find a box that cuts its text off: its silence above means something.
+    page = new_context().new_page()
+    page.set_content(
+        '<p style="width: 5rem; overflow: hidden; white-space: nowrap">' + "mot " * 20 + "</p>"
+    )
+    assert page.evaluate(CLIPPED) == ["p"]

@@ -50,6 +50,8 @@ def weigh(page, address):
 @pytest.fixture
 def world(make_user, organiser, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
+    # Results broken down as a consultation with many participants would have them.
+    settings.OPEN_DATA_MIN_GROUP = 1
     rng = random.Random(7)
     small = make_consultation(items=6, organiser=organiser)
     big = make_consultation(items=58, ranking_size=5, organiser=organiser)
@@ -60,28 +62,45 @@ def world(make_user, organiser, settings, tmp_path):
     for person in people:
         take_part(person, published, rng=rng)
     publish_now(published, organiser)
-    return {"small": small, "big": big, "published": published, "citizen": people[0]}
+    published_big = make_consultation(items=58, ranking_size=5, organiser=organiser)
+    for person in people:
+        take_part(person, published_big, rng=rng)
+    publish_now(published_big, organiser)
+    return {
+        "small": small,
+        "big": big,
+        "published": published,
+        "published_big": published_big,
+        "citizen": people[0],
+    }
 
 
 def pages(world):
     small, big, published = world["small"], world["big"], world["published"]
     ranking = "consultation:ranking"
+    big_results = reverse("consultation:results", kwargs={"slug": world["published_big"].slug})
     return [
         ("home", reverse("home"), False),
         ("list", reverse("consultation:list"), False),
         ("consultation", small.get_absolute_url(), False),
         ("consultation, 58 items", big.get_absolute_url(), False),
+        ("consultation, 58 items, logged in", big.get_absolute_url(), True),
         ("item", small.items.first().get_absolute_url(), False),
         ("item, logged in", small.items.first().get_absolute_url(), True),
         ("ranking, logged in", reverse(ranking, kwargs={"slug": small.slug}), True),
         ("ranking, 58 items, logged in", reverse(ranking, kwargs={"slug": big.slug}), True),
         ("methods", reverse("consultation:methods"), False),
         ("results", reverse("consultation:results", kwargs={"slug": published.slug}), False),
+        ("results, 58 items", big_results, False),
+        ("results, 58 items, logged in", big_results, True),
     ]
 
 
-# Over budget when this test was written (figures in docs/performance.md).
-OVER_BUDGET = {"consultation, 58 items"}  # 117.5 KB of HTML: the compact list is to come
+# Over budget when this test was written (figures in docs/performance.md). HTML is sent
+# compressed to visitors only (decision 0038): a logged-in person's 58-item results come
+# uncompressed, every method's tables at full size (Schulze's two 58 × 58 matrices, the
+# rounds of instant-runoff).
+OVER_BUDGET = {"results, 58 items, logged in"}
 
 
 def test_every_page_type_fits_its_budget_on_a_first_visit(new_context, world, record_property):

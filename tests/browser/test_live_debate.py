@@ -5,7 +5,7 @@ readers hear it politely."""
 import pytest
 from playwright.sync_api import expect
 
-from consultation.participation import debate
+from consultation.participation import debate, voting
 from tests.factories import make_consultation
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
@@ -70,3 +70,21 @@ def test_two_people_see_each_others_vote_and_comment_within_a_second(
     mine.locator("form:has(#comment_body) button[type=submit]").first.click()
     mine.wait_for_url("**-done")  # written: from here, a second at most
     theirs.wait_for_selector("article:has-text('Je réponds à Bruno.')", timeout=1000)
+
+
+def test_the_compact_list_of_58_items_follows_votes_and_comments_live(new_context, citizen):
+    """The consultation page's rows keep what they show live: a row's comments and the
+    participation figures change in place, on a phone, without reload."""
+    consultation = make_consultation(items=58)
+    item = consultation.items.order_by("position").last()
+    reader = new_context(width=390).new_page()
+    reader.goto(consultation.get_absolute_url())
+    reader.wait_for_selector("[data-live-status][data-state='live']")
+    comments = reader.locator(f".item-list [data-live='items.{item.pk}.comments']")
+    expect(comments).to_have_text("0 commentaire")
+
+    voting.cast_vote(citizen, item, "for")
+    debate.post_comment(citizen, item, "Vu depuis la liste.", "for")
+    expect(reader.locator("[data-live='participation.votes']")).to_have_text("1", timeout=2000)
+    expect(comments).to_have_text("1 commentaire", timeout=2000)
+    assert reader.evaluate("document.documentElement.scrollWidth") <= 390

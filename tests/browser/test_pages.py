@@ -119,19 +119,25 @@ def test_no_page_scrolls_sideways_at_320_px(new_context, citizen, published):
 def test_every_scrollable_table_can_be_reached_and_scrolled_by_keyboard(
     new_context, make_user, organiser, settings, tmp_path
 ):
+    settings.OPEN_DATA_MIN_GROUP = 1  # every method's tables, with 8 people
     published = publish_one(make_user, organiser, settings, tmp_path, items=12)
     page = new_context(width=320, height=800).new_page()
     page.goto(reverse("consultation:results", kwargs={"slug": published.slug}))
     wrappers = page.eval_on_selector_all(
         "main .table-wrapper",
-        """els => els.map(el => ({tabindex: el.tabIndex, name: el.getAttribute("aria-label"),
-                                  role: el.getAttribute("role"),
-                                  wider: el.scrollWidth > el.clientWidth + 1}))""",
+        """els => els.map(el => ({
+               tabindex: el.tabIndex, role: el.getAttribute("role"),
+               name: el.getAttribute("aria-label") || (document.getElementById(
+                   el.getAttribute("aria-labelledby")) || {}).textContent,
+               wider: el.scrollWidth > el.clientWidth + 1}))""",
     )
-    assert wrappers, "no table on the results page: nothing tested"
+    assert len(wrappers) >= 8, "the results' tables are not all there: nothing tested"
     assert [
         w for w in wrappers if w["tabindex"] != 0 or not w["name"] or w["role"] != "region"
     ] == []
+    # Each region is named after its own table, so that a screen reader can tell them apart.
+    names = [w["name"].strip() for w in wrappers]
+    assert len(set(names)) == len(names), names
     # Each is reached by keyboard; one wider than the window scrolls with the arrow keys.
     wider = [n for n, w in enumerate(wrappers) if w["wider"]]
     page.locator("main .table-wrapper").nth(wider[0] if wider else 0).focus()
@@ -159,3 +165,68 @@ def test_results_not_published_yet_say_when_they_will_be(page, phase):
     # What is already public: the participation figures and the way back.
     assert page.locator("#counts-heading").is_visible()
     assert page.locator(f"main a[href='{consultation.get_absolute_url()}']").count() >= 1
+
+
+def box(page, selector):
+    return page.eval_on_selector(
+        selector,
+        """el => { const b = el.getBoundingClientRect();
+                   return {top: b.top, bottom: b.bottom, left: b.left, right: b.right}; }""",
+    )
+
+
+def test_the_results_of_58_items_have_contents_and_pair_charts_and_tables_where_wide(
+    new_context, make_user, organiser, settings, tmp_path
+):
+    settings.OPEN_DATA_MIN_GROUP = 1  # every method's detail broken down, with 8 people
+    published = publish_one(make_user, organiser, settings, tmp_path, items=58)
+    address = reverse("consultation:results", kwargs={"slug": published.slug})
+    page = new_context(width=390, height=800).new_page()
+    page.goto(address)
+    assert overflow(page) <= 0
+    # The declared outcome first, then the contents.
+    headings = page.eval_on_selector_all("main h2[id]", "hs => hs.map(h => h.id)")
+    assert headings.index("outcome-heading") < headings.index("contents-heading")
+    assert headings.index("contents-heading") < headings.index("participation-heading")
+    # Each counting method's detail is under a heading the contents link to.
+    methods = page.eval_on_selector_all(".method-result h3[id]", "hs => hs.map(h => h.id)")
+    assert len(methods) == 4  # the ranking methods of make_consultation's card
+    targets = page.eval_on_selector_all(
+        ".results-contents a", "links => links.map(a => a.getAttribute('href').slice(1))"
+    )
+    assert {"votes-heading", "mj-heading", "rankings-heading", *methods} <= set(targets)
+    for target in targets:
+        page.locator(f".results-contents a[href='#{target}']").click()
+        page.wait_for_url(f"**#{target}")
+        heading = page.locator(f"#{target}")
+        assert heading.evaluate("el => el.tagName") in ("H2", "H3"), target
+        top = box(page, f"#{target}")["top"]
+        # At the top of the window (the page's end may hold the last one lower down).
+        assert -1 <= top < 800 / 2 or target == targets[-1], (target, top)
+        page.evaluate("window.scrollTo(0, 0)")
+    # On a phone each chart is above its table; on a desktop they are side by side.
+    pairs = page.locator(".chart-pair").count()
+    assert pairs >= 3  # votes, majority judgment, Borda
+    for n in range(pairs):
+        pair = f":nth-match(.chart-pair, {n + 1})"
+        chart, table = box(page, f"{pair} > figure"), box(page, f"{pair} > .table-wrapper")
+        assert chart["bottom"] <= table["top"]
+    # On a desktop, side by side where the table fits beside its chart (fewer than nine
+    # columns), which is then whole, without scrolling; a wider one stays under its chart.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(address)
+    assert overflow(page) <= 0
+    beside = 0
+    for n in range(pairs):
+        pair = f":nth-match(.chart-pair, {n + 1})"
+        chart, table = box(page, f"{pair} > figure"), box(page, f"{pair} > .table-wrapper")
+        columns = page.locator(f"{pair} thead th").count()
+        if columns < 9:
+            assert chart["right"] <= table["left"] and abs(chart["top"] - table["top"]) < 2, n
+            assert page.eval_on_selector(
+                f"{pair} > .table-wrapper", "el => el.scrollWidth <= el.clientWidth"
+            ), n
+            beside += 1
+        else:
+            assert chart["bottom"] <= table["top"], n
+    assert beside >= 2  # the votes and Borda's points

@@ -66,11 +66,9 @@ def test_consultation_page_marks_its_figures_for_live_updates(client, citizen, l
     counts = marked(document, f"items.{item.pk}.comments")
     assert counts[0].get("data-live-plural") == "comments"
     assert "1" in counts[0].text
-    assert marked(document, f"items.{item.pk}.votes.for")[0].text == "1"
-    bars = marked(document, f"share:items.{item.pk}.votes.for")
-    assert [bar.tag for bar in bars] == ["meter", "span"]
-    assert bars[0].get("value") == "100" and bars[1].text == "100"
-    assert marked(document, f"sum:items.{item.pk}.votes")[0].tag == "caption"
+    # The list is compact: an item's tally is on its own page (below), not in its row.
+    assert not marked(document, f"items.{item.pk}.votes.for")
+    assert not elements(document, "data-live-results", f"items.{item.pk}.votes")
     assert len(SCRIPT_SRC.findall(content)) == 1
 
 
@@ -88,6 +86,10 @@ def test_item_page_marks_votes_grades_and_new_comments(client, citizen, language
     assert "%(pro)s" in root.get("data-msg-summary-votes")
     assert root.get("data-plural-new-comments-one") and root.get("data-plural-new-comments-other")
     assert marked(document, f"items.{item.pk}.votes.against")[0].text == "1"
+    bars = marked(document, f"share:items.{item.pk}.votes.against")
+    assert [bar.tag for bar in bars] == ["meter", "span"]
+    assert bars[0].get("value") == "100" and bars[1].text == "100"
+    assert marked(document, f"sum:items.{item.pk}.votes")[0].tag == "caption"
     # Grades are listed best first; the marks name the stored grade value.
     assert marked(document, f"items.{item.pk}.grades.6")[0].text == "1"
     assert marked(document, f"items.{item.pk}.grades.0")[0].text == "0"
@@ -119,17 +121,14 @@ def test_a_small_group_shows_its_total_and_is_marked_to_grow(client, citizen, se
     item = consultation.items.first()
     voting.cast_vote(citizen, item, "against")
     voting.grade_item(citizen, item, 6)
-    for url in (consultation.get_absolute_url(), item.get_absolute_url()):
-        content, document = sound_page(client, url)
-        small = elements(document, "data-live-small", f"items.{item.pk}.votes")
-        assert len(small) == 1 and small[0].get("hidden") is None
-        assert marked(document, f"items.{item.pk}.responses.votes")[0].text == "Votes cast: 1"
-        assert (
-            "Fewer than 2 votes: not broken down, to protect the secrecy of each vote." in content
-        )
-        table = elements(document, "data-live-results", f"items.{item.pk}.votes")
-        assert len(table) == 1 and table[0].get("hidden") is not None
-        assert marked(document, f"items.{item.pk}.votes.against")[0].text == "0"
+    content, document = sound_page(client, item.get_absolute_url())
+    small = elements(document, "data-live-small", f"items.{item.pk}.votes")
+    assert len(small) == 1 and small[0].get("hidden") is None
+    assert marked(document, f"items.{item.pk}.responses.votes")[0].text == "Votes cast: 1"
+    assert "Fewer than 2 votes: not broken down, to protect the secrecy of each vote." in content
+    table = elements(document, "data-live-results", f"items.{item.pk}.votes")
+    assert len(table) == 1 and table[0].get("hidden") is not None
+    assert marked(document, f"items.{item.pk}.votes.against")[0].text == "0"
     small = elements(document, "data-live-small", f"items.{item.pk}.grades")
     assert len(small) == 1 and small[0].get("hidden") is None
     assert elements(document, "data-live-results", f"items.{item.pk}.grades")[0].get("hidden") == ""
