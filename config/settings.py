@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # ServeStatic's, also for a sync chain (config/static.py, config/http.py)
     "config.static.ServeStaticMiddleware",
+    # Anonymous public pages served whole from the cache, before the session (decision 0039)
+    "config.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -241,6 +243,13 @@ else:
         "LOCATION": "agora",
     }
     CACHES = {"default": _memory_cache, "degradable": _memory_cache}
+
+# The anonymous page cache (config/page_cache.py): the most seconds a copy of a public page
+# is served. Copies are dropped by the domain after each change that shows; this only
+# bounds their age. 0 turns the cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=5)
+if PAGE_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("PAGE_CACHE_SECONDS must be 0 (off) or more seconds.")
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")

@@ -175,6 +175,7 @@ URLS = {
         tests=[
             "tests/test_i18n.py::test_switching_language_renders_english",
             "tests/test_i18n.py::test_the_choice_is_remembered_on_the_account",
+            "tests/test_i18n.py::test_a_visitor_switches_without_a_token_but_a_signed_in_person_needs_one",
         ],
     ),
     # allauth (compte/): its public steps

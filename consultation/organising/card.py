@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.types import Person
 from consultation import permissions
+from consultation.live import events
 from consultation.counting import METHODS
 from consultation.counting.version import counting_version
 from consultation.errors import Conflict, Invalid
@@ -111,6 +112,7 @@ def update_card(
         card.deciding_method, card.tie_break, card.quorum = deciding_method, tie_break, quorum
         card.updated_at = timezone.now()
         card.save()
+        events.changed(current)  # the anonymous page cache (decision 0039)
     return card
 
 
