@@ -285,11 +285,13 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "agora"
 CELERY_TIMEZONE = "UTC"
+# How often the worker writes its heartbeat, which /health/ reads (config/health.py).
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
 # Static schedule (django-celery-beat does not support Django 6.1 yet).
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "config.tasks.record_worker_heartbeat",
-        "schedule": env.float("WORKER_HEARTBEAT_SECONDS", default=30.0),
+        "schedule": WORKER_HEARTBEAT_SECONDS,
     },
     "advance-due-consultations": {
         "task": "consultation.tasks.advance_due_consultations",
