@@ -199,3 +199,13 @@ def test_a_rolled_back_write_leaves_the_copies_and_their_version_alone(place, ma
     again = Client().get(url)
     assert again[page_cache.HEADER] == "hit" and again.content == copy
     assert not Vote.objects.filter(user=voter).exists()
+
+
+def test_a_useful_mark_shows_on_the_next_anonymous_visit(place, make_user):
+    consultation, item, published = place
+    url = public_pages(consultation, item, published)["measure"]
+    comment = debate.post_comment(make_user(), item, "Un argument solide.")
+    english = Client(headers={"accept-language": "en"})
+    assert "0 people found this useful" in english.get(url).content.decode()
+    debate.toggle_useful(make_user(), comment)
+    assert "1 person found this useful" in english.get(url).content.decode()
