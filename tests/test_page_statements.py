@@ -5,8 +5,8 @@ here; a page that needs more says why in its row.
 
 Counted with ``tests.support.statements.every_statement``: every statement of the request,
 in any thread and on any connection (the session, the user, the language, the page). The
-anonymous page cache (config/page_cache.py) is cleared before each request, so what is
-counted is the page's own work, not a copy."""
+anonymous page cache (config/page_cache.py) is off in tests (tests/conftest.py), so what is
+counted is the page's own work, not a copy (a copy costs no statement: bench/read_path.py)."""
 
 import random
 
@@ -127,9 +127,6 @@ class Stage:
 
 
 def _count(client: Client, url: str) -> int:
-    from django.core.cache import caches
-
-    caches["default"].clear()  # the anonymous page cache: count the page, not its copy
     with every_statement() as seen:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
