@@ -26,10 +26,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.types import Person
 from consultation import permissions
-from consultation.live import events
 from consultation.counting import METHODS
 from consultation.counting.version import counting_version
 from consultation.errors import Conflict, Invalid
+from consultation.live import events
 from consultation.models import Consultation, ConsultationCard
 
 FORMAT = "agora-card/1"

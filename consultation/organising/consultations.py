@@ -18,8 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.types import Person
 from consultation import permissions
-from consultation.live import events
 from consultation.errors import Conflict, Invalid, NotAllowed
+from consultation.live import events
 from consultation.models import Consultation, Item, Membership, Theme
 from consultation.organising import lifecycle
 

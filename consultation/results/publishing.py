@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.types import Person
 from consultation import jobs, permissions
-from consultation.live import events
 from consultation.counting import opendata as formats
 from consultation.errors import Conflict, Invalid
+from consultation.live import events
 from consultation.models import (
     ComputedResult,
     Consultation,

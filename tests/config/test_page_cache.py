@@ -93,7 +93,7 @@ def test_a_language_never_reaches_a_visitor_who_asked_for_another(place):
 
 
 def test_a_signed_in_person_neither_gets_nor_leaves_a_copy(place, citizen):
-    consultation, item, _published = place
+    _consultation, item, _published = place
     url = public_pages(*place)["measure"]
     assert Client().get(url)[page_cache.HEADER] == "miss"
     mine = login(Client(), citizen).get(url)
