@@ -91,6 +91,7 @@ bench: install
 	$(PY) bench/comments.py
 	$(PY) bench/mass_mail.py
 	$(PY) bench/write_path.py
+	$(PY) bench/read_path.py
 	$(PY) bench/load.py
 
 # The production shape on loopback (docs/deploy.md): its own PostgreSQL cluster and Redis,

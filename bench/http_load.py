@@ -1,5 +1,6 @@
-"""The HTTP load client of bench/write_path.py: closed-loop keep-alive connections in one
-process of its own, on its own event loop (uvloop when installed).
+"""The HTTP load client of bench/write_path.py and bench/read_path.py: closed-loop
+keep-alive connections in one process of its own, on its own event loop (uvloop when
+installed).
 
 wrk is not assumed (it is not on every machine here); this is the same closed loop: each
 of ``connections`` HTTP/1.1 keep-alive connections sends a request, reads the whole
@@ -10,7 +11,8 @@ two cores it shares the machine with the server under test.
 
 Parent and client talk over a ``multiprocessing`` pipe:
 
-    parent → client   ("run", scenario, port, connections, warmup_s, duration_s) | ("stop",)
+    parent → client   ("run", scenario, port, connections, warmup_s, duration_s[, by_finish])
+                      | ("stop",)
     client → parent   ("ready",) | ("done", {status: count}, [latency seconds], measured_s)
 
 Every wait is bounded: a request unanswered for ``REQUEST_TIMEOUT`` counts as a timeout
@@ -37,14 +39,21 @@ class Scenarios:
         self.citizens = seeded["citizens"]  # [{"token", "session", "csrf"}]
         self.items = seeded["items"]
         self.slug = seeded["slug"]
-        self.ranking_size = seeded["ranking_size"]
-        self.grade_scale = seeded["grade_scale"]
+        self.ranking_size = seeded.get("ranking_size", 0)
+        self.grade_scale = seeded.get("grade_scale", 0)
+        # bench/read_path.py: scenario → {"path", "signed_in"}: a GET of the page, by an
+        # anonymous visitor or a random citizen's session.
+        self.pages = seeded.get("pages", {})
         self.rng = random.Random(20261203)
 
     def build(self, scenario: str, port: int, citizen: dict | None = None) -> bytes:
         rng = self.rng
         citizen = citizen or rng.choice(self.citizens)
         host = f"Host: {HOST}:{port}\r\n"
+        if scenario in self.pages:
+            page = self.pages[scenario]
+            cookie = f"Cookie: sessionid={citizen['session']}\r\n" if page["signed_in"] else ""
+            return f"GET {page['path']} HTTP/1.1\r\n{host}{cookie}\r\n".encode()
         if scenario == "form":
             item = rng.choice(self.items)
             choice = rng.choice(("for", "against", "abstain"))
@@ -137,7 +146,9 @@ class Connection(asyncio.Protocol):
         return await self.answer
 
 
-async def run_trial(scenarios, scenario, port, connections, warmup, duration):
+async def run_trial(scenarios, scenario, port, connections, warmup, duration, by_finish=False):
+    """``by_finish``: an answer counts when it arrives within the measured window, even
+    if it was asked for before (pages slower than the window: bench/read_path.py)."""
     loop = asyncio.get_running_loop()
     statuses: Counter[str] = Counter()
     latencies: list[float] = []
@@ -161,7 +172,7 @@ async def run_trial(scenarios, scenario, port, connections, warmup, duration):
                 connection = None
                 continue
             now = time.monotonic()
-            if sent >= measure_from and now <= stop_at:
+            if (sent >= measure_from or (by_finish and now >= measure_from)) and now <= stop_at:
                 statuses[str(status)] += 1
                 latencies.append(now - sent)
         if connection is not None:
@@ -192,9 +203,9 @@ async def serve(pipe, seeded: dict) -> None:
             return
         if command[0] == "stop":
             return
-        _run, scenario, port, connections, warmup, duration = command
+        _run, scenario, port, connections, warmup, duration, *by_finish = command
         statuses, latencies, measured = await run_trial(
-            scenarios, scenario, port, connections, warmup, duration
+            scenarios, scenario, port, connections, warmup, duration, *by_finish
         )
         # The event loop watching the pipe made it non-blocking; the answer (every latency)
         # is larger than the pipe's buffer: send it blocking, the parent is reading.

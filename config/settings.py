@@ -89,8 +89,11 @@ MIDDLEWARE = [
     # ServeStatic's, also for a sync chain (config/static.py, config/http.py)
     "config.static.ServeStaticMiddleware",
     # HTML compressed for visitors who are not logged in (BREACH: config/compression.py);
-    # above every middleware that reads or writes a response's body, below the static files.
+    # above every middleware that reads or writes a response's body, below the static files,
+    # and above the page cache: the cache keeps pages as rendered, compressed when sent.
     "config.compression.VisitorPageGZipMiddleware",
+    # Anonymous public pages served whole from the cache, before the session (decision 0039)
+    "config.page_cache.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -245,6 +248,13 @@ else:
     }
     CACHES = {"default": _memory_cache, "degradable": _memory_cache}
 
+# The anonymous page cache (config/page_cache.py): the most seconds a copy of a public page
+# is served. Copies are dropped by the domain after each change that shows; this only
+# bounds their age. 0 turns the cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=5)
+if PAGE_CACHE_SECONDS < 0:
+    raise ImproperlyConfigured("PAGE_CACHE_SECONDS must be 0 (off) or more seconds.")
+
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://localhost/")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or "cache+memory://")
 # Embedded: no broker server, so the web process runs the worker and beat in threads.
@@ -279,11 +289,13 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_DEFAULT_QUEUE = "agora"
 CELERY_TIMEZONE = "UTC"
+# How often the worker writes its heartbeat, which /health/ reads (config/health.py).
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=30.0)
 # Static schedule (django-celery-beat does not support Django 6.1 yet).
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "config.tasks.record_worker_heartbeat",
-        "schedule": env.float("WORKER_HEARTBEAT_SECONDS", default=30.0),
+        "schedule": WORKER_HEARTBEAT_SECONDS,
     },
     "advance-due-consultations": {
         "task": "consultation.tasks.advance_due_consultations",

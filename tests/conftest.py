@@ -95,6 +95,7 @@ def _fresh_live_state():
 
     stores.reset_for_tests()
     hub.reset_for_tests()
+    events.forget_page_slugs()
     yield
     events.wait_for_pending_tallies()
 
@@ -104,6 +105,19 @@ def _fresh_cache():
     # allauth's rate limits and TOTP replay guards live in the cache.
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _no_page_copies(settings):
+    """Tests change the database behind the domain's back (factories, ``update()``) and
+    read pages again at once: the anonymous page cache is off, except where a test asks
+    for it (``page_cache_on``, tests/config/test_page_cache.py)."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
+@pytest.fixture
+def page_cache_on(settings):
+    settings.PAGE_CACHE_SECONDS = 5
 
 
 @pytest.fixture

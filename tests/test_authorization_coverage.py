@@ -167,6 +167,8 @@ URLS = {
         tests=[
             "tests/config/test_background_jobs.py::test_health_reports_a_missing_heartbeat_without_failing",
             "tests/config/test_cache_outage.py::test_the_health_page_tells_the_truth",
+            "tests/config/test_database_outage.py::test_the_health_check_says_the_database_is_away",
+            "tests/config/test_background_jobs.py::test_health_says_the_worker_is_away_once_its_heartbeat_is_late",
         ],
     ),
     "set_language": rule(
@@ -175,6 +177,7 @@ URLS = {
         tests=[
             "tests/test_i18n.py::test_switching_language_renders_english",
             "tests/test_i18n.py::test_the_choice_is_remembered_on_the_account",
+            "tests/test_i18n.py::test_a_visitor_switches_without_a_token_but_a_signed_in_person_needs_one",
         ],
     ),
     # allauth (compte/): its public steps

@@ -26,6 +26,35 @@ def test_switching_language_renders_english(client):
     assert "Skip to main content" in response.content.decode()
 
 
+def test_a_visitor_switches_without_a_token_but_a_signed_in_person_needs_one(citizen):
+    """The anonymous pages carry no CSRF token, so they can be cached whole (decision
+    0039); a signed-in person's choice is saved on the account, so it is guarded."""
+    from django.test import Client
+
+    from tests.support.accounts import login
+
+    visitor = Client(enforce_csrf_checks=True)
+    page = visitor.get(reverse("home")).content.decode()
+    assert "csrfmiddlewaretoken" not in page
+    response = visitor.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert b'<html lang="en"' in visitor.get(reverse("home")).content
+
+    signed_in = login(Client(enforce_csrf_checks=True), citizen)
+    forged = signed_in.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert forged.status_code == 403
+    citizen.refresh_from_db()
+    assert citizen.preferred_language != "en"
+    page = signed_in.get(reverse("home")).content.decode()
+    token = page.split('name="csrfmiddlewaretoken" value="', 1)[1].split('"', 1)[0]
+    answer = signed_in.post(
+        reverse("set_language"), {"language": "en", "next": "/", "csrfmiddlewaretoken": token}
+    )
+    assert answer.status_code == 302
+    citizen.refresh_from_db()
+    assert citizen.preferred_language == "en"
+
+
 def test_the_choice_is_remembered_on_the_account(client_for, citizen):
     client = client_for(citizen)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})

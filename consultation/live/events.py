@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
+from config import page_cache
 from consultation import permissions, queries
 from consultation.live.counters import TOTALS, current_counts
 from consultation.live.stores import (
@@ -180,6 +181,43 @@ def _flush(consultation_id: int) -> None:
         )
 
 
+# --- the anonymous page cache (config/page_cache.py, decision 0039) ----------------------
+# Each hook below that changes what a consultation's pages show bumps its page version
+# after the commit, after the counters it updates: the next anonymous visitor gets a page
+# rendered from the committed data. A rolled-back write runs no hook, and bumps nothing.
+
+# Consultation id → slug, for the hooks that know only the id (a vote). A slug is frozen
+# once the consultation opens (organising/consultations.py); a slug changed while
+# preparing is bumped by name by ``pages_changed``'s caller.
+_slugs: dict[int, str] = {}
+
+
+def pages_changed(consultation_id: int, listed: bool = False, slug: str = "") -> None:
+    """What the consultation's pages show changed; with ``listed``, what the home page and
+    the lists show of it too. Called after the commit."""
+    if slug:
+        _slugs[consultation_id] = slug
+    else:
+        slug = _slugs.get(consultation_id, "")
+        if not slug:
+            found = Consultation.objects.filter(pk=consultation_id).values_list("slug", flat=True)
+            slug = _slugs[consultation_id] = found.first() or ""
+    if slug:
+        page_cache.bump_consultation(slug)
+    if listed:
+        page_cache.bump_site()
+
+
+def forget_page_slugs() -> None:
+    """Forget which slug each id had (tests: ids come back after a rollback)."""
+    _slugs.clear()
+
+
+def changed(consultation: Consultation, *, listed: bool = False) -> None:
+    """Queue ``pages_changed`` for after the commit (organising and results writes)."""
+    after_commit(pages_changed, consultation.pk, listed, consultation.slug)
+
+
 # --- after-commit hooks called by the domain -------------------------------------------
 
 
@@ -209,6 +247,7 @@ def _still_takes_part(consultation_id: int, user_id: int) -> bool:
 def _changed(cid: int, user_id: int, deltas: dict[str, int], *, removed: bool) -> None:
     remove = user_id if removed and not _still_takes_part(cid, user_id) else None
     store().apply(cid, deltas, add=None if removed else user_id, remove=remove)
+    pages_changed(cid)
     request_tally(cid)
 
 
@@ -278,6 +317,7 @@ def moderation_decided(decision_id: int) -> None:
     decision = Decision.objects.get(pk=decision_id)
     if decision.consultation_id is None:
         return
+    pages_changed(decision.consultation_id)  # the public log
     frame = {
         "type": "moderation.decision",
         "stream": "moderation",
@@ -315,6 +355,7 @@ def appeal_filed(appeal_id: int) -> None:
 
 def comment_moderated(comment_id: int) -> None:
     comment = Comment.objects.select_related("author", "item").get(pk=comment_id)
+    pages_changed(comment.item.consultation_id)
     frame = {
         "type": "comment.moderated",
         "stream": "public",
@@ -346,6 +387,7 @@ def comment_posted(comment_id: int) -> None:
     comment = Comment.objects.select_related("author", "item__consultation").get(pk=comment_id)
     cid = comment.item.consultation_id
     store().apply(cid, {comments_field(comment.item_id): 1, "comments": 1}, add=comment.author_id)
+    pages_changed(cid, slug=comment.item.consultation.slug)
     frame = {"type": "comment.posted", "stream": "public", "comment": queries.comment_json(comment)}
     broadcast.publish(topic(cid), frame)
     broadcast.publish(moderation_topic(cid), moderation_frame(comment, "posted"))
@@ -355,6 +397,7 @@ def comment_posted(comment_id: int) -> None:
 def comment_edited(comment_id: int) -> None:
     comment = Comment.objects.select_related("author", "item__consultation").get(pk=comment_id)
     cid = comment.item.consultation_id
+    pages_changed(cid, slug=comment.item.consultation.slug)
     frame = {"type": "comment.edited", "stream": "public", "comment": queries.comment_json(comment)}
     broadcast.publish(topic(cid), frame)
     broadcast.publish(moderation_topic(cid), moderation_frame(comment, "edited"))
@@ -364,6 +407,7 @@ def comment_hidden(comment_id: int, reason: str) -> None:
     comment = Comment.objects.select_related("item").get(pk=comment_id)
     cid = comment.item.consultation_id
     store().apply(cid, {comments_field(comment.item_id): -1, "comments": -1})
+    pages_changed(cid)
     frame = {
         "type": "comment.hidden",
         "stream": "public",
@@ -375,6 +419,7 @@ def comment_hidden(comment_id: int, reason: str) -> None:
 
 def status_changed(consultation_id: int) -> None:
     consultation = Consultation.objects.get(pk=consultation_id)
+    pages_changed(consultation_id, listed=True, slug=consultation.slug)
     frame = {
         "type": "consultation.status",
         "stream": "public",

@@ -6,7 +6,7 @@ import logging
 import time
 
 from consultation.live.counters import reconcile_pairwise, recount
-from consultation.live.events import publish_tally
+from consultation.live.events import pages_changed, publish_tally
 from consultation.live.stores import BUILT, store
 from consultation.models import Consultation
 
@@ -67,6 +67,7 @@ def participant_erased(consultation_id: int) -> None:
     truth, people = recount(consultation)
     store().replace(consultation.pk, truth, people)
     reconcile_pairwise(consultation)
+    pages_changed(consultation.pk, slug=consultation.slug)
     publish_tally(consultation.pk)
 
 

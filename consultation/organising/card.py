@@ -29,6 +29,7 @@ from consultation import permissions
 from consultation.counting import METHODS
 from consultation.counting.version import counting_version
 from consultation.errors import Conflict, Invalid
+from consultation.live import events
 from consultation.models import Consultation, ConsultationCard
 
 FORMAT = "agora-card/1"
@@ -111,6 +112,7 @@ def update_card(
         card.deciding_method, card.tie_break, card.quorum = deciding_method, tie_break, quorum
         card.updated_at = timezone.now()
         card.save()
+        events.changed(current)  # the anonymous page cache (decision 0039)
     return card
 
 

@@ -19,6 +19,7 @@ from accounts.models import User
 from accounts.types import Person
 from consultation import permissions
 from consultation.errors import Conflict, Invalid, NotAllowed
+from consultation.live import events
 from consultation.models import Consultation, Item, Membership, Theme
 from consultation.organising import lifecycle
 
@@ -174,11 +175,17 @@ def update_consultation(
                     "once the consultation has opened."
                 ),
             )
+        old_slug = current.slug
         for name, value in fields.items():
             setattr(current, name, value)
         current.save()
         if themes_changed and themes is not None:
             _sync_themes(current, themes)
+        # Its pages and the lists change (the anonymous page cache, decision 0039); an
+        # address changed while preparing drops the copies under the old one too.
+        if current.slug != old_slug:
+            events.after_commit(events.pages_changed, current.pk, True, old_slug)
+        events.changed(current, listed=True)
     return current
 
 
@@ -211,6 +218,7 @@ def add_item(user: Person, consultation: Consultation, fields: dict[str, Any]) -
         current = _lock(consultation)
         refuse_unless_preparing(current)
         top = current.items.aggregate(top=Max("position"))["top"]
+        events.changed(current)  # its pages (the anonymous page cache, decision 0039)
         return Item.objects.create(
             consultation=current, position=0 if top is None else top + 1, **fields
         )
@@ -219,7 +227,9 @@ def add_item(user: Person, consultation: Consultation, fields: dict[str, Any]) -
 def update_item(user: Person, item: Item, fields: dict[str, Any]) -> Item:
     permissions.require_manager(user, item.consultation)
     with transaction.atomic():
-        refuse_unless_preparing(_lock(item.consultation))
+        current = _lock(item.consultation)
+        refuse_unless_preparing(current)
+        events.changed(current)
         for name, value in fields.items():
             setattr(item, name, value)
         item.save()
@@ -229,7 +239,9 @@ def update_item(user: Person, item: Item, fields: dict[str, Any]) -> Item:
 def delete_item(user: Person, item: Item) -> None:
     permissions.require_manager(user, item.consultation)
     with transaction.atomic():
-        refuse_unless_preparing(_lock(item.consultation))
+        current = _lock(item.consultation)
+        refuse_unless_preparing(current)
+        events.changed(current)
         item.delete()
 
 
@@ -247,6 +259,7 @@ def move_item(user: Person, item: Item, direction: str) -> None:
         if 0 <= other < len(items):
             items[index], items[other] = items[other], items[index]
         _renumber(items)
+        events.changed(current)
 
 
 def _renumber(items: list[Item]) -> None:

@@ -214,11 +214,13 @@ def toggle_useful(user: Person, comment: Comment) -> bool:
         raise Invalid("own_comment", _("You cannot mark your own comment as useful."))
     deleted, _rows = CommentReaction.objects.filter(comment=comment, user=user).delete()
     if deleted:
+        events.changed(consultation)  # the count on the page (the anonymous page cache)
         return False
     try:
         with transaction.atomic():
             CommentReaction.objects.create(comment=comment, user=user)
             replies.marked_useful(comment)  # batched: one notice a day, never who
+            events.changed(consultation)
     except IntegrityError:
         pass  # a double click created it already
     return True

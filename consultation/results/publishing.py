@@ -23,6 +23,7 @@ from accounts.types import Person
 from consultation import jobs, permissions
 from consultation.counting import opendata as formats
 from consultation.errors import Conflict, Invalid
+from consultation.live import events
 from consultation.models import (
     ComputedResult,
     Consultation,
@@ -67,6 +68,7 @@ def set_official_response(
     if text_en and not text:
         raise Invalid("french_required", _("Write the response in French; English is optional."))
     with transaction.atomic():
+        events.changed(consultation)  # the anonymous page cache (decision 0039)
         if not text:
             OfficialResponse.objects.filter(item=item).delete()
             return None
@@ -163,6 +165,7 @@ def publish(consultation: Consultation, user: Person, *, note: str = "") -> Publ
         )
         # Followers hear of the new version; the people who took part, what became of it.
         jobs.queue_audience_notices(audience.RESULTS, locked.pk, publication.pk)
+        events.changed(locked, listed=True)  # the anonymous page cache (decision 0039)
     logger.info("consultation %s: results v%d published", locked.slug, version)
     return publication
 

@@ -59,4 +59,40 @@ def test_health_reports_a_missing_heartbeat_without_failing(client):
 
     cache.delete(health.HEARTBEAT_KEY)
     report = client.get(reverse("health")).json()
-    assert report == {"ok": True, "database": True, "cache": True, "worker_heartbeat": None}
+    assert report == {
+        "ok": True,
+        "database": True,
+        "cache": True,
+        "worker": False,
+        "worker_heartbeat": None,
+    }
+
+
+def test_health_says_the_worker_is_away_once_its_heartbeat_is_late(client, settings):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    settings.WORKER_HEARTBEAT_SECONDS = 10
+    recent = (timezone.now() - timedelta(seconds=5)).isoformat()
+    cache.set(health.HEARTBEAT_KEY, recent, timeout=None)
+    report = client.get(reverse("health")).json()
+    assert report["worker"] is True and report["worker_heartbeat"] == recent
+    late = (timezone.now() - timedelta(seconds=31)).isoformat()  # three beats missed
+    cache.set(health.HEARTBEAT_KEY, late, timeout=None)
+    response = client.get(reverse("health"))
+    assert response.status_code == 200  # the site still answers; the worker is reported
+    assert response.json()["worker"] is False and response.json()["worker_heartbeat"] == late
+
+
+def test_health_reads_no_table_and_reports_its_own_time(client):
+    """Cheap under a surge: one ``SELECT 1``, nothing scanned, the time in Server-Timing."""
+    from tests.support.statements import every_statement
+
+    client.get(reverse("health"))
+    with every_statement() as seen:
+        response = client.get(reverse("health"))
+    assert response.status_code == 200
+    assert seen.sql == ["SELECT 1"]
+    assert response["Server-Timing"].startswith("checks;dur=")

@@ -110,4 +110,6 @@ def test_votes_are_still_taken_and_pages_still_shown(client_for, citizen, redis_
 def test_the_health_page_tells_the_truth(client, redis_down):
     response = client.get(reverse("health"))
     assert response.status_code == 503
-    assert response.json()["cache"] is False
+    report = response.json()
+    assert report["cache"] is False and report["database"] is True
+    assert report["worker"] is False  # its heartbeat cannot be read: not claimed alive

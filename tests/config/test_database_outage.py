@@ -49,6 +49,14 @@ def test_a_vote_through_the_api_is_answered_503_with_a_json_reason(without_datab
     assert json.loads(body)["code"] == "unavailable"
 
 
+def test_the_health_check_says_the_database_is_away(without_database):
+    status, _headers, body = _fetch(urllib.request.Request(f"{without_database}/health/"))
+    assert status == 503, body[:500]
+    report = json.loads(body)
+    assert report["ok"] is False and report["database"] is False
+    assert report["cache"] is True  # what still answers is reported as answering
+
+
 def test_a_page_is_answered_503_saying_to_come_back_in_both_languages(without_database):
     status, headers, body = _fetch(urllib.request.Request(f"{without_database}/consultations/"))
     assert status == 503, body[:500]

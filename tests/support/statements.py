@@ -1,5 +1,6 @@
-"""Every SQL statement run meanwhile, on every database connection opened meanwhile, in
-any thread: what a websocket's connect costs the database, including its reads off the
+"""Every SQL statement run meanwhile, on the calling thread's open connections and on every
+database connection opened meanwhile, in any thread: what a page costs (the test's own
+connection), or what a websocket's connect costs the database, including its reads off the
 event loop (``connection_created`` announces each connection, which is then watched)."""
 
 import threading
@@ -35,12 +36,18 @@ def every_statement():
     def opened(sender, connection, **kwargs):
         connection.execute_wrappers.append(record)
 
+    # This thread's connections already open (a test's transaction) are watched too.
+    already_open = list(connections.all(initialized_only=True))
+    for connection in already_open:
+        connection.execute_wrappers.append(record)
     connection_created.connect(opened, weak=False)
     try:
         yield seen
     finally:
         recording = False  # a connection that outlives the block keeps a silent wrapper
         connection_created.disconnect(opened)
+        for connection in already_open:
+            connection.execute_wrappers.remove(record)
 
 
 @asynccontextmanager
