@@ -209,3 +209,19 @@ def test_a_useful_mark_shows_on_the_next_anonymous_visit(place, make_user):
     assert "0 people found this useful" in english.get(url).content.decode()
     debate.toggle_useful(make_user(), comment)
     assert "1 person found this useful" in english.get(url).content.decode()
+
+
+def test_a_copy_is_compressed_for_a_visitor_who_accepts_it_and_plain_for_one_who_does_not(
+    place,
+):
+    """The cache keeps a page as rendered; compression (decision 0038) happens on the way
+    out, so a copy made for one kind of visitor serves the other as well."""
+    import gzip
+
+    url = public_pages(*place)["consultation"]
+    plain = Client().get(url)
+    zipped = Client(headers={"accept-encoding": "gzip"}).get(url)
+    assert zipped[page_cache.HEADER] == "hit"
+    assert zipped["Content-Encoding"] == "gzip" and not plain.has_header("Content-Encoding")
+    assert gzip.decompress(zipped.content) == plain.content
+    assert Client().get(url).content == plain.content
