@@ -28,6 +28,7 @@ from consultation.api.schemas import (
     VersionQuery,
 )
 from consultation.api.shaping import (
+    PARTICIPATION_KEYS,
     consultation_or_404,
     item_or_404,
     item_out,
@@ -35,7 +36,7 @@ from consultation.api.shaping import (
     summary_out,
 )
 from consultation.api.site import api
-from consultation.live import events
+from consultation.live import counters, events
 from consultation.models import Consultation, Publication
 from consultation.results import reading, small_groups
 
@@ -125,8 +126,9 @@ def get_results(request: HttpRequest, slug: Path[Slug]) -> dict[str, Any]:
             "results_hidden",
             _("Results are not public yet. Participation figures are."),
         )
-    participation = participation_out(c)
-    tallies = small_groups.public_tallies(queries.item_tallies(c), participation["ballots"])
+    counts, found = counters.shown_counts(c, tallies=True)
+    participation = {key: counts[key] for key in PARTICIPATION_KEYS}
+    tallies = small_groups.public_tallies(found, participation["ballots"])
     return {
         "consultation": c.slug,
         "status": c.status,

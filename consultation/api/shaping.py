@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from accounts.types import Person
 from config import rows
 from consultation import grades, queries
+from consultation.live import counters
 from consultation.models import Comment, Consultation, Item, Theme
 from consultation.queries import DISPLAY_DEPTH
 
@@ -79,9 +80,12 @@ def summary_out(c: Consultation) -> dict[str, Any]:
     }
 
 
+PARTICIPATION_KEYS = ("participants", "votes", "grades", "ballots", "comments")
+
+
 def participation_out(c: Consultation) -> dict[str, Any]:
-    counts = queries.participation_counts(c)
-    return {key: counts[key] for key in ("participants", "votes", "grades", "ballots", "comments")}
+    counts, _tallies = counters.shown_counts(c, tallies=False)
+    return {key: counts[key] for key in PARTICIPATION_KEYS}
 
 
 def item_out(item: Item) -> dict[str, Any]:

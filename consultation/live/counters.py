@@ -3,6 +3,7 @@ pairwise matrix). The database is the truth; the stores hold a derived view.
 """
 
 import logging
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +20,7 @@ from consultation.live.stores import (
     store,
     vote_field,
 )
-from consultation.models import Consultation
+from consultation.models import Consultation, Vote
 from consultation.results import opendata
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,45 @@ def current_counts(consultation: Consultation) -> tuple[dict[str, int], int]:
     except Unavailable:
         counts, people = recount(consultation)  # correct, just slower, until Redis is back
         return counts, len(people)
+
+
+def shown_counts(
+    consultation: Consultation, *, tallies: bool
+) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
+    """What a page or the API shows of a consultation: its participation counts
+    (``queries.participation_counts``' shape) and, asked for, each item's tally
+    (``queries.item_tallies``' shape; empty when not asked).
+
+    Of an open consultation — the one a surge writes to and reads — from the live
+    counters: the numbers its stream carries, kept by every write after its commit and
+    reconciled with the database each minute, read in one round trip, instead of counting
+    every vote, grade, ballot and participant on every view (docs/performance.md, "Read
+    path"). Of any other, counted from the database, which no longer moves."""
+    if consultation.status != Consultation.Status.OPEN:
+        counts = queries.participation_counts(consultation)
+        return counts, queries.item_tallies(consultation) if tallies else {}
+    fields, participants = current_counts(consultation)
+    counts = {
+        "participants": participants,
+        **{name: fields.get(name, 0) for name in TOTALS},
+        "anonymous_ballots": queries.anonymous_ballots(consultation),
+    }
+    found: dict[int, dict[str, Any]] = {}
+    if tallies:
+        choices = Vote.Choice.values
+        for item_id in consultation.items.values_list("pk", flat=True):
+            found[item_id] = {
+                "votes": {c: fields.get(vote_field(item_id, c), 0) for c in choices},
+                "grades": [
+                    fields.get(grade_field(item_id, g), 0) for g in range(consultation.grade_scale)
+                ],
+                "ranks": [
+                    fields.get(rank_field(item_id, r), 0)
+                    for r in range(1, consultation.ranking_size + 1)
+                ],
+                "comments": fields.get(comments_field(item_id), 0),
+            }
+    return counts, found
 
 
 def recount_pairwise(consultation: Consultation) -> LiveMatrix:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.types import Person
 from consultation import grades, permissions, queries
 from consultation.errors import Invalid, NotAllowed
+from consultation.live import counters
 from consultation.models import Consultation, Grade, Item, Vote
 from consultation.moderation import threads
 from consultation.participation import thread_pages
@@ -67,10 +68,8 @@ def consultation_context(request: HttpRequest, consultation: Consultation) -> di
     # Its organisers see a consultation that has not opened yet as citizens will once it
     # does: every participation form shown, but disabled (fieldset[disabled]).
     preview = permissions.can_preview(user, consultation)
-    counts = queries.participation_counts(consultation)
-    tallies = {}
-    if see_results:
-        tallies = small_groups.public_tallies(queries.item_tallies(consultation), counts["ballots"])
+    counts, found = counters.shown_counts(consultation, tallies=see_results)
+    tallies = small_groups.public_tallies(found, counts["ballots"]) if see_results else {}
     return {
         "consultation": consultation,
         "preview": preview,
