@@ -46,6 +46,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from servers import interleaved_rounds, warn_of_tracebacks
 from write_path import (
     LoadClient,
     Side,
@@ -403,22 +404,15 @@ def main(argv=None) -> int:
         plan += [(agora, name) for name in seeded["pages"] if name != "reference"]
         for side, scenario in plan:  # unmeasured: past the first requests
             client.run(scenario, side.port, args.connections, 0.0, args.warmup)
-        collected: dict = {scenario: [] for _side, scenario in plan}
-        for round_ in range(args.rounds):
-            shift = round_ % len(plan)
-            for side, scenario in plan[shift:] + plan[:shift]:
-                result = trial(side, scenario, client, args)
-                collected[scenario].append(result)
-                print(
-                    f"  round {round_ + 1} {scenario:26}"
-                    f" {result['ok'] / result['seconds']:7.0f}/s  answers {result['statuses']}",
-                    flush=True,
-                )
+        collected = interleaved_rounds(
+            plan,
+            args.rounds,
+            lambda side, scenario: trial(side, scenario, client, args),
+            key=lambda _side, scenario: scenario,
+            label=lambda _side, scenario: f"{scenario:26}",
+        )
         results = {key: summarise(trials) for key, trials in collected.items()}
-        for side in sides:
-            tracebacks = side.server.tracebacks()
-            if tracebacks:
-                print(f"warning: {tracebacks} traceback(s) in {side.server.log_path}")
+        warn_of_tracebacks(sides)
         print_table(results, probe, args)
         health = probe.get("health", {})
         if "server_ms" in health:

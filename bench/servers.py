@@ -262,3 +262,32 @@ class ProjectSide:
             keys = list(client.scan_iter(match=pattern, count=100))
             if keys:
                 client.delete(*keys)
+
+
+# --- interleaved trials (bench/write_path.py, bench/read_path.py) ------------------------
+
+
+def interleaved_rounds(plan: list, rounds: int, trial, key, label) -> dict:
+    """Run ``trial(side, scenario)`` for every pair of ``plan`` once per round, the order
+    rotating each round so that background load weighs on every pair alike. Results are
+    collected under ``key(side, scenario)``; each trial prints a line named
+    ``label(side, scenario)``."""
+    collected: dict = {key(side, scenario): [] for side, scenario in plan}
+    for round_ in range(rounds):
+        shift = round_ % len(plan)
+        for side, scenario in plan[shift:] + plan[:shift]:
+            result = trial(side, scenario)
+            collected[key(side, scenario)].append(result)
+            print(
+                f"  round {round_ + 1} {label(side, scenario)}"
+                f" {result['ok'] / result['seconds']:7.0f}/s  answers {result['statuses']}",
+                flush=True,
+            )
+    return collected
+
+
+def warn_of_tracebacks(sides: list) -> None:
+    for side in sides:
+        tracebacks = side.server.tracebacks()
+        if tracebacks:
+            print(f"warning: {tracebacks} traceback(s) in {side.server.log_path}")

@@ -60,7 +60,14 @@ import urllib.request
 from pathlib import Path
 
 from http_load import client_main
-from servers import HOST, ServerProcess, free_port, uvicorn_command
+from servers import (
+    HOST,
+    ServerProcess,
+    free_port,
+    interleaved_rounds,
+    uvicorn_command,
+    warn_of_tracebacks,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ITEMS = 30
@@ -721,22 +728,15 @@ def main(argv=None) -> int:
         # Unmeasured: every process past its first requests (imports, caches, threads).
         for side, scenario in plan:
             client.run(scenario, side.port, args.connections, 0.0, args.warmup)
-        collected: dict = {(side.name, scenario): [] for side, scenario in plan}
-        for round_ in range(args.rounds):
-            shift = round_ % len(plan)
-            for side, scenario in plan[shift:] + plan[:shift]:
-                result = trial(side, scenario, client, counters, args)
-                collected[side.name, scenario].append(result)
-                print(
-                    f"  round {round_ + 1} {side.name:8} {scenario:7}"
-                    f" {result['ok'] / result['seconds']:7.0f}/s  answers {result['statuses']}",
-                    flush=True,
-                )
+        collected = interleaved_rounds(
+            plan,
+            args.rounds,
+            lambda side, scenario: trial(side, scenario, client, counters, args),
+            key=lambda side, scenario: (side.name, scenario),
+            label=lambda side, scenario: f"{side.name:8} {scenario:7}",
+        )
         results = {key: summarise(trials) for key, trials in collected.items()}
-        for side in sides:
-            tracebacks = side.server.tracebacks()
-            if tracebacks:
-                print(f"warning: {tracebacks} traceback(s) in {side.server.log_path}")
+        warn_of_tracebacks(sides)
         print_tables(results, probe, args)
     finally:
         if client is not None:
