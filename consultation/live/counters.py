@@ -73,16 +73,15 @@ def item_counters(consultation: Consultation, items: Iterable[int]) -> dict[str,
         for grade in range(consultation.grade_scale):
             counts[grade_field(item_id, grade)] = 0
         counts[comments_field(item_id)] = 0
-    for row in (
-        Vote.objects.filter(item_id__in=items).values("item", "choice").annotate(n=Count("id"))
-    ):
-        counts[vote_field(row["item"], row["choice"])] = row["n"]
+    votes = Vote.objects.filter(item_id__in=items).values_list("item", "choice")
+    for item_id, choice, n in votes.annotate(n=Count("id")):
+        counts[vote_field(item_id, choice)] = n
     grades = Grade.objects.filter(item_id__in=items, grade__lt=consultation.grade_scale)
-    for row in grades.values("item", "grade").annotate(n=Count("id")):
-        counts[grade_field(row["item"], row["grade"])] = row["n"]
+    for item_id, grade, n in grades.values_list("item", "grade").annotate(n=Count("id")):
+        counts[grade_field(item_id, grade)] = n
     comments = Comment.objects.filter(item_id__in=items, deleted_at__isnull=True)
-    for row in comments.values("item").annotate(n=Count("id")):
-        counts[comments_field(row["item"])] = row["n"]
+    for item_id, n in comments.values_list("item").annotate(n=Count("id")):
+        counts[comments_field(item_id)] = n
     return counts | _totals(consultation)
 
 
@@ -156,7 +155,7 @@ def current_counts(consultation: Consultation) -> tuple[dict[str, int], int]:
 
 def recount_pairwise(consultation: Consultation) -> LiveMatrix:
     """The matrix from the database, ballots streamed in chunks (no model instances)."""
-    return matrix_of(consultation, opendata.rankings(consultation))
+    return matrix_of(consultation, map(tuple, opendata.rankings(consultation)))
 
 
 def pairwise_matrix(consultation: Consultation) -> LiveMatrix | None:

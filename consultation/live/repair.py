@@ -20,7 +20,7 @@ way a ballot is counted once, as it stands.
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from django.db.models import Q
@@ -67,9 +67,8 @@ def reconcile(consultation: Consultation, *, full: bool = False) -> dict[str, tu
     since = store().checked_at(consultation.pk)
     if store().counted_ballot_count(consultation.pk) is None:
         return {}
-    full = full or since is None
     drift: dict[str, tuple[int, int]] = {}
-    if full:
+    if full or since is None:
         drift.update(_every_ballot(consultation))
         drift.update(_ballot_counts(consultation))
         drift.update(_counters(consultation, items=None))
@@ -113,7 +112,7 @@ def _move(
     ballot_id: int,
     counted: Ranking | None,
     truth: Ranking | None,
-    owners: dict[int, int | None],
+    owners: Mapping[int, int | None],
 ) -> bool:
     owner = owners.get(ballot_id)
     add = owner if truth is not None else None

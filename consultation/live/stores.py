@@ -409,7 +409,7 @@ class RedisStore:
         if not raw or BUILT.encode() not in raw:
             return None
         return (
-            {int(i): _decode(text) for i, text in ledger.items()},
+            {int(i): _decode(text) or () for i, text in ledger.items()},
             {k.decode(): int(v) for k, v in raw.items()},
             PairwiseRedisStore.decode(raw_pairs),
         )

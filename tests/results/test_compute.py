@@ -9,12 +9,12 @@ from django.db import connection
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
-from consultation.counting import RankingProfile, schulze, ties
+from consultation.counting import METHODS, RankingProfile, schulze, ties
 from consultation.errors import Conflict
 from consultation.live import counters, events, repair, stores
 from consultation.models import Ballot, BallotEntry, ComputedResult, Grade, Vote
 from consultation.participation import voting
-from consultation.results import computing, opendata, reading
+from consultation.results import computing, opendata, ranking_reads, reading
 from tests.factories import close, make_consultation
 
 pytestmark = pytest.mark.django_db
@@ -165,6 +165,31 @@ def test_provisional_results_use_the_live_counters_and_matrix(voted):
     assert reading.provisional_results(consultation) == row.results
     # Provisional results are never exported.
     assert row.directory == "" and row.manifest_json == ""
+
+
+def test_provisional_borda_and_instant_runoff_are_those_of_the_ballots(voted):
+    """Borda from the live rank counters, instant-runoff from one read of the ballots
+    (a binary COPY on PostgreSQL): both as a count of the ballots themselves has them."""
+    consultation = voted(12, items=5)
+    document = computing.compute_results(consultation.pk, "provisional").results
+    candidates = tuple(i.pk for i in consultation.items.order_by("position", "id"))
+    profile = RankingProfile.from_rankings(candidates, opendata.rankings(consultation), 3)
+    seed = document["draw_seed"]
+    for name in ("borda", "instant_runoff"):
+        expected = METHODS[name].compute(profile, seed).to_dict()
+        assert document["methods"][name] == expected
+    assert document["methods"]["borda"]["n_ballots"] == 12
+
+
+def test_the_ranking_read_gives_every_ballot_as_the_database_holds_it(voted):
+    consultation = voted(9, items=5)
+    candidates = tuple(i.pk for i in consultation.items.order_by("position", "id"))
+    expected = RankingProfile.from_rankings(candidates, opendata.rankings(consultation), 3)
+    found = ranking_reads.ranking_profile(consultation, candidates)
+    assert (found.ballots == expected.ballots).all()
+    assert found.n_ballots == 9
+    empty = make_consultation(items=2)
+    assert ranking_reads.ranking_profile(empty, (1, 2)).n_ballots == 0
 
 
 def test_the_live_matrix_follows_replaced_and_withdrawn_ballots(
