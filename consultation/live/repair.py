@@ -99,10 +99,11 @@ def _ballots(consultation: Consultation, ids: Iterable[int]) -> dict[str, tuple[
         chunk = ids[start : start + FULL_CHUNK]
         counted = store().counted_ballots(consultation.pk, chunk)  # before the database
         truth = counted_rankings(consultation, chunk)
-        owners = dict(Ballot.objects.filter(pk__in=chunk).values_list("pk", "user_id"))
-        for ballot_id in chunk:
+        differ = [i for i in chunk if counted[i] != truth.get(i)]
+        owners = dict(Ballot.objects.filter(pk__in=differ).values_list("pk", "user_id"))
+        for ballot_id in differ:
             was, now = counted[ballot_id], truth.get(ballot_id)
-            if was != now and _move(consultation, ballot_id, was, now, owners):
+            if _move(consultation, ballot_id, was, now, owners):
                 moved[f"ballot:{ballot_id}"] = (int(was is not None), int(now is not None))
     return moved
 
