@@ -92,6 +92,7 @@ bench: install
 	$(PY) bench/mass_mail.py
 	$(PY) bench/write_path.py
 	$(PY) bench/load.py
+	$(PY) bench/reconcile.py --drop
 
 # The production shape on loopback (docs/deploy.md): its own PostgreSQL cluster and Redis,
 # nginx, two uvicorn processes, a Celery worker and beat, logs in var/log/. Prints the URL;

@@ -4,7 +4,7 @@ results, on PostgreSQL + Redis (issue 16, "Background work that scales with the 
 One open live-results consultation of 30 items (top-5 ranking ballots, as
 ``bench/aggregate.py``'s ``top5_30`` set: Plackett-Luce rankings from the same seed, a fifth
 of them cut to three items), one citizen per ballot. It is seeded once in a PostgreSQL
-database of its own (``agora_hrec_bench``, created here; ``--drop`` drops it at the end,
+database of its own (``agora_bench_reconcile``, created here; ``--drop`` drops it at the end,
 ``--reseed`` seeds it again), with ``COPY`` for the ballot entries. Redis database 11 holds
 the live counters and the live matrix.
 
@@ -54,7 +54,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ballots", type=int, default=1_000_000)
     parser.add_argument("--changes", type=int, default=1000, help="ballots replaced in a minute")
-    parser.add_argument("--database", default="agora_hrec_bench")
+    parser.add_argument("--database", default="agora_bench_reconcile")
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/11")
     parser.add_argument("--reseed", action="store_true", help="seed the database again")

@@ -14,6 +14,7 @@ from django.db.models import Count
 
 from consultation import queries
 from consultation.counting import RankingProfile
+from consultation.counting.profiles import ballot_dtype
 from consultation.live.stores import (
     BUILT,
     RANK_PREFIX,
@@ -172,3 +173,27 @@ def pairwise_matrix(consultation: Consultation) -> LiveMatrix | None:
         return found
     except Unavailable:
         return None
+
+
+def live_ranking_profile(consultation: Consultation) -> RankingProfile | None:
+    """Every ballot as the live view counted it (its ledger), over the consultation's
+    items in display order: the ballots without the database. None when the view is not
+    built or Redis is unavailable (the caller reads the database)."""
+    candidates = tuple(consultation.items.order_by("position", "id").values_list("pk", flat=True))
+    try:
+        found = store().counted_items(consultation.pk)
+    except Unavailable:
+        return None
+    if found is None:
+        return None
+    lengths, items = found
+    ids = np.asarray(candidates, dtype=np.int64)
+    by_id = np.argsort(ids)
+    where = by_id[np.searchsorted(ids, items, sorter=by_id)] if len(ids) else items
+    k = consultation.ranking_size
+    if not np.array_equal(ids[where], items) or (lengths > k).any():
+        return None  # not this consultation's items any more: count from the database
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    ballots = np.full((len(lengths), k), -1, dtype=ballot_dtype(len(ids)))
+    ballots[np.repeat(np.arange(len(lengths)), lengths), np.arange(len(items)) - starts] = where
+    return RankingProfile(candidates, ballots)

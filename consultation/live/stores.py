@@ -186,6 +186,17 @@ class MemoryStore:
         with self.lock:
             return set(self.ballots.get(cid, {}))
 
+    def counted_items(self, cid: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Every counted ballot's length, and their item ids end to end (None: not built)."""
+        with self.lock:
+            if cid not in self.counts or cid not in self.ballots:
+                return None
+            rankings = list(self.ballots[cid].values())
+        lengths = np.fromiter(map(len, rankings), dtype=np.int64, count=len(rankings))
+        return lengths, np.fromiter(
+            (i for r in rankings for i in r), dtype=np.int64, count=int(lengths.sum())
+        )
+
     def counted_ballot_count(self, cid: int) -> int | None:
         with self.lock:
             ledger = self.ballots.get(cid)
@@ -379,6 +390,24 @@ class RedisStore:
 
     def counted_ballot_ids(self, cid: int) -> set[int]:
         return {int(i) for i in self._run(lambda client: client.hkeys(self._ledger(cid)))}
+
+    def counted_items(self, cid: int) -> tuple[np.ndarray, np.ndarray] | None:
+        counts, _people = self._keys(cid)
+        built, values = self._run(
+            lambda client: (
+                client.pipeline(transaction=True)
+                .hexists(counts, BUILT)
+                .hvals(self._ledger(cid))
+                .execute()
+            )
+        )
+        if not built:
+            return None
+        lengths = np.fromiter(
+            (v.count(b",") + 1 for v in values), dtype=np.int64, count=len(values)
+        )
+        items = np.array(b",".join(values).split(b","), dtype=np.int64) if values else None
+        return lengths, items if items is not None else np.empty(0, dtype=np.int64)
 
     def counted_ballot_count(self, cid: int) -> int | None:
         counts, _people = self._keys(cid)

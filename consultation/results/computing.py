@@ -6,8 +6,9 @@ from the open-data files, never from the database directly: the export is writte
 ballot file back through ``consultation.counting.opendata.load_profile``. So the numbers on
 the site are, by construction, what anyone recounts from the download. *Provisional*
 results (open, live-results consultations) come from the live counters (Borda from the
-rank counters) and the live pairwise matrix (``consultation.live``), plus one read of the
-rankings for instant-runoff (``ranking_reads``); they are never exported nor published.
+rank counters) and the live pairwise matrix (``consultation.live``), and instant-runoff
+from the live ledger of ballots (or one read of the rankings, ``ranking_reads``, when the
+live view is not at hand); they are never exported nor published.
 
 The published document (``results.json``, format ``agora-results/1``) is described in
 docs/open-data.md; its ``methods`` entries are ``consultation.counting`` ``Result.to_dict()``.
@@ -219,6 +220,11 @@ def _compute_provisional(consultation: Consultation) -> dict:
 
     @cache
     def rankings() -> RankingProfile:
+        # The live view's ledger of ballots, as the counters and the matrix counted them;
+        # the database when the view is not at hand.
+        live = counters.live_ranking_profile(consultation)
+        if live is not None and live.candidates == candidates:
+            return live
         return ranking_reads.ranking_profile(consultation, candidates)
 
     for name in enabled_methods(consultation):

@@ -32,6 +32,7 @@ ROW = np.dtype(
     ]
 )
 HEADER = 19  # signature (11), flags (4), header extension length (4, zero)
+BATCH_BYTES = 4 << 20
 COPY_SQL = (
     "COPY (SELECT e.ballot_id::int8, e.item_id::int8, e.rank::int4 "
     "FROM consultation_ballotentry e JOIN consultation_ballot b ON b.id = e.ballot_id "
@@ -70,23 +71,33 @@ def _entries(consultation: Consultation, k: int) -> tuple[np.ndarray, np.ndarray
 
 
 def _copied_rows(sql: str) -> Iterator[np.ndarray]:
-    """The rows of a binary COPY, decoded block by block (a row may span two blocks)."""
+    """The rows of a binary COPY, decoded a few MiB at a time (psycopg hands the data over
+    row by row: numpy decodes the batch in one call)."""
     connection.ensure_connection()
-    pending = b""
+    buffer = bytearray()
     skip = HEADER
     with connection.connection.cursor() as cursor, cursor.copy(sql) as copy:
         for block in copy:
-            data = pending + bytes(block)
-            if skip:
-                if len(data) < skip:
-                    pending = data
-                    continue
-                data, skip = data[skip:], 0
-            whole = len(data) // ROW.itemsize * ROW.itemsize
-            rows = np.frombuffer(data[:whole], dtype=ROW)
-            pending = data[whole:]
-            if not (rows["fields"] == 3).all() or not (rows["rank_length"] == 4).all():
-                raise ValueError("the ballots' COPY is not in the expected shape")
-            yield rows
-    if pending not in (b"", b"\xff\xff"):
+            buffer += block
+            if len(buffer) >= BATCH_BYTES:
+                rows, skip = _decoded(buffer, skip)
+                yield rows
+        rows, skip = _decoded(buffer, skip)
+        yield rows
+    if buffer not in (b"", b"\xff\xff"):  # what is left: the two-byte trailer
         raise ValueError("an unexpected end of the ballots' COPY")
+
+
+def _decoded(buffer: bytearray, skip: int) -> tuple[np.ndarray, int]:
+    """The whole rows at the start of ``buffer`` (after ``skip`` header bytes), removed
+    from it; and what is left of the header to skip."""
+    if skip:
+        if len(buffer) < skip:
+            return np.empty(0, dtype=ROW), skip
+        del buffer[:skip]
+    whole = len(buffer) // ROW.itemsize * ROW.itemsize
+    rows = np.frombuffer(bytes(buffer[:whole]), dtype=ROW)
+    del buffer[:whole]
+    if not (rows["fields"] == 3).all() or not (rows["rank_length"] == 4).all():
+        raise ValueError("the ballots' COPY is not in the expected shape")
+    return rows, 0

@@ -192,6 +192,24 @@ def test_the_ranking_read_gives_every_ballot_as_the_database_holds_it(voted):
     assert ranking_reads.ranking_profile(empty, (1, 2)).n_ballots == 0
 
 
+def test_the_live_ledger_gives_every_ballot_without_the_database(voted):
+    consultation = voted(9, items=5)
+    counters.current_counts(consultation)  # the live view built
+    candidates = tuple(i.pk for i in consultation.items.order_by("position", "id"))
+    expected = RankingProfile.from_rankings(candidates, opendata.rankings(consultation), 3)
+    with CaptureQueriesContext(connection) as queries:
+        found = counters.live_ranking_profile(consultation)
+    assert len(queries) == 1  # the items, for their order; no ballot
+    assert found.candidates == candidates
+
+    def rows(profile):  # in any order: the ledger keeps no order of its own
+        return sorted(map(tuple, profile.ballots.tolist()))
+
+    assert rows(found) == rows(expected)
+    stores.reset_for_tests()
+    assert counters.live_ranking_profile(consultation) is None  # not built: the database
+
+
 def test_the_live_matrix_follows_replaced_and_withdrawn_ballots(
     voted, make_user, django_capture_on_commit_callbacks
 ):
