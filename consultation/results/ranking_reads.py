@@ -84,7 +84,7 @@ def _copied_rows(sql: str) -> Iterator[np.ndarray]:
                 yield rows
         rows, skip = _decoded(buffer, skip)
         yield rows
-    if buffer not in (b"", b"\xff\xff"):  # what is left: the two-byte trailer
+    if bytes(buffer) not in (b"", b"\xff\xff"):  # what is left: the two-byte trailer
         raise ValueError("an unexpected end of the ballots' COPY")
 
 
