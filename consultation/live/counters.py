@@ -108,9 +108,14 @@ def counted_rankings(
 def matrix_of(consultation: Consultation, rankings: Iterable[Ranking]) -> LiveMatrix:
     candidates = tuple(consultation.items.order_by("position", "id").values_list("pk", flat=True))
     profile = RankingProfile.from_rankings(candidates, rankings, consultation.ranking_size)
-    ranked = np.bincount(profile.ballots[profile.ballots >= 0], minlength=len(candidates))
+    return matrix_of_profile(profile)
+
+
+def matrix_of_profile(profile: RankingProfile) -> LiveMatrix:
+    m = len(profile.candidates)
+    ranked = np.bincount(profile.ballots[profile.ballots >= 0], minlength=m)
     return LiveMatrix(
-        candidates, np.array(profile.pairwise(), dtype=np.int64), ranked.astype(np.int64)
+        profile.candidates, np.array(profile.pairwise(), dtype=np.int64), ranked.astype(np.int64)
     )
 
 
@@ -179,14 +184,19 @@ def live_ranking_profile(consultation: Consultation) -> RankingProfile | None:
     """Every ballot as the live view counted it (its ledger), over the consultation's
     items in display order: the ballots without the database. None when the view is not
     built or Redis is unavailable (the caller reads the database)."""
-    candidates = tuple(consultation.items.order_by("position", "id").values_list("pk", flat=True))
     try:
         found = store().counted_items(consultation.pk)
     except Unavailable:
         return None
-    if found is None:
-        return None
-    lengths, items = found
+    return None if found is None else profile_of_counted(consultation, *found)
+
+
+def profile_of_counted(
+    consultation: Consultation, lengths: np.ndarray, items: np.ndarray
+) -> RankingProfile | None:
+    """The profile of rankings given as their lengths and their item ids end to end
+    (``stores.counted_items``); None if they name another consultation's items."""
+    candidates = tuple(consultation.items.order_by("position", "id").values_list("pk", flat=True))
     ids = np.asarray(candidates, dtype=np.int64)
     by_id = np.argsort(ids)
     where = by_id[np.searchsorted(ids, items, sorter=by_id)] if len(ids) else items

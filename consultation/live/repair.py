@@ -23,14 +23,16 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
+import numpy as np
 from django.db.models import Q
 
+from consultation.counting.pairwise import position_counts
 from consultation.live.counters import (
     TOTALS,
-    ballots_counts,
     counted_rankings,
     item_counters,
-    matrix_of,
+    matrix_of_profile,
+    profile_of_counted,
     rebuild,
     recount,
 )
@@ -41,6 +43,7 @@ from consultation.live.stores import (
     RANK_PREFIX,
     Ranking,
     matrix_cells,
+    rank_field,
     store,
 )
 from consultation.models import Ballot, Comment, Consultation, Grade, Vote
@@ -163,14 +166,22 @@ def _ballot_counts(consultation: Consultation) -> dict[str, tuple[int, int]]:
     found = store().ballots_snapshot(consultation.pk)
     if found is None:
         return {}
-    ledger, counts, matrix = found
-    expected = ballots_counts(ledger.values())
+    lengths, items, counts, matrix = found
+    profile = profile_of_counted(consultation, lengths, items)
+    if profile is None:
+        return {}
+    positions = position_counts(profile.ballots, len(profile.candidates))
+    expected = {
+        rank_field(profile.candidates[i], r + 1): int(positions[r, i])
+        for r, i in zip(*np.nonzero(positions), strict=True)
+    }
+    expected["ballots"] = profile.n_ballots
     fields = {f for f in counts if f.startswith(RANK_PREFIX) or f == "ballots"} | set(expected)
     deltas = {f: expected.get(f, 0) - counts.get(f, 0) for f in fields}
     deltas = {f: n for f, n in deltas.items() if n}
     cells: dict[tuple[int, ...], int] = {}
     if matrix is not None:
-        truth = matrix_cells(matrix_of(consultation, ledger.values()))
+        truth = matrix_cells(matrix_of_profile(profile))
         now = matrix_cells(matrix)
         cells = {c: truth.get(c, 0) - now.get(c, 0) for c in set(truth) | set(now)}
         cells = {c: n for c, n in cells.items() if n}

@@ -54,6 +54,9 @@ def comments_field(item_id: int) -> str:
 
 # A ranking ballot as the live view counted it: its item ids, best first; None: absent.
 Ranking = tuple[int, ...]
+# The ledger at one instant as each ranking's length and the item ids end to end, with the
+# counters and the live matrix of that same instant.
+type Snapshot = tuple[np.ndarray, np.ndarray, dict[str, int], "LiveMatrix | None"]
 
 
 def ballot_deltas(old: Ranking | None, new: Ranking | None) -> dict[str, int]:
@@ -68,6 +71,21 @@ def ballot_deltas(old: Ranking | None, new: Ranking | None) -> dict[str, int]:
 
 def _encode(ranking: Ranking | None) -> str:
     return "" if ranking is None else ",".join(map(str, ranking))
+
+
+def _flat(rankings: list[Ranking]) -> tuple[np.ndarray, np.ndarray]:
+    """Each ranking's length, and their item ids end to end."""
+    lengths = np.fromiter(map(len, rankings), dtype=np.int64, count=len(rankings))
+    items = np.fromiter((i for r in rankings for i in r), dtype=np.int64, count=int(lengths.sum()))
+    return lengths, items
+
+
+def _flat_encoded(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """``_flat`` of encoded rankings (a million in about a second)."""
+    lengths = np.fromiter((v.count(b",") + 1 for v in values), dtype=np.int64, count=len(values))
+    if not values:
+        return lengths, np.empty(0, dtype=np.int64)
+    return lengths, np.array(b",".join(values).split(b","), dtype=np.int64)
 
 
 def _decode(text: bytes | str | None) -> Ranking | None:
@@ -192,26 +210,24 @@ class MemoryStore:
             if cid not in self.counts or cid not in self.ballots:
                 return None
             rankings = list(self.ballots[cid].values())
-        lengths = np.fromiter(map(len, rankings), dtype=np.int64, count=len(rankings))
-        return lengths, np.fromiter(
-            (i for r in rankings for i in r), dtype=np.int64, count=int(lengths.sum())
-        )
+        return _flat(rankings)
 
     def counted_ballot_count(self, cid: int) -> int | None:
         with self.lock:
             ledger = self.ballots.get(cid)
             return None if ledger is None else len(ledger)
 
-    def ballots_snapshot(
-        self, cid: int
-    ) -> tuple[dict[int, Ranking], dict[str, int], "LiveMatrix | None"] | None:
-        """The ledger, the counters and the matrix at one instant (None: not built)."""
+    def ballots_snapshot(self, cid: int) -> Snapshot | None:
+        """The ledger (as ``counted_items`` gives it), the counters and the matrix at one
+        instant (None: not built)."""
         with self.lock, _pairwise_memory.lock:
             if cid not in self.counts or cid not in self.ballots:
                 return None
             found = _pairwise_memory.built.get(cid)
             matrix = None if found is None else _unfactor(found[0], found[2], found[3])
-            return dict(self.ballots[cid]), dict(self.counts[cid]), matrix
+            rankings = list(self.ballots[cid].values())
+            counts = dict(self.counts[cid])
+        return (*_flat(rankings), counts, matrix)
 
     def adjust(
         self, cid: int, deltas: Mapping[str, int], cells: Mapping[tuple[int, ...], int]
@@ -401,13 +417,7 @@ class RedisStore:
                 .execute()
             )
         )
-        if not built:
-            return None
-        lengths = np.fromiter(
-            (v.count(b",") + 1 for v in values), dtype=np.int64, count=len(values)
-        )
-        items = np.array(b",".join(values).split(b","), dtype=np.int64) if values else None
-        return lengths, items if items is not None else np.empty(0, dtype=np.int64)
+        return _flat_encoded(values) if built else None
 
     def counted_ballot_count(self, cid: int) -> int | None:
         counts, _people = self._keys(cid)
@@ -421,15 +431,13 @@ class RedisStore:
         )
         return size if built else None
 
-    def ballots_snapshot(
-        self, cid: int
-    ) -> tuple[dict[int, Ranking], dict[str, int], "LiveMatrix | None"] | None:
+    def ballots_snapshot(self, cid: int) -> Snapshot | None:
         counts, _people = self._keys(cid)
         pairs = PairwiseRedisStore()._key(cid)
-        ledger, raw, raw_pairs = self._run(
+        values, raw, raw_pairs = self._run(
             lambda client: (
                 client.pipeline(transaction=True)
-                .hgetall(self._ledger(cid))
+                .hvals(self._ledger(cid))
                 .hgetall(counts)
                 .hgetall(pairs)
                 .execute()
@@ -438,7 +446,7 @@ class RedisStore:
         if not raw or BUILT.encode() not in raw:
             return None
         return (
-            {int(i): _decode(text) or () for i, text in ledger.items()},
+            *_flat_encoded(values),
             {k.decode(): int(v) for k, v in raw.items()},
             PairwiseRedisStore.decode(raw_pairs),
         )
