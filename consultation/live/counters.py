@@ -5,12 +5,14 @@ pairwise matrix). The database is the truth; the stores hold a derived view.
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import groupby
 from operator import itemgetter
 
 import numpy as np
-from django.db.models import Count
+from django.db import connection
+from django.db.models import CharField, Count, StringAgg, Value
+from django.db.models.functions import Cast
 
 from consultation import queries
 from consultation.counting import RankingProfile
@@ -22,6 +24,7 @@ from consultation.live.stores import (
     Ranking,
     Unavailable,
     comments_field,
+    encode,
     grade_field,
     pairwise_store,
     rank_field,
@@ -103,6 +106,28 @@ def counted_rankings(
         ballot: tuple(item for _b, item in entries)
         for ballot, entries in groupby(found, itemgetter(0))
     }
+
+
+def encoded_rankings(consultation: Consultation, ballot_ids: Sequence[int]) -> dict[int, str]:
+    """These ballots' rankings as the ledger spells them (``stores.encode``: "12,5,7"),
+    spelled by the database: one short string per ballot crosses over, not one row per
+    entry (on PostgreSQL; elsewhere, encoded here)."""
+    if not ballot_ids:
+        return {}
+    if connection.vendor != "postgresql":  # SQLite orders no aggregate's input
+        return {b: encode(r) for b, r in counted_rankings(consultation, ballot_ids).items()}
+    rows = BallotEntry.objects.filter(
+        ballot__consultation=consultation,
+        ballot_id__gte=min(ballot_ids),  # a range as well: a chunk is one stretch of ids
+        ballot_id__lte=max(ballot_ids),
+        ballot_id__in=ballot_ids,
+    )
+    spelled = (
+        rows.values("ballot_id")
+        .annotate(ranking=StringAgg(Cast("item_id", CharField()), Value(","), order_by="rank"))
+        .values_list("ballot_id", "ranking")
+    )
+    return dict(spelled)
 
 
 def matrix_of(consultation: Consultation, rankings: Iterable[Ranking]) -> LiveMatrix:

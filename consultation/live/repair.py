@@ -29,7 +29,7 @@ from django.db.models import Q
 from consultation.counting.pairwise import position_counts
 from consultation.live.counters import (
     TOTALS,
-    counted_rankings,
+    encoded_rankings,
     item_counters,
     matrix_of_profile,
     profile_of_counted,
@@ -42,6 +42,7 @@ from consultation.live.stores import (
     BUILT,
     RANK_PREFIX,
     Ranking,
+    decode,
     matrix_cells,
     rank_field,
     store,
@@ -78,7 +79,7 @@ def reconcile(consultation: Consultation, *, full: bool = False) -> dict[str, tu
     else:
         after = datetime.fromtimestamp(since - GRACE_SECONDS, tz=UTC)
         changed = Ballot.objects.filter(consultation=consultation, updated_at__gt=after)
-        drift.update(_ballots(consultation, changed.values_list("pk", flat=True)))
+        drift.update(_ballots(consultation, changed.order_by("pk").values_list("pk", flat=True)))
         count = store().counted_ballot_count(consultation.pk) or 0
         if count > Ballot.objects.filter(consultation=consultation).count():
             drift.update(_withdrawn(consultation))  # a withdrawal the live view missed
@@ -100,12 +101,14 @@ def _ballots(consultation: Consultation, ids: Iterable[int]) -> dict[str, tuple[
     moved: dict[str, tuple[int, int]] = {}
     for start in range(0, len(ids), FULL_CHUNK):
         chunk = ids[start : start + FULL_CHUNK]
-        counted = store().counted_ballots(consultation.pk, chunk)  # before the database
-        truth = counted_rankings(consultation, chunk)
+        # Compared as the ledger spells them ("12,5,7"), each side encoded by its own
+        # store (Redis, the database): no ballot is decoded unless the two differ.
+        counted = store().counted_encoded(consultation.pk, chunk)  # before the database
+        truth = encoded_rankings(consultation, chunk)
         differ = [i for i in chunk if counted[i] != truth.get(i)]
         owners = dict(Ballot.objects.filter(pk__in=differ).values_list("pk", "user_id"))
         for ballot_id in differ:
-            was, now = counted[ballot_id], truth.get(ballot_id)
+            was, now = decode(counted[ballot_id]), decode(truth.get(ballot_id))
             if _move(consultation, ballot_id, was, now, owners):
                 moved[f"ballot:{ballot_id}"] = (int(was is not None), int(now is not None))
     return moved

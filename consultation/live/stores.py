@@ -69,7 +69,7 @@ def ballot_deltas(old: Ranking | None, new: Ranking | None) -> dict[str, int]:
     return {field: n for field, n in deltas.items() if n}
 
 
-def _encode(ranking: Ranking | None) -> str:
+def encode(ranking: Ranking | None) -> str:
     return "" if ranking is None else ",".join(map(str, ranking))
 
 
@@ -88,7 +88,7 @@ def _flat_encoded(values: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     return lengths, np.array(b",".join(values).split(b","), dtype=np.int64)
 
 
-def _decode(text: bytes | str | None) -> Ranking | None:
+def decode(text: bytes | str | None) -> Ranking | None:
     if not text:
         return None
     text = text.decode() if isinstance(text, bytes) else text
@@ -203,6 +203,12 @@ class MemoryStore:
     def counted_ballot_ids(self, cid: int) -> set[int]:
         with self.lock:
             return set(self.ballots.get(cid, {}))
+
+    def counted_encoded(self, cid: int, ids: Iterable[int]) -> dict[int, str | None]:
+        """``counted_ballots`` as ``encode`` spells them (None: not counted)."""
+        return {
+            i: None if r is None else encode(r) for i, r in self.counted_ballots(cid, ids).items()
+        }
 
     def counted_items(self, cid: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Every counted ballot's length, and their item ids end to end (None: not built)."""
@@ -345,7 +351,7 @@ class RedisStore:
                 pipe.sadd(people, *people_[start : start + LEDGER_CHUNK])
             if ballots is not None:
                 pipe.delete(self._ledger(cid))
-                rows = [(i, _encode(r)) for i, r in ballots.items()]
+                rows = [(i, encode(r)) for i, r in ballots.items()]
                 for start in range(0, len(rows), LEDGER_CHUNK):
                     pipe.hset(self._ledger(cid), mapping=dict(rows[start : start + LEDGER_CHUNK]))
                 PairwiseRedisStore().queue_replace(pipe, cid, matrix)
@@ -366,7 +372,7 @@ class RedisStore:
         pairs = PairwiseRedisStore()._key(cid)
         fields = ballot_deltas(expected, new)
         cells = {":".join(map(str, c)): n for c, n in _ballot_changes(expected, new).items()}
-        args: list[Any] = [ballot_id, _encode(expected), _encode(new), add or "", remove or ""]
+        args: list[Any] = [ballot_id, encode(expected), encode(new), add or "", remove or ""]
         args.append(len(fields))
         for name, n in (*fields.items(), *cells.items()):
             args += [name, n]
@@ -402,10 +408,17 @@ class RedisStore:
         if not ids:
             return {}
         found = self._run(lambda client: client.hmget(self._ledger(cid), ids))
-        return {i: _decode(text) for i, text in zip(ids, found, strict=True)}
+        return {i: decode(text) for i, text in zip(ids, found, strict=True)}
 
     def counted_ballot_ids(self, cid: int) -> set[int]:
         return {int(i) for i in self._run(lambda client: client.hkeys(self._ledger(cid)))}
+
+    def counted_encoded(self, cid: int, ids: Iterable[int]) -> dict[int, str | None]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        found = self._run(lambda client: client.hmget(self._ledger(cid), ids))
+        return {i: None if t is None else t.decode() for i, t in zip(ids, found, strict=True)}
 
     def counted_items(self, cid: int) -> tuple[np.ndarray, np.ndarray] | None:
         counts, _people = self._keys(cid)
