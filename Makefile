@@ -93,6 +93,7 @@ bench: install
 	$(PY) bench/write_path.py
 	$(PY) bench/read_path.py
 	$(PY) bench/load.py
+	$(PY) bench/reconcile.py --drop
 
 # The production shape on loopback (docs/deploy.md): its own PostgreSQL cluster and Redis,
 # nginx, two uvicorn processes, a Celery worker and beat, logs in var/log/. Prints the URL;

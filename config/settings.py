@@ -302,9 +302,15 @@ CELERY_BEAT_SCHEDULE = {
         # How late a consultation may open or close (seconds); the fault tests shorten it.
         "schedule": env.float("LIFECYCLE_CHECK_SECONDS", default=30.0),
     },
+    # The minute pass reads what changed since the last one; the full check reads every
+    # ballot, in chunks (consultation.live.repair, decision 0040).
     "reconcile-live-counters": {
         "task": "consultation.tasks.reconcile_live_counters",
         "schedule": 60.0,
+    },
+    "reconcile-live-counters-fully": {
+        "task": "consultation.tasks.reconcile_live_counters_fully",
+        "schedule": env.float("FULL_RECONCILE_SECONDS", default=3600.0),
     },
     "purge-unverified-accounts": {
         "task": "accounts.tasks.purge_unverified_accounts",

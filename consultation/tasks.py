@@ -35,8 +35,16 @@ def advance_due_consultations() -> dict:
 
 @shared_task
 def reconcile_live_counters() -> dict:
-    """Periodic: recount open consultations from the database and repair live counters."""
+    """Periodic (every minute): check what changed since the last run against the live
+    counters of open consultations, and repair what differs."""
     return repair.reconcile_all()
+
+
+@shared_task
+def reconcile_live_counters_fully() -> dict:
+    """Periodic (hourly): check every ballot, vote, grade and comment of open
+    consultations against their live counters, and repair what differs."""
+    return repair.reconcile_all(full=True)
 
 
 def _computed(consultation_id: int, kind: str) -> dict:

@@ -26,14 +26,23 @@ def borda_points(positions: np.ndarray) -> np.ndarray:
 
 def borda(profile: RankingProfile, *, seed: str | None = None) -> Result:
     positions = position_counts(profile.ballots, len(profile.candidates))
+    return borda_from_positions(profile.candidates, positions, profile.n_ballots, seed=seed)
+
+
+def borda_from_positions(
+    candidates: tuple[int, ...], positions: np.ndarray, n_ballots: int, *, seed: str | None = None
+) -> Result:
+    """Borda from the (K, m) count of each item at each rank alone (``positions[r, i]``:
+    ballots ranking item i at rank r + 1), as the site's live counters keep it: the
+    ballots themselves are not needed."""
     points = borda_points(positions).tolist()
     first, ranked = positions[0].tolist(), positions.sum(axis=0).tolist()
-    order, tiers, breaks = order_and_tiers(profile.candidates, lambda i: -points[i], seed)
+    order, tiers, breaks = order_and_tiers(candidates, lambda i: -points[i], seed)
     scores = {
         c: {"points": points[i], "first": first[i], "ranked": ranked[i]}
-        for i, c in enumerate(profile.candidates)
+        for i, c in enumerate(candidates)
     }
-    k = profile.ranking_size
+    k = positions.shape[0]
     details = {
         "ranking_size": k,
         "points_by_rank": [k - r for r in range(k)],
@@ -41,4 +50,4 @@ def borda(profile: RankingProfile, *, seed: str | None = None) -> Result:
         "tie_break": ties.rule(seed),
         "tie_breaks": breaks,
     }
-    return Result("borda", profile.candidates, order, tiers, scores, details, profile.n_ballots)
+    return Result("borda", candidates, order, tiers, scores, details, n_ballots)

@@ -18,12 +18,12 @@ from consultation import permissions, queries
 from consultation.live.counters import TOTALS, current_counts
 from consultation.live.stores import (
     FLUSH_CLAIM_SECONDS,
+    REFUSED,
     VOTE,
     Unavailable,
     choice_field,
     comments_field,
     grade_field,
-    pairwise_store,
     rank_field,
     store,
     vote_field,
@@ -235,7 +235,7 @@ def _guarded(function: Callable[..., object], *args: object) -> None:
         logger.exception("live update %s failed (the write itself stands)", function.__name__)
 
 
-def _still_takes_part(consultation_id: int, user_id: int) -> bool:
+def still_takes_part(consultation_id: int, user_id: int) -> bool:
     return (
         Vote.objects.filter(item__consultation_id=consultation_id, user_id=user_id).exists()
         or Grade.objects.filter(item__consultation_id=consultation_id, user_id=user_id).exists()
@@ -245,7 +245,7 @@ def _still_takes_part(consultation_id: int, user_id: int) -> bool:
 
 
 def _changed(cid: int, user_id: int, deltas: dict[str, int], *, removed: bool) -> None:
-    remove = user_id if removed and not _still_takes_part(cid, user_id) else None
+    remove = user_id if removed and not still_takes_part(cid, user_id) else None
     store().apply(cid, deltas, add=None if removed else user_id, remove=remove)
     pages_changed(cid)
     request_tally(cid)
@@ -266,15 +266,25 @@ def choice_changed(
     _changed(cid, user_id, deltas, removed=new is None)
 
 
-def ballot_changed(cid: int, user_id: int, old: list[int] | None, new: list[int] | None) -> None:
-    deltas: defaultdict[str, int] = defaultdict(int)
-    for rank, item_id in enumerate(old or [], start=1):
-        deltas[rank_field(item_id, rank)] -= 1
-    for rank, item_id in enumerate(new or [], start=1):
-        deltas[rank_field(item_id, rank)] += 1
-    deltas["ballots"] += (new is not None) - (old is not None)
-    _changed(cid, user_id, deltas, removed=new is None)
-    pairwise_changed(cid, old, new)
+def ballot_changed(
+    cid: int, user_id: int, ballot_id: int, old: list[int] | None, new: list[int] | None
+) -> None:
+    """A ranking ballot went from ``old`` to ``new`` (item ids, best first; None: absent):
+    one atomic transition of the ledger, the counters and the live matrix, refused when
+    the ledger does not hold ``old`` (a repair got there first, or an earlier change was
+    lost: ``repair.reconcile`` sets the ballot right from the database)."""
+    remove = user_id if new is None and not still_takes_part(cid, user_id) else None
+    moved = store().ballot_transition(
+        cid,
+        ballot_id,
+        None if old is None else tuple(old),
+        None if new is None else tuple(new),
+        add=None if new is None else user_id,
+        remove=remove,
+    )
+    if moved == REFUSED:
+        logger.info("ballot %s of %s: the ledger did not hold its old ranking", ballot_id, cid)
+    request_tally(cid)
 
 
 def moderation_frame(comment: Comment, event: str) -> dict[str, Any]:
@@ -430,8 +440,3 @@ def status_changed(consultation_id: int) -> None:
     broadcast.publish(topic(consultation_id), frame)
     # Closing may reveal results that were hidden during the vote.
     publish_tally(consultation_id)
-
-
-def pairwise_changed(cid: int, old: list[int] | None, new: list[int] | None) -> None:
-    """A ranking ballot went from ``old`` to ``new`` (item ids, best first; None: absent)."""
-    pairwise_store().apply(cid, old, new)

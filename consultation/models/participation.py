@@ -41,6 +41,8 @@ class Vote(models.Model):
                 condition=Q(choice__in=["for", "against", "abstain"]), name="vote_valid_choice"
             ),
         ]
+        # What changed lately, for the live counters' minute pass (consultation.live.repair).
+        indexes = [models.Index(fields=["item", "updated_at"], name="vote_item_updated")]
 
     def __str__(self):
         return f"vote on item {self.item_id}"  # never who, never how
@@ -62,6 +64,7 @@ class Grade(models.Model):
             models.UniqueConstraint(fields=["item", "user"], name="grade_one_per_citizen_per_item"),
             models.CheckConstraint(condition=Q(grade__lte=6), name="grade_within_scale"),
         ]
+        indexes = [models.Index(fields=["item", "updated_at"], name="grade_item_updated")]
 
     def __str__(self):
         return f"grade on item {self.item_id}"
@@ -80,6 +83,9 @@ class Ballot(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["consultation", "user"], name="ballot_one_per_citizen"),
+        ]
+        indexes = [
+            models.Index(fields=["consultation", "updated_at"], name="ballot_consultation_updated")
         ]
 
     def __str__(self):

@@ -261,7 +261,9 @@ def submit_ballot(user: Person, consultation: Consultation, item_ids: object) ->
                 )
                 ballot.ranked = ids
                 if old != ids:
-                    events.after_commit(events.ballot_changed, consultation.pk, user.pk, old, ids)
+                    events.after_commit(
+                        events.ballot_changed, consultation.pk, user.pk, ballot.pk, old, ids
+                    )
                 return ballot
         except IntegrityError:
             continue
@@ -302,7 +304,7 @@ def withdraw_ballot(user: Person, consultation: Consultation) -> bool:
         )
         if ballot is None:
             return False
-        old = ballot.ranked_item_ids()
+        old, ballot_id = ballot.ranked_item_ids(), ballot.pk
         ballot.delete()
-        events.after_commit(events.ballot_changed, consultation.pk, user.pk, old, None)
+        events.after_commit(events.ballot_changed, consultation.pk, user.pk, ballot_id, old, None)
     return True

@@ -5,9 +5,10 @@ from the open-data files, never from the database directly: the export is writte
 (``consultation.results.opendata``), hashed, then each enabled counting method reads the
 ballot file back through ``consultation.counting.opendata.load_profile``. So the numbers on
 the site are, by construction, what anyone recounts from the download. *Provisional*
-results (open, live-results consultations) come from the live counters and the live
-pairwise matrix (``consultation.live``), plus one streamed read of the rankings for Borda
-and instant-runoff; they are never exported nor published.
+results (open, live-results consultations) come from the live counters (Borda from the
+rank counters) and the live pairwise matrix (``consultation.live``), and instant-runoff
+from the live ledger of ballots (or one read of the rankings, ``ranking_reads``, when the
+live view is not at hand); they are never exported nor published.
 
 The published document (``results.json``, format ``agora-results/1``) is described in
 docs/open-data.md; its ``methods`` entries are ``consultation.counting`` ``Result.to_dict()``.
@@ -43,6 +44,7 @@ from consultation.counting import (
     ties,
 )
 from consultation.counting import opendata as formats
+from consultation.counting.borda import borda_from_positions
 from consultation.counting.version import counting_version
 from consultation.errors import Conflict, Invalid
 from consultation.live import counters, stores
@@ -53,7 +55,7 @@ from consultation.models import (
     Vote,
 )
 from consultation.organising.card import card_document
-from consultation.results import opendata, small_groups
+from consultation.results import opendata, ranking_reads, small_groups
 
 logger = logging.getLogger(__name__)
 
@@ -218,9 +220,12 @@ def _compute_provisional(consultation: Consultation) -> dict:
 
     @cache
     def rankings() -> RankingProfile:
-        return RankingProfile.from_rankings(
-            candidates, opendata.rankings(consultation), consultation.ranking_size
-        )
+        # The live view's ledger of ballots, as the counters and the matrix counted them;
+        # the database when the view is not at hand.
+        live = counters.live_ranking_profile(consultation)
+        if live is not None and live.candidates == candidates:
+            return live
+        return ranking_reads.ranking_profile(consultation, candidates)
 
     for name in enabled_methods(consultation):
         kind = METHODS[name].kind
@@ -236,6 +241,19 @@ def _compute_provisional(consultation: Consultation) -> dict:
                 consultation.grade_scale,
                 np.array([shown["grades"][i] for i in candidates]),
             )
+        elif name == "borda":
+            # The live rank counters are Borda's whole input: no ballot is read.
+            positions = np.array(
+                [
+                    [counts.get(stores.rank_field(i, r), 0) for i in candidates]
+                    for r in range(1, consultation.ranking_size + 1)
+                ],
+                dtype=np.int64,
+            )
+            methods[name] = borda_from_positions(
+                candidates, positions, counts.get("ballots", 0), seed=seed
+            ).to_dict()
+            continue
         elif name in MATRIX_METHODS and (matrix := live_matrix()) is not None:
             # One read of the live matrix instead of every ballot.
             methods[name] = MATRIX_METHODS[name](

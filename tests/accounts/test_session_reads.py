@@ -37,9 +37,7 @@ def _user_of(key):
 
 
 @pytest.mark.parametrize("backend", [*OLD_PATHS, "accounts.backends.ModelBackend"])
-def test_a_session_is_read_whole_and_its_user_signed_in_whatever_backend_it_names(
-    citizen, backend
-):
+def test_a_session_is_read_whole_and_its_user_signed_in_whatever_backend_it_names(citizen, backend):
     key = _session_of(citizen, backend)
     session = SessionStore(key)
     assert session["note"] == "é" and session[SESSION_KEY] == str(citizen.pk)

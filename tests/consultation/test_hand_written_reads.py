@@ -112,9 +112,7 @@ def test_a_token_is_read_with_its_owner_and_dies_with_their_credentials(citizen,
         credentials_changed_at=token.created_at + timedelta(seconds=1)
     )
     assert tokens.authenticate(secret) is None
-    type(citizen).objects.filter(pk=citizen.pk).update(
-        credentials_changed_at=None, is_active=False
-    )
+    type(citizen).objects.filter(pk=citizen.pk).update(credentials_changed_at=None, is_active=False)
     assert tokens.authenticate(secret) is None
 
 

@@ -9,12 +9,12 @@ from django.db import connection
 from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
-from consultation.counting import RankingProfile, schulze, ties
+from consultation.counting import METHODS, RankingProfile, schulze, ties
 from consultation.errors import Conflict
-from consultation.live import counters, events, stores
+from consultation.live import counters, events, repair, stores
 from consultation.models import Ballot, BallotEntry, ComputedResult, Grade, Vote
 from consultation.participation import voting
-from consultation.results import computing, opendata, reading
+from consultation.results import computing, opendata, ranking_reads, reading
 from tests.factories import close, make_consultation
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +167,52 @@ def test_provisional_results_use_the_live_counters_and_matrix(voted):
     assert row.directory == "" and row.manifest_json == ""
 
 
+def test_provisional_borda_and_instant_runoff_are_those_of_the_ballots(voted):
+    """Borda from the live rank counters, instant-runoff from one read of the ballots
+    (a binary COPY on PostgreSQL): both as a count of the ballots themselves has them."""
+    consultation = voted(12, items=5)
+    document = computing.compute_results(consultation.pk, "provisional").results
+    candidates = tuple(i.pk for i in consultation.items.order_by("position", "id"))
+    profile = RankingProfile.from_rankings(candidates, opendata.rankings(consultation), 3)
+    seed = document["draw_seed"]
+    for name in ("borda", "instant_runoff"):
+        expected = METHODS[name].compute(profile, seed).to_dict()
+        assert document["methods"][name] == expected
+    assert document["methods"]["borda"]["n_ballots"] == 12
+
+
+def test_the_ranking_read_gives_every_ballot_as_the_database_holds_it(voted, monkeypatch):
+    consultation = voted(9, items=5)
+    candidates = tuple(i.pk for i in consultation.items.order_by("position", "id"))
+    expected = RankingProfile.from_rankings(candidates, opendata.rankings(consultation), 3)
+    found = ranking_reads.ranking_profile(consultation, candidates)
+    assert (found.ballots == expected.ballots).all()
+    monkeypatch.setattr(ranking_reads, "BATCH_BYTES", 50)  # rows cut across batches
+    found = ranking_reads.ranking_profile(consultation, candidates)
+    assert (found.ballots == expected.ballots).all()
+    assert found.n_ballots == 9
+    empty = make_consultation(items=2)
+    assert ranking_reads.ranking_profile(empty, (1, 2)).n_ballots == 0
+
+
+def test_the_live_ledger_gives_every_ballot_without_the_database(voted):
+    consultation = voted(9, items=5)
+    counters.current_counts(consultation)  # the live view built
+    candidates = tuple(i.pk for i in consultation.items.order_by("position", "id"))
+    expected = RankingProfile.from_rankings(candidates, opendata.rankings(consultation), 3)
+    with CaptureQueriesContext(connection) as queries:
+        found = counters.live_ranking_profile(consultation)
+    assert len(queries) == 1  # the items, for their order; no ballot
+    assert found.candidates == candidates
+
+    def rows(profile):  # in any order: the ledger keeps no order of its own
+        return sorted(map(tuple, profile.ballots.tolist()))
+
+    assert rows(found) == rows(expected)
+    stores.reset_for_tests()
+    assert counters.live_ranking_profile(consultation) is None  # not built: the database
+
+
 def test_the_live_matrix_follows_replaced_and_withdrawn_ballots(
     voted, make_user, django_capture_on_commit_callbacks
 ):
@@ -186,7 +232,7 @@ def test_the_live_matrix_follows_replaced_and_withdrawn_ballots(
     assert found.candidates == truth.candidates
     assert (found.matrix == truth.matrix).all()
     assert found.matrix.sum() > 0
-    assert not counters.reconcile_pairwise(consultation)
+    assert "pairwise" not in repair.reconcile(consultation, full=True)
 
 
 def test_the_live_matrix_never_travels_in_frames(voted):
@@ -201,7 +247,7 @@ def test_a_drifted_live_matrix_is_repaired_by_reconcile(voted):
     found = counters.pairwise_matrix(consultation)
     found.matrix[0, 1] += 5
     stores.pairwise_store().replace(consultation.pk, found)
-    assert counters.reconcile_pairwise(consultation)
+    assert "pairwise" in repair.reconcile(consultation, full=True)
     repaired = counters.pairwise_matrix(consultation).matrix
     assert (repaired == counters.recount_pairwise(consultation).matrix).all()
 
