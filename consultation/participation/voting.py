@@ -6,8 +6,10 @@ tabs, concurrent API calls): see tests/consultation/test_concurrency.py.
 """
 
 from datetime import datetime
+from typing import cast
 
 from django.db import IntegrityError, transaction
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,7 +66,7 @@ def _upsert[Row: (Vote, Grade)](
                     # later one would find the follow (or the unfollow) already there.
                     follows.auto_follow(user, item.consultation)
                 else:
-                    row = sql.columns.instance(found)
+                    row = cast(Row, sql.columns.instance(found))
                     old = getattr(row, field)
                     rows.execute(sql.update, [value, rows.moment(now), row.pk])
                     setattr(row, field, value)
@@ -90,7 +92,9 @@ class _UpsertSQL:
 
     def __init__(self, model: type[Vote | Grade], field: str) -> None:
         table = model._meta.db_table
-        column = model._meta.get_field(field).column
+        choice = model._meta.get_field(field)
+        assert isinstance(choice, Field)
+        column = choice.column
         self.columns = rows.Columns(model, "r")
         self.select = (
             f'SELECT {self.columns.select} FROM "{table}" r'  # noqa: S608 (names: the models' own)
