@@ -26,6 +26,8 @@ def _read(backend: django_backends.ModelBackend, user_id: object) -> User | None
         pk = User._meta.pk.to_python(user_id)
     except Exception:  # a session holding something that is not an id: nobody
         return None
+    if not rows.is_id(pk):
+        return None
     row = rows.fetch_one(_USER_SQL, [pk])
     if row is None:
         return None

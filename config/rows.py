@@ -105,3 +105,12 @@ def fetch_all(sql: str, params: Sequence[Any], using: str = "default") -> list[t
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+BIGGEST_ID = 2**63 - 1
+
+
+def is_id(value: object) -> bool:
+    """A whole number a key column can hold: anything else names no row (SQLite refuses
+    a larger int outright; the ORM answers "none" for it, and so must we)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= BIGGEST_ID

@@ -7,53 +7,28 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.types import Person
-from config import rows
-from consultation import grades, queries
+from consultation import grades, queries, reads
 from consultation.live import counters
-from consultation.models import Comment, Consultation, Item, Theme
+from consultation.models import Comment, Consultation, Item
 from consultation.queries import DISPLAY_DEPTH
 
 # --- Loading ---------------------------------------------------------------------------------
 
 
 def consultation_or_404(slug: str) -> Consultation:
-    """A consultation by its slug, never a draft (see the package docstring): asked by
-    every ballot, so in SQL written by hand (config/rows.py), as
-    ``Consultation.objects.visible().get(slug=slug)``."""
-    row = rows.fetch_one(_CONSULTATION_BY_SLUG_SQL, [slug, Consultation.Status.DRAFT.value])
-    if row is None:
+    """A consultation by its slug, never a draft (see the package docstring)."""
+    consultation = reads.consultation_by_slug(slug, drafts=False)
+    if consultation is None:
         raise Http404("No Consultation matches the given query.")
-    return _CONSULTATION.instance(row)
+    return consultation
 
 
 def item_or_404(item_id: int) -> Item:
-    """The item with its consultation and theme, never of a draft: asked by every vote and
-    grade, so in SQL written by hand (config/rows.py), as
-    ``Item.objects.select_related("consultation", "theme")`` of a visible consultation."""
-    row = rows.fetch_one(_ITEM_SQL, [item_id, Consultation.Status.DRAFT.value])
-    if row is None:
+    """The item with its consultation and theme, never of a draft."""
+    item = reads.item_with_consultation(item_id, drafts=False)
+    if item is None:
         raise Http404("No Item matches the given query.")
-    item = _ITEM.instance(row)
-    item.consultation = _CONSULTATION.instance(row, len(_ITEM))
-    if item.theme_id is not None:
-        item.theme = _THEME.instance(row, len(_ITEM) + len(_CONSULTATION))
     return item
-
-
-_ITEM = rows.Columns(Item, "i")
-_CONSULTATION = rows.Columns(Consultation, "c")
-_THEME = rows.Columns(Theme, "th")
-_CONSULTATION_BY_SLUG_SQL = (
-    f'SELECT {_CONSULTATION.select} FROM "{Consultation._meta.db_table}" c'  # noqa: S608 (names: the models' own)
-    ' WHERE c."slug" = %s AND c."status" <> %s'
-)
-_ITEM_SQL = (
-    f"SELECT {_ITEM.select}, {_CONSULTATION.select}, {_THEME.select}"  # noqa: S608 (names: the models' own)
-    f' FROM "{Item._meta.db_table}" i'
-    f' INNER JOIN "{Consultation._meta.db_table}" c ON c."id" = i."consultation_id"'
-    f' LEFT OUTER JOIN "{Theme._meta.db_table}" th ON th."id" = i."theme_id"'
-    ' WHERE i."id" = %s AND c."status" <> %s'
-)
 
 
 def comment_or_404(comment_id: int) -> Comment:

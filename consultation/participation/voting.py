@@ -200,6 +200,10 @@ def validate_ranking(consultation: Consultation, item_ids: object) -> list[int]:
         )
     if len(set(ids)) != len(ids):
         raise Invalid("duplicate_item", _("Each item may appear only once in your ranking."))
+    if not all(rows.is_id(item_id) for item_id in ids):
+        raise Invalid(
+            "unknown_item", _("The ranking names an item that is not part of this consultation.")
+        )
     # Asked on every ballot: written by hand (config/rows.py).
     placeholders = ", ".join(["%s"] * len(ids))
     known = {

@@ -8,12 +8,12 @@ from typing import Any
 
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.types import Person
-from consultation import grades, permissions, queries
+from consultation import grades, permissions, queries, reads
 from consultation.errors import Invalid, NotAllowed
 from consultation.live import counters
 from consultation.models import Consultation, Grade, Item, Vote
@@ -31,19 +31,17 @@ from consultation.results import display, small_groups
 
 def get_consultation(request: HttpRequest, slug: str) -> Consultation:
     """The consultation, or 404 for a draft its visitor may not manage."""
-    consultation = get_object_or_404(Consultation, slug=slug)
-    if not permissions.can_view(request.user, consultation):
+    consultation = reads.consultation_by_slug(slug, drafts=True)
+    if consultation is None or not permissions.can_view(request.user, consultation):
         raise Http404
     return consultation
 
 
 def get_item(request: HttpRequest, slug: str, item_id: int) -> tuple[Consultation, Item]:
-    consultation = get_consultation(request, slug)
-    item = get_object_or_404(
-        Item.objects.select_related("theme"), pk=item_id, consultation=consultation
-    )
-    item.consultation = consultation
-    return consultation, item
+    item = reads.item_with_consultation(item_id, slug=slug, drafts=True)
+    if item is None or not permissions.can_view(request.user, item.consultation):
+        raise Http404
+    return item.consultation, item
 
 
 def participation_obstacle(user: Person, consultation: Consultation) -> NotAllowed | None:

@@ -132,3 +132,21 @@ def test_the_first_vote_follows_the_consultation_and_an_unfollow_stays(citizen):
     stored = Vote.objects.get(user=citizen, item=first)
     assert (vote.pk, vote.choice, vote.created_at) == (stored.pk, "abstain", stored.created_at)
     assert stored.updated_at >= stored.created_at
+
+
+def test_an_id_no_column_can_hold_names_nothing_rather_than_failing(citizen):
+    from consultation import reads
+    from consultation.errors import Invalid
+
+    consultation = make_consultation(items=2)
+    item = consultation.items.first()
+    for huge in (2**63, 10**30):
+        assert reads.item_with_consultation(huge, drafts=True) is None
+        with pytest.raises(Http404):
+            item_or_404(huge)
+        with pytest.raises(Invalid):
+            voting.submit_ballot(citizen, consultation, [item.pk, huge])
+    found = reads.item_with_consultation(item.pk, slug=consultation.slug, drafts=False)
+    assert found.pk == item.pk and found.consultation.pk == consultation.pk
+    assert reads.item_with_consultation(item.pk, slug="another", drafts=True) is None
+    assert reads.consultation_by_slug(consultation.slug, drafts=False).pk == consultation.pk
