@@ -29,7 +29,7 @@ _NOT_A_DRAFT = ' AND c."status" <> %s'
 
 
 def consultation_by_slug(slug: str, *, drafts: bool) -> Consultation | None:
-    sql, params = _CONSULTATION_SQL, [slug]
+    sql, params = _CONSULTATION_SQL, list[object]([slug])
     if not drafts:
         sql, params = sql + _NOT_A_DRAFT, [*params, Consultation.Status.DRAFT.value]
     row = rows.fetch_one(sql, params)
@@ -41,7 +41,7 @@ def item_with_consultation(item_id: int, *, slug: str | None = None, drafts: boo
     theme in one statement."""
     if not rows.is_id(item_id):
         return None
-    sql, params = _ITEM_SQL, [item_id]
+    sql, params = _ITEM_SQL, list[object]([item_id])
     if slug is not None:
         sql, params = sql + ' AND c."slug" = %s', [*params, slug]
     if not drafts:
