@@ -168,7 +168,7 @@ def suspension_of(user: Person, consultation: Consultation | None) -> Suspension
     database on every call, so that a suspension holds at once on every door.
 
     Asked on every vote: ``Suspension.objects.active()`` for this person and scope, in SQL
-    written by hand (config/rows.py; tests/consultation/test_suspension_reads.py holds it
+    written by hand (config/rows.py; tests/consultation/test_hand_written_reads.py holds it
     to the ORM's answer)."""
     if not user.is_authenticated:
         return None

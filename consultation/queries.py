@@ -46,13 +46,7 @@ def participation_counts(consultation: Consultation) -> dict[str, int]:
         "grades": Grade.objects.filter(item__in=items).count(),
         "ballots": Ballot.objects.filter(consultation=consultation).count(),
         "comments": Comment.objects.filter(item__in=items, deleted_at__isnull=True).count(),
-        "anonymous_ballots": anonymous_ballots(consultation),
     }
-
-
-def anonymous_ballots(consultation: Consultation) -> int:
-    """Ballots kept, without their owner, after the owner's account was erased."""
-    return Ballot.objects.filter(consultation=consultation, user__isnull=True).count()
 
 
 def item_tallies(consultation: Consultation) -> dict[int, dict[str, Any]]:

@@ -200,12 +200,17 @@ def shown_counts(
     if consultation.status != Consultation.Status.OPEN:
         counts = queries.participation_counts(consultation)
         return counts, queries.item_tallies(consultation) if tallies else {}
+    return live_view(consultation, tallies=tallies)
+
+
+def live_view(
+    consultation: Consultation, *, tallies: bool = True
+) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
+    """The participation counts and (asked for) each item's tally, read from the live
+    counters in one read: what pages show of an open consultation and what its stream's
+    snapshot and tally frames carry."""
     fields, participants = current_counts(consultation)
-    counts = {
-        "participants": participants,
-        **{name: fields.get(name, 0) for name in TOTALS},
-        "anonymous_ballots": queries.anonymous_ballots(consultation),
-    }
+    counts = {"participants": participants, **{name: fields.get(name, 0) for name in TOTALS}}
     found: dict[int, dict[str, Any]] = {}
     if tallies:
         choices = Vote.Choice.values

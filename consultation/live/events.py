@@ -15,7 +15,7 @@ from django.utils import translation
 
 from config import page_cache
 from consultation import permissions, queries
-from consultation.live.counters import TOTALS, current_counts
+from consultation.live.counters import live_view
 from consultation.live.stores import (
     FLUSH_CLAIM_SECONDS,
     REFUSED,
@@ -23,10 +23,7 @@ from consultation.live.stores import (
     Unavailable,
     choice_field,
     comments_field,
-    grade_field,
-    rank_field,
     store,
-    vote_field,
 )
 from consultation.models import Appeal, Ballot, Comment, Consultation, Decision, Grade, Report, Vote
 from consultation.results import small_groups
@@ -52,27 +49,16 @@ def _tally_body(consultation: Consultation) -> dict:
     """Hidden results: each item's comment count only. Shown: each item's tally as
     ``small_groups.public_tally`` shapes it for the pages and the API (breakdowns of
     small groups are None)."""
-    counts, participants = current_counts(consultation)
+    participation, tallies = live_view(consultation)
     visible = permissions.results_are_public(consultation)
-    items = {}
-    for item_id in consultation.items.values_list("pk", flat=True):
-        comments = counts.get(comments_field(item_id), 0)
-        if not visible:
-            items[str(item_id)] = {"comments": comments}
-            continue
-        tally = {
-            "comments": comments,
-            "votes": {c: counts.get(vote_field(item_id, c), 0) for c in Vote.Choice.values},
-            "grades": [
-                counts.get(grade_field(item_id, g), 0) for g in range(consultation.grade_scale)
-            ],
-            "ranks": [
-                counts.get(rank_field(item_id, r), 0)
-                for r in range(1, consultation.ranking_size + 1)
-            ],
-        }
-        items[str(item_id)] = small_groups.public_tally(tally, counts.get("ballots", 0))
-    participation = {"participants": participants, **{n: counts.get(n, 0) for n in TOTALS}}
+    items = {
+        str(item_id): (
+            small_groups.public_tally(tally, participation["ballots"])
+            if visible
+            else {"comments": tally["comments"]}
+        )
+        for item_id, tally in tallies.items()
+    }
     return {"results_visible": visible, "participation": participation, "items": items}
 
 
