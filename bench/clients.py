@@ -87,6 +87,15 @@ class Worker:
             if command[0] == "connect":
                 await self.open_all()
                 self.pipe.send(("connected", len(self.clients), dict(self.failures)))
+            elif command[0] == "drop":  # close every socket: the next storm starts afresh
+                self.stopping = True
+                dropped = len(self.clients)
+                for client in self.clients:
+                    client.abort()
+                self.clients, self.failures = [], Counter()
+                await asyncio.sleep(0)
+                self.stopping = False
+                self.pipe.send(("dropped", dropped))
             elif command[0] == "report":
                 report = {seq: tuple(entry) for seq, entry in self.received.items()}
                 self.pipe.send(("report", report, dict(self.counters)))
