@@ -6,6 +6,8 @@ message) or re-renders the page with the refusal next to its field: 403 when the
 person may not act, 422 when the input is wrong.
 """
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import participant_required
+from accounts.types import Person
 from consultation import permissions, queries
 from consultation.errors import NotAllowed, Refused
 from consultation.models import Ballot, Comment, Consultation, Item
@@ -72,6 +75,17 @@ def _refused(
     return public.render_item(request, consultation, item, bound=bound, status=refusal.status)
 
 
+def _refuse_first(
+    may: Callable[[Person, Consultation], bool], user: Person, consultation: Consultation
+) -> None:
+    """Whoever may not take part hears that (403) before anything about their input.
+
+    Asked where the domain will not ask: a form with errors. A valid form
+    goes to the domain's write, which asks the same question itself (one read of a
+    suspension per write, not two)."""
+    permissions.require_participation(may(user, consultation), user, consultation)
+
+
 @require_POST
 def vote(request, slug, item_id):
     consultation, item = public.get_item(request, slug, item_id)
@@ -81,10 +95,8 @@ def vote(request, slug, item_id):
             voting.withdraw_vote(request.user, item)
             _done(request, _("Your vote has been withdrawn."), "vote")
         else:
-            permissions.require_participation(
-                permissions.can_vote(request.user, consultation), request.user, consultation
-            )
             if not form.is_valid():
+                _refuse_first(permissions.can_vote, request.user, consultation)
                 return _invalid(request, consultation, item, key="vote", form=form)
             voting.cast_vote(request.user, item, form.cleaned_data["choice"])
             _done(request, _("Your vote has been recorded."), "vote")
@@ -102,10 +114,8 @@ def grade(request, slug, item_id):
             voting.withdraw_grade(request.user, item)
             _done(request, _("Your grade has been withdrawn."), "grade")
         else:
-            permissions.require_participation(
-                permissions.can_grade(request.user, consultation), request.user, consultation
-            )
             if not form.is_valid():
+                _refuse_first(permissions.can_grade, request.user, consultation)
                 return _invalid(request, consultation, item, key="grade", form=form)
             voting.grade_item(request.user, item, form.cleaned_data["grade"])
             _done(request, _("Your grade has been recorded."), "grade")
@@ -119,10 +129,8 @@ def comment_post(request, slug, item_id):
     consultation, item = public.get_item(request, slug, item_id)
     form = CommentForm(request.POST)
     try:
-        permissions.require_participation(
-            permissions.can_comment(request.user, consultation), request.user, consultation
-        )
         if not form.is_valid():
+            _refuse_first(permissions.can_comment, request.user, consultation)
             return _invalid(request, consultation, item, key="comment", form=form)
         comment = debate.post_comment(
             request.user, item, form.cleaned_data["body"], form.cleaned_data["stance"]
@@ -228,18 +236,15 @@ def ranking(request, slug):
     if request.method == "POST":
         form = RankingForm(request.POST, consultation=consultation, items=items)
         try:
-            # Whoever may not rank hears that (403) before anything about their input.
-            permissions.require_participation(
-                permissions.can_rank(user, consultation), user, consultation
-            )
             if "withdraw" in request.POST:
-                voting.withdraw_ballot(user, consultation)
+                voting.withdraw_ballot(user, consultation)  # (it asks)
                 _done(request, _("Your ranking has been withdrawn."), "ranking")
                 return _back_to_ranking(consultation)
             if form.is_valid():
-                voting.submit_ballot(user, consultation, form.item_ids())
+                voting.submit_ballot(user, consultation, form.item_ids())  # (it asks too)
                 _done(request, _("Your ranking has been recorded."), "ranking")
                 return _back_to_ranking(consultation)
+            _refuse_first(permissions.can_rank, user, consultation)
             status = 422
         except Refused as refusal:
             status = refusal.status
