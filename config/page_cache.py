@@ -9,10 +9,12 @@ session, the user, CSRF and the view are reached.
 What is cached, and for whom:
 
 - only ``GET`` requests for the pages named in ``PAGES`` (home, the consultations list, a
-  consultation, a measure, results, the method cards, the moderation log);
-- only for a request that carries neither the session cookie nor the messages cookie: a
-  signed-in person, or a visitor in the middle of a sign-in or with a message waiting,
-  always gets a page rendered for them;
+  consultation, a measure, results, the method cards, the moderation log) and the public
+  API's reads of the same (consultations, items, results);
+- only for a request that carries neither the session cookie nor the messages cookie nor
+  an ``Authorization`` header: a signed-in person, a caller with a token (a wrong one
+  must still be refused), or a visitor in the middle of a sign-in or with a message
+  waiting, always gets an answer made for them;
 - keyed by scheme, host, path, query string and language (the language a visitor's cookie
   or ``Accept-Language`` chooses, as ``LocaleMiddleware`` would), and by the version
   numbers of the site and of the consultation the page shows;
@@ -57,6 +59,12 @@ PAGES = {
     "consultation:results": True,
     "consultation:results_version": True,
     "moderation_public:log": True,
+    # The public API's reads: what a page shows, as JSON (consultation/api/reading.py).
+    "api:list_consultations": False,
+    "api:get_consultation": True,
+    "api:list_items": True,
+    "api:get_item": True,
+    "api:get_results": True,
 }
 HEADER = "X-Page-Cache"  # hit, miss (rendered and stored), or absent (not cacheable)
 # Headers a copy keeps: what the inner middleware and the view set (content type and
@@ -93,6 +101,8 @@ def _cacheable(request: HttpRequest) -> tuple[str, bool] | None:
         return None
     cookies = request.COOKIES
     if settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies:
+        return None
+    if "HTTP_AUTHORIZATION" in request.META:
         return None
     try:
         match = resolve(request.path_info)
