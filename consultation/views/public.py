@@ -13,6 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.types import Person
+from config.forms import StampedForm
 from consultation import grades, permissions, queries, reads
 from consultation.errors import Invalid, NotAllowed
 from consultation.live import counters
@@ -304,6 +305,12 @@ def _thread(
     # database) plus conditions on the comment itself: asked once of the reader's first
     # comment that meets the latter, it answers for each of their comments that does.
     may_change: bool | None = None
+    # The blank reply form, rendered once and given each comment's ids (config/forms.py).
+    blank_reply = StampedForm(
+        lambda auto_id: CommentForm(auto_id=auto_id, body_label=_("Your reply")),
+        "reply",
+        ["body", "stance"],
+    )
     for comment, depth in pairs:
         comment.item = item  # spares a query per comment in can_change_comment
         own = user.is_authenticated and comment.author_id == user.pk
@@ -324,10 +331,7 @@ def _thread(
                 and not comment.is_deleted
                 and not comment.is_withheld,
                 "can_change": can_change,
-                "reply_form": (
-                    bound.get(reply_key)
-                    or CommentForm(auto_id=f"reply{comment.pk}_%s", body_label=_("Your reply"))
-                )
+                "reply_form": (bound.get(reply_key) or blank_reply.copy(comment.pk))
                 if can_comment
                 and not page.search  # a match is answered in its thread (in_thread_url)
                 and not comment.is_deleted
