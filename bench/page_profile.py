@@ -76,7 +76,6 @@ def seed(args: argparse.Namespace, env: dict, seeded_file: Path) -> None:
     """bench/read_path.py's seeding, in a child process with the same settings."""
     if not args.sqlite:
         import redis
-
         from write_path import create_database
 
         redis.Redis.from_url(args.redis_url).flushdb()

@@ -4,6 +4,7 @@
 the refused form (and a 4xx status) when the domain turns a write down.
 """
 
+from collections.abc import Collection
 from typing import Any
 
 from django.db.models import prefetch_related_objects
@@ -61,13 +62,19 @@ def participation_obstacle(user: Person, consultation: Consultation) -> NotAllow
     return None
 
 
-def consultation_context(request: HttpRequest, consultation: Consultation) -> dict:
+def consultation_context(
+    request: HttpRequest, consultation: Consultation, *, items: Collection[int] | None = None
+) -> dict:
+    """What every page of a consultation shows; ``tallies`` of every item, or of the
+    ``items`` (ids) given: none for the consultation's page, which shows no tally."""
     user = request.user
     see_results = permissions.can_see_results(user, consultation)
     # Its organisers see a consultation that has not opened yet as citizens will once it
     # does: every participation form shown, but disabled (fieldset[disabled]).
     preview = permissions.can_preview(user, consultation)
-    counts, found = counters.shown_counts(consultation, tallies=see_results)
+    counts, found = counters.shown_counts(
+        consultation, tallies=see_results and items != (), items=items
+    )
     tallies = small_groups.public_tallies(found, counts["ballots"]) if see_results else {}
     return {
         "consultation": consultation,
@@ -101,7 +108,7 @@ def consultation_detail(request, slug):
             consultation, query=filters.search_query(), theme=filters.selected_theme()
         )
     )
-    context = consultation_context(request, consultation)
+    context = consultation_context(request, consultation, items=())
     comment_counts = queries.comment_counts(consultation)
     progress = queries.progress(request.user, consultation)
     my_votes = progress["votes"] if progress else {}
@@ -144,7 +151,7 @@ def render_item(request, consultation, item, *, bound=None, status=200):
     then shows the page of that comment, so that the refused form is on it."""
     bound = bound or {}
     user = request.user
-    context = consultation_context(request, consultation)
+    context = consultation_context(request, consultation, items=[item.pk])
     vote = grade = None
     if user.is_authenticated:
         vote = Vote.objects.filter(item=item, user=user).first()
@@ -297,6 +304,8 @@ def _thread(
     user = request.user
     page: thread_pages.Page = debate["page"]
     pairs = page.pairs()
+    for comment, _depth in pairs:
+        comment.item = item  # spares a query per comment in the permissions asked of it
     prefetch_related_objects([comment for comment, _depth in pairs], "revisions")
     # Reports, withheld texts and locked threads, for this reader (a fixed number of queries).
     moderation = threads.reader_state(request, item, [comment for comment, _depth in pairs], bound)
@@ -312,7 +321,6 @@ def _thread(
         ["body", "stance"],
     )
     for comment, depth in pairs:
-        comment.item = item  # spares a query per comment in can_change_comment
         own = user.is_authenticated and comment.author_id == user.pk
         if own and not comment.is_deleted and not comment.is_hidden:
             if may_change is None:
