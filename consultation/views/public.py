@@ -4,12 +4,13 @@
 the refused form (and a 4xx status) when the domain turns a write down.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -112,9 +113,11 @@ def consultation_detail(request, slug):
     comment_counts = queries.comment_counts(consultation)
     progress = queries.progress(request.user, consultation)
     my_votes = progress["votes"] if progress else {}
+    item_url = _item_urls(consultation)
     rows: list[dict[str, Any]] = [
         {
             "item": item,
+            "url": item_url(item.pk),
             "comments": comment_counts.get(item.pk, 0),
             "my_vote": Vote.Choice(my_votes[item.pk]).label if item.pk in my_votes else None,
         }
@@ -138,6 +141,16 @@ def consultation_detail(request, slug):
         }
     )
     return render(request, "consultation/public/detail.html", context)
+
+
+def _item_urls(consultation: Consultation) -> Callable[[int], str]:
+    """``Item.get_absolute_url`` for the items of ``consultation``: one ``reverse`` for a
+    page that lists them all, instead of one per item."""
+    mark = 2**62 + 7  # an id no item has, and found only where the id goes
+    head, _mark, tail = reverse(
+        "consultation:item", kwargs={"slug": consultation.slug, "item_id": mark}
+    ).rpartition(str(mark))
+    return lambda item_id: f"{head}{item_id}{tail}"
 
 
 def item_detail(request, slug, item_id):
