@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=False)
 ANONYMOUS = {
     "home": 2,
     "consultations list": 4,
-    "consultation": 8,
+    "consultation": 7,
     "measure": 8,
     "results": 6,
     "method cards": 1,
@@ -37,7 +37,7 @@ ANONYMOUS = {
     "API items": 3,
 }
 SIGNED_IN = {
-    "citizen: consultation": 18,
+    "citizen: consultation": 17,
     # A suspension and the roles are read once per page, whichever controls ask
     # (config/request_memo.py); the tallies of the measure shown only.
     "citizen: measure": 19,

@@ -145,7 +145,10 @@ def consultation_detail(request, slug):
             "themes": themes,
             "rows": rows,
             "progress": progress,
-            "item_total": consultation.items.count(),
+            # Every item is listed unless the search or a theme narrowed them down.
+            "item_total": consultation.items.count()
+            if filters.search_query() or filters.selected_theme()
+            else len(items),
             "provisional": display.provisional(consultation)
             if context["can_see_results"]
             else None,
