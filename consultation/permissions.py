@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import roles
 from accounts.models import User
 from accounts.types import Person
-from config import rows
+from config import request_memo, rows
 from consultation.errors import NotAllowed
 from consultation.models import (
     Appeal,
@@ -65,10 +65,20 @@ def can_create_consultation(user: Person) -> TypeGuard[User]:
 
 def _staff_or_member(user: User, role: Membership.Role) -> bool:
     """Staff, or holding ``role`` in at least one consultation (``user`` is signed in)."""
-    return (
-        user.is_staff
-        or user.is_superuser
-        or Membership.objects.filter(user=user, role=role).exists()
+    return user.is_staff or user.is_superuser or role in _member_roles(user)
+
+
+def _member_roles(user: User) -> frozenset[str]:
+    """The roles ``user`` holds in at least one consultation: one read for the menu's two
+    spaces, once per page (config/request_memo.py)."""
+    return request_memo.remembered(
+        ("member roles", user.pk),
+        lambda: frozenset(
+            Membership.objects.filter(user=user)
+            .order_by()
+            .values_list("role", flat=True)
+            .distinct()
+        ),
     )
 
 
@@ -165,19 +175,27 @@ def is_eligible(user: Person, consultation: Consultation) -> bool:
 def suspension_of(user: Person, consultation: Consultation | None) -> Suspension | None:
     """The suspension keeping ``user`` from writing in ``consultation`` (one of its own,
     or a site-wide one), the longest first; None when they may write. Read from the
-    database on every call, so that a suspension holds at once on every door.
+    database on every call, so that a suspension holds at once on every door; a page's
+    request asks once for the whole page (config/request_memo.py: reading requests only).
 
     Asked on every vote: ``Suspension.objects.active()`` for this person and scope, in SQL
     written by hand (config/rows.py; tests/consultation/test_hand_written_reads.py holds it
     to the ORM's answer)."""
     if not user.is_authenticated:
         return None
+    scope = consultation.pk if consultation is not None else None
+    return request_memo.remembered(
+        ("suspension", user.pk, scope), lambda: _read_suspension(user.pk, scope)
+    )
+
+
+def _read_suspension(user_id: int, consultation_id: int | None) -> Suspension | None:
     now = rows.moment(timezone.now())
-    params: list[object] = [user.pk, now, now]
+    params: list[object] = [user_id, now, now]
     sql = _SUSPENSION_SQL
-    if consultation is not None and consultation.pk is not None:
+    if consultation_id is not None:
         sql += ' AND (s."consultation_id" IS NULL OR s."consultation_id" = %s)'
-        params.append(consultation.pk)
+        params.append(consultation_id)
     else:
         sql += ' AND s."consultation_id" IS NULL'
     row = rows.fetch_one(sql + _SUSPENSION_ORDER, params)

@@ -5,7 +5,7 @@ pairwise matrix). The database is the truth; the stores hold a derived view.
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -186,11 +186,12 @@ def current_counts(consultation: Consultation) -> tuple[dict[str, int], int]:
 
 
 def shown_counts(
-    consultation: Consultation, *, tallies: bool
+    consultation: Consultation, *, tallies: bool, items: Collection[int] | None = None
 ) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
     """What a page or the API shows of a consultation: its participation counts
     (``queries.participation_counts``' shape) and, asked for, each item's tally
-    (``queries.item_tallies``' shape; empty when not asked).
+    (``queries.item_tallies``' shape; empty when not asked), of every item or, given
+    ``items`` (ids), of those (a measure's page shows its own).
 
     Of an open consultation — the one a surge writes to and reads — from the live
     counters: the numbers its stream carries, kept by every write after its commit and
@@ -200,11 +201,11 @@ def shown_counts(
     if consultation.status != Consultation.Status.OPEN:
         counts = queries.participation_counts(consultation)
         return counts, queries.item_tallies(consultation) if tallies else {}
-    return live_view(consultation, tallies=tallies)
+    return live_view(consultation, tallies=tallies, items=items)
 
 
 def live_view(
-    consultation: Consultation, *, tallies: bool = True
+    consultation: Consultation, *, tallies: bool = True, items: Collection[int] | None = None
 ) -> tuple[dict[str, int], dict[int, dict[str, Any]]]:
     """The participation counts and (asked for) each item's tally, read from the live
     counters in one read: what pages show of an open consultation and what its stream's
@@ -214,7 +215,9 @@ def live_view(
     found: dict[int, dict[str, Any]] = {}
     if tallies:
         choices = Vote.Choice.values
-        for item_id in consultation.items.values_list("pk", flat=True):
+        if items is None:
+            items = consultation.items.values_list("pk", flat=True)
+        for item_id in items:
             found[item_id] = {
                 "votes": {c: fields.get(vote_field(item_id, c), 0) for c in choices},
                 "grades": [

@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest
 
+from config.forms import StampedForm
 from consultation import permissions
 from consultation.models import Comment, Decision, Item, Report
 from consultation.moderation import charter
@@ -36,6 +37,15 @@ class ThreadModeration:
     locks: dict[int, Decision] = field(default_factory=dict)  # comment id -> lock decision
     locked: set[int] = field(default_factory=set)  # in a locked thread (it or an ancestor)
     bound: dict = field(default_factory=dict)
+    blank_report: StampedForm = field(init=False)
+
+    def __post_init__(self) -> None:
+        # The blank report form, rendered once for the page (config/forms.py).
+        self.blank_report = StampedForm(
+            lambda auto_id: ReportForm(charter=self.charter, comment_id=0, auto_id=auto_id),
+            "report",
+            ["rule", "text"],
+        )
 
     def closed(self, comment: Comment) -> bool:
         """No reply here: a locked thread, or a comment whose text others cannot read."""
@@ -53,7 +63,7 @@ class ThreadModeration:
         )
         form = self.bound.get(key)
         if form is None and can_report:
-            form = ReportForm(charter=self.charter, comment_id=comment.pk)
+            form = self.blank_report.copy(comment.pk)
         lock = self.locks.get(comment.pk)
         return {
             "withheld": comment.is_withheld and not own and not comment.is_deleted,

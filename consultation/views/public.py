@@ -4,15 +4,19 @@
 the refused form (and a 4xx status) when the domain turns a write down.
 """
 
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.types import Person
+from config.forms import StampedForm
 from consultation import grades, permissions, queries, reads
 from consultation.errors import Invalid, NotAllowed
 from consultation.live import counters
@@ -60,13 +64,19 @@ def participation_obstacle(user: Person, consultation: Consultation) -> NotAllow
     return None
 
 
-def consultation_context(request: HttpRequest, consultation: Consultation) -> dict:
+def consultation_context(
+    request: HttpRequest, consultation: Consultation, *, items: Collection[int] | None = None
+) -> dict:
+    """What every page of a consultation shows; ``tallies`` of every item, or of the
+    ``items`` (ids) given: none for the consultation's page, which shows no tally."""
     user = request.user
     see_results = permissions.can_see_results(user, consultation)
     # Its organisers see a consultation that has not opened yet as citizens will once it
     # does: every participation form shown, but disabled (fieldset[disabled]).
     preview = permissions.can_preview(user, consultation)
-    counts, found = counters.shown_counts(consultation, tallies=see_results)
+    counts, found = counters.shown_counts(
+        consultation, tallies=see_results and items != (), items=items
+    )
     tallies = small_groups.public_tallies(found, counts["ballots"]) if see_results else {}
     return {
         "consultation": consultation,
@@ -100,18 +110,30 @@ def consultation_detail(request, slug):
             consultation, query=filters.search_query(), theme=filters.selected_theme()
         )
     )
-    context = consultation_context(request, consultation)
+    context = consultation_context(request, consultation, items=())
     comment_counts = queries.comment_counts(consultation)
     progress = queries.progress(request.user, consultation)
     my_votes = progress["votes"] if progress else {}
-    rows: list[dict[str, Any]] = [
-        {
-            "item": item,
-            "comments": comment_counts.get(item.pk, 0),
-            "my_vote": Vote.Choice(my_votes[item.pk]).label if item.pk in my_votes else None,
-        }
-        for item in items
-    ]
+    item_url = _item_urls(consultation)
+    # A row's words are put together here rather than by a {% blocktranslate %} per row
+    # (the same messages): thirty rows' worth of template tags was a third of the page.
+    rows: list[dict[str, Any]] = []
+    for item in items:
+        comments = comment_counts.get(item.pk, 0)
+        my_vote = Vote.Choice(my_votes[item.pk]).label if item.pk in my_votes else None
+        rows.append(
+            {
+                "item": item,
+                "url": item_url(item.pk),
+                "comments": comments,
+                "comments_label": ngettext("%(n)s comment", "%(n)s comments", comments)
+                % {"n": comments},
+                "my_vote": my_vote,
+                "my_vote_label": _("Your vote: %(choice)s") % {"choice": my_vote}
+                if my_vote is not None
+                else None,
+            }
+        )
     if filters.order() == "title":
         rows.sort(key=lambda row: queries.fold(row["item"].display_title))
     elif filters.order() == "comments":
@@ -123,13 +145,26 @@ def consultation_detail(request, slug):
             "themes": themes,
             "rows": rows,
             "progress": progress,
-            "item_total": consultation.items.count(),
+            # Every item is listed unless the search or a theme narrowed them down.
+            "item_total": consultation.items.count()
+            if filters.search_query() or filters.selected_theme()
+            else len(items),
             "provisional": display.provisional(consultation)
             if context["can_see_results"]
             else None,
         }
     )
     return render(request, "consultation/public/detail.html", context)
+
+
+def _item_urls(consultation: Consultation) -> Callable[[int], str]:
+    """``Item.get_absolute_url`` for the items of ``consultation``: one ``reverse`` for a
+    page that lists them all, instead of one per item."""
+    mark = 2**62 + 7  # an id no item has, and found only where the id goes
+    head, _mark, tail = reverse(
+        "consultation:item", kwargs={"slug": consultation.slug, "item_id": mark}
+    ).rpartition(str(mark))
+    return lambda item_id: f"{head}{item_id}{tail}"
 
 
 def item_detail(request, slug, item_id):
@@ -143,7 +178,7 @@ def render_item(request, consultation, item, *, bound=None, status=200):
     then shows the page of that comment, so that the refused form is on it."""
     bound = bound or {}
     user = request.user
-    context = consultation_context(request, consultation)
+    context = consultation_context(request, consultation, items=[item.pk])
     vote = grade = None
     if user.is_authenticated:
         vote = Vote.objects.filter(item=item, user=user).first()
@@ -296,6 +331,8 @@ def _thread(
     user = request.user
     page: thread_pages.Page = debate["page"]
     pairs = page.pairs()
+    for comment, _depth in pairs:
+        comment.item = item  # spares a query per comment in the permissions asked of it
     prefetch_related_objects([comment for comment, _depth in pairs], "revisions")
     # Reports, withheld texts and locked threads, for this reader (a fixed number of queries).
     moderation = threads.reader_state(request, item, [comment for comment, _depth in pairs], bound)
@@ -304,8 +341,13 @@ def _thread(
     # database) plus conditions on the comment itself: asked once of the reader's first
     # comment that meets the latter, it answers for each of their comments that does.
     may_change: bool | None = None
+    # The blank reply form, rendered once and given each comment's ids (config/forms.py).
+    blank_reply = StampedForm(
+        lambda auto_id: CommentForm(auto_id=auto_id, body_label=_("Your reply")),
+        "reply",
+        ["body", "stance"],
+    )
     for comment, depth in pairs:
-        comment.item = item  # spares a query per comment in can_change_comment
         own = user.is_authenticated and comment.author_id == user.pk
         if own and not comment.is_deleted and not comment.is_hidden:
             if may_change is None:
@@ -324,10 +366,7 @@ def _thread(
                 and not comment.is_deleted
                 and not comment.is_withheld,
                 "can_change": can_change,
-                "reply_form": (
-                    bound.get(reply_key)
-                    or CommentForm(auto_id=f"reply{comment.pk}_%s", body_label=_("Your reply"))
-                )
+                "reply_form": (bound.get(reply_key) or blank_reply.copy(comment.pk))
                 if can_comment
                 and not page.search  # a match is answered in its thread (in_thread_url)
                 and not comment.is_deleted
